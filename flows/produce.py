@@ -1,0 +1,60 @@
+"""The production flow: consent -> materials -> script (reviewed) -> voice -> video
+(reviewed by the family) -> delivery. Review gates suspend the run with no process held;
+a resume re-runs this function from the top, answering earlier gates from their stored input
+and earlier tasks from their persisted results."""
+
+from __future__ import annotations
+
+from prefect import flow
+from prefect.flow_runs import suspend_flow_run
+
+from storage.prefect_results import StudioResultStorage  # noqa: F401  (registers the block type named below)
+from studio.models import Delivery, Production, ReviewDecision, ScriptVersion, VideoTake
+from tasks.steps import (
+    check_consent, deliver, draft_script, load_production, open_review, record_decision, render_video, revise_script,
+    select_materials, synthesize_voice,
+)
+
+RESULT_STORAGE = "studio-result-storage/results"
+
+
+def review_gate(production: Production, gate: str, round: int, script: ScriptVersion,
+                previous_version: int | None = None, video: VideoTake | None = None):
+    request = open_review(production, gate, round, script, previous_version, video)
+    decision = suspend_flow_run(wait_for_input=ReviewDecision, key=request.gate_key, timeout=None)
+    return record_decision(request, decision)
+
+
+@flow(name="produce", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True)
+def produce(production_id: str) -> Delivery:
+    production = load_production(production_id)
+    check_consent(production)
+    materials = select_materials(production)
+    script = draft_script(production, materials)
+    approved_script = None
+    script_round = video_round = 0
+    take, notes = 1, []
+    previous_version = None
+    while True:
+        while approved_script is None:
+            script_round += 1
+            reviewed = review_gate(production, "script", script_round, script, previous_version)
+            if reviewed.status == "approved":
+                approved_script = reviewed
+                break
+            previous_version = script.version
+            script = revise_script(production, materials, script, reviewed.decision)
+        video_round += 1
+        voice = synthesize_voice(production, materials, script, take, notes)
+        video = render_video(production, materials, voice)
+        reviewed = review_gate(production, "video", video_round, script, None, video)
+        if reviewed.status == "approved":
+            check_consent(production)
+            return deliver(production, script, video, [approved_script, reviewed])
+        if (reviewed.decision.redo or "video") == "script":
+            previous_version = script.version
+            script = revise_script(production, materials, script, reviewed.decision)
+            approved_script = None
+        else:
+            take += 1
+            notes = notes + reviewed.decision.comments

@@ -1,0 +1,54 @@
+"""Prefect result storage backed by the studio's own object store, so that persisted task
+results live beside the records and media they describe (``prefect-results/`` prefix)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect._internal.compatibility.async_dispatch import async_dispatch
+from prefect.filesystems import WritableFileSystem
+from pydantic import Field
+
+from storage.base import ObjectNotFound
+
+
+class StudioResultStorage(WritableFileSystem):
+    """Reads and writes Prefect results through ``open_store(get_settings())``.
+
+    The block holds no credentials: each process builds its store from its own settings.
+    """
+
+    _block_type_name = "Studio Result Storage"
+    _block_type_slug = "studio-result-storage"
+
+    prefix: str = Field(default="prefect-results", description="Key prefix inside the studio store.")
+
+    def _store(self):
+        from storage import open_store
+        from studio.settings import get_settings
+
+        return open_store(get_settings())
+
+    def _key(self, path: str) -> str:
+        return f"{self.prefix}/{str(path).lstrip('/')}"
+
+    async def aread_path(self, path: str) -> bytes:
+        return self.read_path(path, _sync=True)
+
+    @async_dispatch(aread_path)
+    def read_path(self, path: str) -> bytes:
+        try:
+            return self._store().get(self._key(path))
+        except ObjectNotFound:
+            raise ValueError(f"Path {path} does not exist.") from None
+
+    async def awrite_path(self, path: str, content: bytes) -> str:
+        return self.write_path(path, content, _sync=True)
+
+    @async_dispatch(awrite_path)
+    def write_path(self, path: str, content: bytes) -> str:
+        self._store().put(self._key(path), content)
+        return path
+
+    def __reduce__(self) -> Any:
+        return (StudioResultStorage, (), {"prefix": self.prefix})

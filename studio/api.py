@@ -1,0 +1,230 @@
+"""Operations shared by the CLI, the portal and the demo: people-facing verbs over the catalog
+and the Prefect API. Everything here is torch-free."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Iterator
+from uuid import UUID
+
+from storage import Catalog, open_catalog
+from storage.catalog import guess_media_type
+from studio.consent import require_consent
+from studio.models import (
+    AssetRef, Brief, ConsentRecord, ConsentScope, Persona, Production, ReviewDecision, ReviewRequest,
+    ScriptVersion, Upload, new_id, utcnow,
+)
+from studio.settings import StudioSettings
+
+MAX_UPLOAD_BYTES = 4 * 1024**3
+
+
+@contextmanager
+def prefect_api(settings: StudioSettings) -> Iterator[None]:
+    """Point Prefect's client at the studio's server for the duration (never an ephemeral one)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: settings.prefect.api_url,
+                                     PREFECT_SERVER_ALLOW_EPHEMERAL_MODE: False}):
+        yield
+
+
+class ReviewError(RuntimeError):
+    """A review decision could not be delivered to its flow; the message says why."""
+
+
+class StudioAPI:
+    def __init__(self, settings: StudioSettings, catalog: Catalog | None = None):
+        self.settings = settings
+        self.catalog = catalog or open_catalog(settings)
+
+    # --------------------------------------------------------------- personas
+    def create_persona(self, display_name: str, languages: list[str], deceased: bool = False, fictional: bool = False,
+                       description: str = "", persona_id: str | None = None, actor: str | None = None) -> Persona:
+        persona = Persona(id=persona_id or new_id("persona"), display_name=display_name, languages=languages,
+                          deceased=deceased, fictional=fictional, description=description)
+        if self.catalog.exists(Persona, persona.id):
+            raise ValueError(f"persona {persona.id} already exists")
+        self.catalog.save(persona)
+        self.catalog.audit(actor or self.settings.operator, "persona.created", f"persona/{persona.id}",
+                           name=display_name, fictional=fictional, deceased=deceased)
+        return persona
+
+    def _store_file(self, path: Path) -> AssetRef:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist or is not a file")
+        size = path.stat().st_size
+        if size == 0:
+            raise ValueError(f"{path.name} is empty")
+        if size > MAX_UPLOAD_BYTES:
+            raise ValueError(f"{path.name} is {size / 1024**3:.1f} GiB; the limit is 4 GiB per file, split it first")
+        return self.catalog.put_media_file(path, guess_media_type(path))
+
+    def add_consent(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
+                    evidence: list[Path], valid_days: int = 365, languages: list[str] | None = None,
+                    forbidden_topics: list[str] | None = None, subject_name: str | None = None,
+                    actor: str | None = None) -> ConsentRecord:
+        persona = self.catalog.load(Persona, persona_id)
+        if persona.deceased and relationship == "self":
+            raise ValueError("a deceased person's consent must come from next of kin, the estate or an authorised operator")
+        if not evidence:
+            raise ValueError("consent needs evidence: a signed form or a recorded consent statement (--evidence FILE)")
+        refs = [self._store_file(p) for p in evidence]
+        record = ConsentRecord(
+            id=new_id("consent"), persona_id=persona.id, subject_name=subject_name or persona.display_name,
+            grantor_name=grantor_name, relationship=relationship,
+            scope=ConsentScope(uses=uses, languages=languages or persona.languages, forbidden_topics=forbidden_topics or []),
+            valid_until=utcnow() + timedelta(days=valid_days), evidence=refs)
+        self.catalog.save(record)
+        self.catalog.audit(actor or self.settings.operator, "consent.added", f"consent/{record.id}", persona=persona.id,
+                           grantor=grantor_name, relationship=relationship, uses=uses,
+                           evidence=[r.sha256 for r in refs])
+        return record
+
+    def revoke_consent(self, consent_id: str, reason: str, actor: str | None = None) -> ConsentRecord:
+        record = self.catalog.load(ConsentRecord, consent_id)
+        if record.revoked_at is not None:
+            return record
+        record = record.model_copy(update={"revoked_at": utcnow(), "revocation_reason": reason})
+        self.catalog.save(record)
+        self.catalog.audit(actor or self.settings.operator, "consent.revoked", f"consent/{consent_id}", reason=reason)
+        return record
+
+    def add_material(self, persona_id: str, role: str, path: Path, note: str = "", actor: str | None = None) -> Upload:
+        self.catalog.load(Persona, persona_id)
+        if role in ("voice", "footage"):
+            from tasks.media import probe  # validates the media before anything is stored
+
+            info = probe(path)
+            if role == "voice" and not info.has_audio:
+                raise ValueError(f"{Path(path).name} has no audio track; a voice recording needs sound")
+            if role == "footage" and not info.has_video:
+                raise ValueError(f"{Path(path).name} has no video stream")
+        ref = self._store_file(path)
+        upload = Upload(id=f"upload-{ref.sha256[:16]}-{role}", persona_id=persona_id, role=role, asset=ref, note=note)
+        if not self.catalog.exists(Upload, upload.id):
+            self.catalog.save(upload)
+            self.catalog.audit(actor or self.settings.operator, "material.added", f"upload/{upload.id}",
+                               persona=persona_id, role=role, sha256=ref.sha256, name=ref.name)
+        return upload
+
+    # ------------------------------------------------------------ productions
+    def create_production(self, persona_id: str, use: str, brief: Brief, script_reviewers: list[str],
+                          family_reviewers: list[str], actor: str | None = None) -> Production:
+        require_consent(self.catalog, persona_id, use, brief.language)  # refuse before anything runs
+        production = Production(id=new_id("prod"), persona_id=persona_id, use=use, brief=brief,
+                                script_reviewers=script_reviewers, family_reviewers=family_reviewers)
+        self.catalog.save(production)
+        self.catalog.audit(actor or self.settings.operator, "production.created", f"production/{production.id}",
+                           persona=persona_id, use=use)
+        return production
+
+    def start_production(self, production_id: str) -> str:
+        from prefect.deployments import run_deployment
+
+        production = self.catalog.load(Production, production_id)
+        require_consent(self.catalog, production.persona_id, production.use, production.brief.language)
+        with prefect_api(self.settings):
+            run = run_deployment(self.settings.prefect.deployment, parameters={"production_id": production_id},
+                                 timeout=0, flow_run_name=f"produce-{production_id}")
+        production = production.model_copy(update={"flow_run_id": str(run.id), "status": "running"})
+        self.catalog.save(production)
+        self.catalog.audit(self.settings.operator, "production.started", f"production/{production_id}", flow_run=str(run.id))
+        return str(run.id)
+
+    def run_state(self, flow_run_id: str):
+        from prefect import get_client
+
+        async def read():
+            async with get_client() as client:
+                return (await client.read_flow_run(UUID(flow_run_id))).state
+
+        with prefect_api(self.settings):
+            return asyncio.run(read())
+
+    def wait_for_run(self, flow_run_id: str, state_types: set[str], timeout_s: float = 600, poll_s: float = 0.5):
+        deadline = time.time() + timeout_s
+        while True:
+            state = self.run_state(flow_run_id)
+            if state.type.value in state_types:
+                return state
+            if state.type.value in {"FAILED", "CRASHED", "CANCELLED"}:
+                raise RuntimeError(f"flow run {flow_run_id} ended {state.type.value}: {state.message}")
+            if time.time() > deadline:
+                raise TimeoutError(f"flow run {flow_run_id} is still {state.type.value} after {timeout_s:.0f} s")
+            time.sleep(poll_s)
+
+    # ---------------------------------------------------------------- reviews
+    def pending_reviews(self) -> list[ReviewRequest]:
+        """Gates that are waiting now: paused flow runs in Prefect, joined with their requests."""
+        from prefect import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+        from prefect.client.schemas.objects import StateType
+
+        async def paused():
+            async with get_client() as client:
+                return await client.read_flow_runs(flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+
+        out = []
+        with prefect_api(self.settings):
+            runs = asyncio.run(paused())
+        for run in runs:
+            key = run.state.state_details.pause_key if run.state else None
+            production_id = (run.parameters or {}).get("production_id")
+            if not key or not production_id:
+                continue
+            request_id = ReviewRequest.id_for(production_id, key)
+            if self.catalog.exists(ReviewRequest, request_id):
+                request = self.catalog.load(ReviewRequest, request_id)
+                if request.status == "waiting" and request.flow_run_id == str(run.id):
+                    out.append(request)
+        return sorted(out, key=lambda r: r.created_at)
+
+    def submit_decision(self, request_id: str, decision: ReviewDecision) -> None:
+        from prefect.flow_runs import resume_flow_run
+
+        request = self.catalog.load(ReviewRequest, request_id)
+        if request.status != "waiting":
+            raise ReviewError(f"review {request_id} was already decided ({request.status})")
+        if decision.reviewer not in request.reviewers:
+            raise ReviewError(f"{decision.reviewer} is not a reviewer of this {request.gate} gate "
+                              f"(reviewers: {', '.join(request.reviewers)})")
+        production = self.catalog.load(Production, request.production_id)
+        require_consent(self.catalog, production.persona_id, production.use, production.brief.language)
+        state = self.run_state(request.flow_run_id)
+        if state.type.value != "PAUSED" or state.state_details.pause_key != request.gate_key:
+            raise ReviewError(f"the production is not waiting at {request.gate_key} (its run is {state.name})")
+        try:
+            with prefect_api(self.settings):
+                resume_flow_run(UUID(request.flow_run_id), run_input=decision.model_dump(mode="json"))
+        except Exception as exc:  # the server validates the input against the RunInput schema
+            raise ReviewError(f"Prefect refused the decision: {exc}") from exc
+
+    def script(self, production_id: str, version: int) -> ScriptVersion:
+        return self.catalog.load(ScriptVersion, ScriptVersion.id_for(production_id, version))
+
+    def productions(self) -> list[Production]:
+        return sorted(self.catalog.find(Production), key=lambda p: p.created_at)
+
+    def status(self) -> list[dict]:
+        rows = []
+        for p in self.productions():
+            versions = self.catalog.find(ScriptVersion, f"{p.id}-v")
+            rows.append(dict(production=p.id, persona=p.persona_id, status=p.status, scripts=len(versions),
+                             flow_run=p.flow_run_id, created=p.created_at.strftime("%Y-%m-%d %H:%M")))
+        return rows
+
+
+def script_diff(old: ScriptVersion | None, new: ScriptVersion) -> str:
+    import difflib
+
+    a = old.markup.splitlines() if old else []
+    return "\n".join(difflib.unified_diff(a, new.markup.splitlines(), f"v{old.version}" if old else "empty",
+                                          f"v{new.version}", lineterm=""))
+

@@ -1,0 +1,259 @@
+"""The ``studio`` command line: operators' verbs over the same API the portal uses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from studio.settings import get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Digital-Human Studio: consented, reviewed, labelled digital-human videos.")
+persona_app = typer.Typer(no_args_is_help=True, help="Personas: the people whose digital human is made.")
+consent_app = typer.Typer(no_args_is_help=True, help="Consent records: who allowed what, until when.")
+materials_app = typer.Typer(no_args_is_help=True, help="Uploads: voice recordings, footage, photos, past talks.")
+review_app = typer.Typer(no_args_is_help=True, help="Review gates waiting for a decision.")
+app.add_typer(persona_app, name="persona")
+app.add_typer(consent_app, name="consent")
+app.add_typer(materials_app, name="materials")
+app.add_typer(review_app, name="review")
+
+
+def _api():
+    from studio.api import StudioAPI
+
+    return StudioAPI(get_settings())
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def _guard(fn):
+    """Turn expected errors into one clear line and exit code 1 instead of a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from storage.base import StoreError
+        from studio.api import ReviewError
+        from studio.consent import ConsentError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, FileNotFoundError, StoreError, ReviewError, ConsentError, TimeoutError, RuntimeError) as exc:
+            _fail(exc)
+
+    return wrapper
+
+
+@app.command()
+@_guard
+def up(sample: bool = typer.Option(True, help="Create a sample production waiting for review.")) -> None:
+    """Start the studio for people: Prefect UI (:4200), runner, review portal (:8501)."""
+    from studio import services
+    from studio.demo import ensure_sample_production
+
+    settings = get_settings()
+    typer.echo("starting the Prefect server ...")
+    services.start_prefect_server(settings)
+    services.prepare_prefect(settings)
+    typer.echo("starting the runner ...")
+    services.start_runner(settings)
+    typer.echo("starting the review portal ...")
+    services.start_portal(settings)
+    if sample:
+        production = ensure_sample_production(settings)
+        typer.echo(f"sample production {production} is on its way to the script review")
+    typer.echo(f"Prefect UI: {settings.prefect.ui_url}\nPortal:     http://{settings.portal.host}:{settings.portal.port}\n"
+               "Stop everything with: make down   (or: studio down)")
+
+
+@app.command()
+def down() -> None:
+    """Stop what `studio up` started."""
+    from studio import services
+
+    stopped = services.stop(get_settings())
+    typer.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@app.command()
+@_guard
+def demo(json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here.")) -> None:
+    """Run one whole production on the embedded defaults, with scripted reviewers."""
+    from studio.demo import run_demo
+
+    report = run_demo(get_settings(), log=lambda m: typer.echo(f"[demo] {m}"))
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    v = report["verify"]
+    typer.echo("\n=== audit trail ===")
+    for line in report["audit"]:
+        typer.echo(line)
+    typer.echo(f"audit chain intact: {report['audit_chain_ok']}")
+    typer.echo(f"\n=== verify ===\nverdict: {v['verdict']}  persona: {v['persona']}  consent: {v['consent_id']}  "
+               f"script v{v['script_version']}  approvers: {', '.join(v['approvers'])}")
+    typer.echo(f"\napprove-to-resume latency (s): {report['approve_to_resume_s']}")
+    typer.echo(f"demo wall time: {report['wall_s']} s")
+    typer.echo(f"\nDelivered MP4: {report['delivered']}")
+
+
+@persona_app.command("create")
+@_guard
+def persona_create(name: str, language: list[str] = typer.Option(["en"], "--language"), deceased: bool = False,
+                   fictional: bool = False, persona_id: Optional[str] = typer.Option(None, "--id")) -> None:
+    """Create a persona."""
+    p = _api().create_persona(name, language, deceased=deceased, fictional=fictional, persona_id=persona_id)
+    typer.echo(p.id)
+
+
+@persona_app.command("list")
+def persona_list() -> None:
+    from studio.models import Persona
+
+    for p in _api().catalog.find(Persona):
+        typer.echo("\t".join([p.id, p.display_name, ",".join(p.languages)] + (["deceased"] if p.deceased else [])))
+
+
+@consent_app.command("add")
+@_guard
+def consent_add(persona_id: str, grantor: str = typer.Option(..., help="Who gives consent."),
+                relationship: str = typer.Option("self", help="self | next_of_kin | estate | authorised_operator"),
+                use: list[str] = typer.Option(["greeting"], help="greeting | memorial | annual_meeting"),
+                evidence: list[Path] = typer.Option(..., help="Signed form or recorded statement (repeatable)."),
+                days: int = typer.Option(365, help="Days the consent is valid."),
+                forbidden: list[str] = typer.Option([], help="Topics the persona must never speak about.")) -> None:
+    """Record consent, with evidence, for a persona."""
+    c = _api().add_consent(persona_id, grantor, relationship, use, evidence, valid_days=days, forbidden_topics=forbidden)
+    typer.echo(c.id)
+
+
+@consent_app.command("revoke")
+@_guard
+def consent_revoke(consent_id: str, reason: str = typer.Option(..., help="Why consent is withdrawn.")) -> None:
+    """Revoke consent: no further generation or delivery for it."""
+    c = _api().revoke_consent(consent_id, reason)
+    typer.echo(f"{c.id} revoked at {c.revoked_at:%Y-%m-%d %H:%M}")
+
+
+@materials_app.command("add")
+@_guard
+def materials_add(persona_id: str, files: list[Path], role: str = typer.Option(..., help="voice | footage | photo | text")) -> None:
+    """Upload recordings, footage, photos or past talks for a persona."""
+    api = _api()
+    for f in files:
+        u = api.add_material(persona_id, role, f)
+        typer.echo(f"{u.id}\t{u.asset.name}\t{u.asset.size} bytes")
+
+
+@app.command()
+@_guard
+def produce(persona_id: str, occasion: str = typer.Option(...), audience: str = typer.Option(...),
+            point: list[str] = typer.Option([], help="A point to make (repeatable)."),
+            use: str = typer.Option("greeting"), language: str = typer.Option("en"),
+            seconds: float = typer.Option(30.0, help="Target length."),
+            script_reviewer: list[str] = typer.Option(..., help="Named script reviewer (repeatable)."),
+            family_reviewer: list[str] = typer.Option(..., help="Named family reviewer (repeatable).")) -> None:
+    """Start a production; it waits at each review gate."""
+    from studio.models import Brief
+
+    api = _api()
+    p = api.create_production(persona_id, use, Brief(occasion=occasion, audience=audience, points=point,
+                                                      language=language, target_seconds=seconds),
+                              script_reviewer, family_reviewer)
+    run = api.start_production(p.id)
+    typer.echo(f"{p.id}\tflow run {run}")
+
+
+@review_app.command("list")
+@_guard
+def review_list() -> None:
+    """Gates waiting for a decision now."""
+    for r in _api().pending_reviews():
+        typer.echo(f"{r.id}\t{r.gate} round {r.round}\tscript v{r.script_version}\t{r.role}: {', '.join(r.reviewers)}")
+
+
+@review_app.command("show")
+@_guard
+def review_show(request_id: str) -> None:
+    from studio.api import script_diff
+    from studio.models import ReviewRequest
+
+    api = _api()
+    r = api.catalog.load(ReviewRequest, request_id)
+    new = api.script(r.production_id, r.script_version)
+    old = api.script(r.production_id, r.previous_script_version) if r.previous_script_version else None
+    typer.echo(new.markup)
+    if old:
+        typer.echo(script_diff(old, new))
+
+
+def _decide(request_id: str, decision: str, reviewer: str, role: str, comments: list[str], redo: Optional[str]) -> None:
+    from studio.models import ReviewDecision
+
+    d = ReviewDecision(decision=decision, reviewer=reviewer, role=role, comments=comments, redo=redo)
+    _api().submit_decision(request_id, d)
+    typer.echo(f"{decision} sent for {request_id}")
+
+
+@review_app.command("approve")
+@_guard
+def review_approve(request_id: str, reviewer: str = typer.Option(...), role: str = typer.Option(...),
+                   comment: list[str] = typer.Option([])) -> None:
+    """Approve the version waiting at a gate."""
+    _decide(request_id, "approve", reviewer, role, comment, None)
+
+
+@review_app.command("request-changes")
+@_guard
+def review_request_changes(request_id: str, reviewer: str = typer.Option(...), role: str = typer.Option(...),
+                           comment: list[str] = typer.Option(..., help="What to change (repeatable)."),
+                           redo: str = typer.Option("script", help="script | voice | video")) -> None:
+    """Send the production back with comments."""
+    _decide(request_id, "request_changes", reviewer, role, comment, redo)
+
+
+@app.command()
+@_guard
+def verify(file: Path) -> None:
+    """What the studio knows of a video: delivery, persona, consent, approvals."""
+    from tasks.verify import verify_file
+
+    report = verify_file(_api().catalog, file)
+    typer.echo(report.model_dump_json(indent=2))
+    if report.verdict not in ("authorised",):
+        raise typer.Exit(code=2)
+
+
+@app.command()
+@_guard
+def status() -> None:
+    """Productions and where each one stands."""
+    for row in _api().status():
+        typer.echo("\t".join(str(v) for v in row.values()))
+
+
+@app.command()
+@_guard
+def audit(subject: str = typer.Option("", help="Only events whose subject starts with this.")) -> None:
+    """The audit log, and whether its hash chain is intact."""
+    api = _api()
+    for e in api.catalog.audit_events(subject):
+        typer.echo(f"{e.seq:4d} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<20} {e.action:<24} {e.subject} {json.dumps(e.details, ensure_ascii=False)}")
+    problems = api.catalog.verify_audit()
+    typer.echo("audit chain intact" if not problems else "AUDIT CHAIN BROKEN: " + "; ".join(problems))
+    if problems:
+        raise typer.Exit(code=3)
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="studio")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

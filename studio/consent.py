@@ -1,0 +1,36 @@
+"""Consent enforcement: the one check that every generating or delivering step calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from studio.models import ConsentRecord, Persona
+
+if TYPE_CHECKING:
+    from storage.catalog import Catalog
+
+
+class ConsentError(PermissionError):
+    """No valid consent covers what was asked; nothing was generated."""
+
+
+def require_consent(
+    catalog: Catalog, persona_id: str, use: str, language: str, at: datetime | None = None
+) -> ConsentRecord:
+    """The consent record that allows ``use`` in ``language`` now, or ``ConsentError``."""
+    if not catalog.exists(Persona, persona_id):
+        raise ConsentError(f"persona {persona_id!r} does not exist; create it with `studio persona create`")
+    records = [c for c in catalog.find(ConsentRecord) if c.persona_id == persona_id]
+    if not records:
+        raise ConsentError(
+            f"persona {persona_id} has no consent record; add one with `studio consent add` "
+            "(the person, or for the deceased their next of kin, with evidence)"
+        )
+    problems = []
+    for record in sorted(records, key=lambda c: c.created_at, reverse=True):
+        problem = record.problem(use, language, at)
+        if problem is None:
+            return record
+        problems.append(problem)
+    raise ConsentError(f"no valid consent for persona {persona_id} ({use}, {language}): " + "; ".join(problems))

@@ -1,0 +1,126 @@
+"""Contracts of the generators: what a script, voice or video backend takes and returns.
+
+Each capability has a ``typing.Protocol`` and pydantic request/result models. Backends live
+in ``tasks/backends/`` (the only place that imports torch or a vendor SDK) and are picked
+from a registry by a settings value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from studio.models import Brief, Sentence, SentenceTiming
+
+
+# ------------------------------------------------------------------------- script
+class PersonaStyle(BaseModel):
+    """What the drafter knows of how the persona speaks."""
+
+    name: str
+    past_passages: list[str] = Field(default_factory=list)
+    catchphrases: list[str] = Field(default_factory=list)
+    styles: list[str] = Field(default_factory=lambda: ["neutral"])  # voice prompt styles available
+
+
+class DraftRequest(BaseModel):
+    brief: Brief
+    persona: PersonaStyle
+    forbidden_topics: list[str] = Field(default_factory=list)
+
+
+class ReviseRequest(BaseModel):
+    brief: Brief
+    persona: PersonaStyle
+    previous: list[Sentence]
+    comments: list[str] = Field(min_length=1)
+    forbidden_topics: list[str] = Field(default_factory=list)
+
+
+class ScriptResult(BaseModel):
+    sentences: list[Sentence] = Field(min_length=1)
+    backend: str
+    notes: list[str] = Field(default_factory=list)  # e.g. comments the backend could not apply
+
+
+class ScriptBackend(Protocol):
+    """Drafts and revises scripts in the studio markup (see ``studio.script_markup``)."""
+
+    name: str
+
+    def draft(self, request: DraftRequest) -> ScriptResult: ...
+
+    def revise(self, request: ReviseRequest) -> ScriptResult: ...
+
+
+# -------------------------------------------------------------------------- voice
+class PromptClip(BaseModel):
+    path: Path
+    style: str
+    median_f0_hz: float
+    transcript: str | None = None
+
+
+class VoiceRequest(BaseModel):
+    sentences: list[Sentence] = Field(min_length=1)
+    language: str
+    prompts: list[PromptClip] = Field(min_length=1)
+    median_f0_hz: float = Field(gt=40, lt=600)
+    speaking_rate_wpm: float | None = None
+    sample_rate: int = 24000
+    notes: list[str] = Field(default_factory=list)  # reviewer directions ("slower", "warmer")
+    out_path: Path
+
+
+class VoiceResult(BaseModel):
+    path: Path
+    duration_s: float
+    sample_rate: int
+    sentence_timings: list[SentenceTiming]
+    backend: str
+
+
+class VoiceBackend(Protocol):
+    """Speaks the sentences in the persona's voice, following their cues, into a WAV file."""
+
+    name: str
+
+    def synthesize(self, request: VoiceRequest) -> VoiceResult: ...
+
+
+# -------------------------------------------------------------------------- video
+class FootageClip(BaseModel):
+    path: Path
+    start_s: float
+    duration_s: float
+    face_box: tuple[int, int, int, int]
+
+
+class VideoRequest(BaseModel):
+    audio_path: Path
+    footage: list[FootageClip] = Field(default_factory=list)
+    photo_path: Path | None = None
+    fps: float = 25.0
+    max_height: int = 720
+    crf: int = 20
+    preset: str = "veryfast"
+    out_path: Path
+
+
+class VideoResult(BaseModel):
+    path: Path
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    backend: str
+
+
+class VideoBackend(Protocol):
+    """Renders the persona talking to the given audio, as an H.264/AAC MP4."""
+
+    name: str
+
+    def render(self, request: VideoRequest) -> VideoResult: ...

@@ -1,0 +1,402 @@
+"""Pydantic contracts shared by flows, tasks, storage, the CLI and the portal.
+
+Every record that the studio stores is one of these models, serialised as JSON under
+``records/<kind>/<id>.json``. Media never travels inside a record: records hold
+``AssetRef``s (content-addressed keys) instead.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import ClassVar, Literal
+
+from prefect.input import RunInput
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+class AssetRef(BaseModel):
+    """A stored, content-addressed media object: where it is, what it is, its hash."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    media_type: str
+    size: int = Field(ge=0)
+    name: str | None = None  # the original file name, for people
+
+
+class Record(BaseModel):
+    """Base of every stored record. ``kind`` names the folder, ``id`` the object."""
+
+    kind: ClassVar[str] = "record"
+    # Records of an immutable kind are written once; a second write is refused.
+    immutable: ClassVar[bool] = False
+
+    id: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not _ID_RE.match(value):
+            raise ValueError(
+                f"id {value!r} must be 1-80 characters of lowercase letters, digits, '.', '_' or '-'"
+            )
+        return value
+
+    @classmethod
+    def key_for(cls, record_id: str) -> str:
+        return f"records/{cls.kind}/{record_id}.json"
+
+    @property
+    def key(self) -> str:
+        return self.key_for(self.id)
+
+
+# ---------------------------------------------------------------- persona and consent
+
+
+class Persona(Record):
+    """The person whose digital human is made. ``fictional`` marks generated demo people."""
+
+    kind: ClassVar[str] = "persona"
+
+    display_name: str = Field(min_length=1, max_length=120)
+    languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: ["en"])
+    deceased: bool = False
+    fictional: bool = False
+    description: str = ""
+
+
+Use = Literal["greeting", "memorial", "annual_meeting"]
+Relationship = Literal["self", "next_of_kin", "estate", "authorised_operator"]
+
+
+class ConsentScope(BaseModel):
+    uses: list[Use] = Field(min_length=1)
+    languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: ["en", "zh"])
+    audiences: list[str] = Field(default_factory=list)
+    forbidden_topics: list[str] = Field(default_factory=list)
+
+
+class ConsentRecord(Record):
+    """Permission to make a persona's digital human, from the person or their family.
+
+    A record is valid for a use and language inside its validity window until revoked.
+    Evidence files (a signed form, a recorded statement) are stored content-addressed.
+    """
+
+    kind: ClassVar[str] = "consent"
+
+    persona_id: str
+    subject_name: str = Field(min_length=1)
+    grantor_name: str = Field(min_length=1)
+    relationship: Relationship
+    scope: ConsentScope
+    valid_from: datetime = Field(default_factory=utcnow)
+    valid_until: datetime
+    evidence: list[AssetRef] = Field(min_length=1)
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _check_window(self) -> ConsentRecord:
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+    def problem(self, use: str, language: str, at: datetime | None = None) -> str | None:
+        """Why this record does not allow ``use`` in ``language`` at ``at``; None if it does."""
+        at = at or utcnow()
+        if self.revoked_at is not None and self.revoked_at <= at:
+            return f"consent {self.id} was revoked on {self.revoked_at:%Y-%m-%d}: {self.revocation_reason}"
+        if at < self.valid_from:
+            return f"consent {self.id} is valid only from {self.valid_from:%Y-%m-%d}"
+        if at >= self.valid_until:
+            return f"consent {self.id} expired on {self.valid_until:%Y-%m-%d}"
+        if use not in self.scope.uses:
+            return f"consent {self.id} covers {', '.join(self.scope.uses)}, not {use}"
+        if language not in self.scope.languages:
+            return f"consent {self.id} covers languages {', '.join(self.scope.languages)}, not {language}"
+        return None
+
+
+# ---------------------------------------------------------------- materials
+
+
+class Upload(Record):
+    """A file an operator added for a persona: a voice recording, footage, a photo, a text."""
+
+    kind: ClassVar[str] = "upload"
+    immutable: ClassVar[bool] = True
+
+    persona_id: str
+    role: Literal["voice", "footage", "photo", "text"]
+    asset: AssetRef
+    note: str = ""
+
+
+class VoicePrompt(BaseModel):
+    """A 3-5 s clip of the persona's speech used as the voice reference."""
+
+    clip: AssetRef
+    source: AssetRef
+    start_s: float
+    duration_s: float
+    style: str
+    median_f0_hz: float
+    snr_db: float
+    score: float
+    why: str
+
+
+class FootageSegment(BaseModel):
+    """A stretch of footage with the face visible, usable as base footage."""
+
+    source: AssetRef
+    start_s: float
+    duration_s: float
+    face_ratio: float = Field(ge=0, le=1)
+    steadiness: float
+    sharpness: float
+    face_box: tuple[int, int, int, int]  # x, y, w, h in source pixels, median over the segment
+    still: AssetRef  # a JPEG frame with the face, for people to look at
+    label: Literal["base", "drinking", "looking_down", "laughing", "gesture", "idle"] = "base"
+    score: float
+    why: str
+
+
+class MaterialSet(Record):
+    kind: ClassVar[str] = "materials"
+    immutable: ClassVar[bool] = True
+
+    persona_id: str
+    voice_prompts: list[VoicePrompt]
+    footage: list[FootageSegment]
+    photo: AssetRef | None = None
+    median_f0_hz: float
+    speaking_rate_wpm: float | None = None
+
+
+# ---------------------------------------------------------------- script
+
+CueKind = Literal["pause", "cough", "laugh", "breath", "drink"]
+
+
+class Cue(BaseModel):
+    kind: CueKind
+    seconds: float | None = Field(default=None, ge=0, le=10)
+
+
+class Sentence(BaseModel):
+    text: str = Field(min_length=1)
+    style: str = "neutral"
+    cues_before: list[Cue] = Field(default_factory=list)
+    cues_after: list[Cue] = Field(default_factory=list)
+
+
+class Brief(BaseModel):
+    """What the production should say: the occasion, audience, points, length."""
+
+    occasion: str = Field(min_length=1)
+    audience: str = Field(min_length=1)
+    points: list[str] = Field(default_factory=list)
+    language: Literal["en", "zh"] = "en"
+    target_seconds: float = Field(default=30, gt=0, le=900)
+
+
+class ScriptVersion(Record):
+    """One version of a production's script. Versions are never overwritten."""
+
+    kind: ClassVar[str] = "script"
+    immutable: ClassVar[bool] = True
+
+    production_id: str
+    version: int = Field(ge=1)
+    language: Literal["en", "zh"]
+    sentences: list[Sentence] = Field(min_length=1)
+    based_on: int | None = None
+    comments: list[str] = Field(default_factory=list)  # what this version answers
+    requested_by: str | None = None
+    backend: str
+
+    @staticmethod
+    def id_for(production_id: str, version: int) -> str:
+        return f"{production_id}-v{version:03d}"
+
+    @property
+    def markup(self) -> str:
+        from studio.script_markup import render_markup
+
+        return render_markup(self.sentences)
+
+
+# ---------------------------------------------------------------- takes
+
+
+class SentenceTiming(BaseModel):
+    index: int
+    start_s: float
+    end_s: float
+
+
+class VoiceTake(Record):
+    kind: ClassVar[str] = "voice"
+    immutable: ClassVar[bool] = True
+
+    production_id: str
+    script_version: int
+    take: int = 1
+    audio: AssetRef
+    duration_s: float
+    sample_rate: int
+    sentence_timings: list[SentenceTiming]
+    backend: str
+    notes: list[str] = Field(default_factory=list)
+
+
+class VideoTake(Record):
+    kind: ClassVar[str] = "video"
+    immutable: ClassVar[bool] = True
+
+    production_id: str
+    script_version: int
+    take: int = 1
+    voice_take_id: str
+    video: AssetRef  # picture with the take's audio, not yet labelled
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+    backend: str
+
+
+# ---------------------------------------------------------------- reviews
+
+Gate = Literal["script", "video"]
+Step = Literal["script", "voice", "video"]
+
+
+class ReviewDecision(RunInput):
+    """A reviewer's answer at a gate: the typed input that resumes a suspended flow."""
+
+    decision: Literal["approve", "request_changes"]
+    reviewer: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+    comments: list[str] = Field(default_factory=list)
+    # Where a request for changes sends the production back to.
+    redo: Step | None = None
+
+    @model_validator(mode="after")
+    def _changes_need_comments(self) -> ReviewDecision:
+        if self.decision == "request_changes" and not any(c.strip() for c in self.comments):
+            raise ValueError("a request for changes needs at least one comment saying what to change")
+        return self
+
+
+class ReviewRequest(Record):
+    """A gate waiting for a named reviewer: what to review and who should review it."""
+
+    kind: ClassVar[str] = "review"
+
+    production_id: str
+    flow_run_id: str
+    gate: Gate
+    round: int = Field(ge=1)
+    gate_key: str
+    role: str
+    reviewers: list[str]
+    script_version: int
+    previous_script_version: int | None = None
+    voice_take_id: str | None = None
+    video_take_id: str | None = None
+    status: Literal["waiting", "approved", "changes_requested"] = "waiting"
+    decision: ReviewDecision | None = None
+    decided_at: datetime | None = None
+
+    @staticmethod
+    def id_for(production_id: str, gate_key: str) -> str:
+        return f"{production_id}-{gate_key}"
+
+
+# ---------------------------------------------------------------- production and delivery
+
+
+class Production(Record):
+    kind: ClassVar[str] = "production"
+
+    persona_id: str
+    use: Use
+    brief: Brief
+    script_reviewers: list[str] = Field(min_length=1)
+    family_reviewers: list[str] = Field(min_length=1)
+    flow_run_id: str | None = None
+    status: Literal[
+        "created", "running", "waiting_review", "delivered", "failed", "stopped"
+    ] = "created"
+
+
+class Approval(BaseModel):
+    gate: Gate
+    round: int
+    reviewer: str
+    role: str
+    at: datetime
+
+
+class Delivery(Record):
+    kind: ClassVar[str] = "delivery"
+    immutable: ClassVar[bool] = True
+
+    production_id: str
+    persona_id: str
+    consent_id: str
+    script_version: int
+    video_take_id: str
+    video: AssetRef
+    duration_s: float
+    label_text: str
+    approvals: list[Approval]
+
+
+class AuditEvent(BaseModel):
+    """One line of the append-only audit log; ``hash`` chains it to the line before."""
+
+    seq: int = Field(ge=0)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str
+    action: str
+    subject: str  # "<kind>/<id>"
+    details: dict = Field(default_factory=dict)
+    prev_hash: str
+    hash: str = ""
+
+
+class VerifyReport(BaseModel):
+    """What ``studio verify`` found in a file."""
+
+    path: str
+    sha256: str
+    verdict: Literal["authorised", "revoked", "modified_copy", "unknown", "not_a_studio_file"]
+    delivery_id: str | None = None
+    production_id: str | None = None
+    persona: str | None = None
+    consent_id: str | None = None
+    script_version: int | None = None
+    approvers: list[str] = Field(default_factory=list)
+    label_found: bool = False
+    details: list[str] = Field(default_factory=list)

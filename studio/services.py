@@ -1,0 +1,146 @@
+"""Starting and stopping the studio's local processes: the Prefect server (SQLite), the
+runner that serves the production flow, and the review portal. PIDs are kept under
+``<home>/run`` so ``studio down`` stops what ``studio up`` started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from studio.settings import StudioSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env(settings: StudioSettings) -> dict[str, str]:
+    """The environment of every child process: same studio settings, same Prefect server."""
+    env = dict(os.environ)
+    env.update({
+        "STUDIO_HOME": str(Path(settings.home).resolve()),
+        "PREFECT_HOME": str((Path(settings.home) / "prefect").resolve()),
+        "PREFECT_API_URL": settings.prefect.api_url,
+        "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
+        "PREFECT_RUNNER_POLL_FREQUENCY": str(max(1, int(settings.prefect.runner_poll_seconds))),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+    })
+    return env
+
+
+def _run_dir(settings: StudioSettings) -> Path:
+    d = Path(settings.home).resolve() / "run"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _spawn(settings: StudioSettings, name: str, args: list[str]) -> subprocess.Popen:
+    run = _run_dir(settings)
+    log = open(run / f"{name}.log", "ab")
+    proc = subprocess.Popen(args, env=child_env(settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                            start_new_session=True)
+    (run / f"{name}.pid").write_text(str(proc.pid))
+    return proc
+
+
+def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None, what: str = "service") -> None:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the {what} exited with code {proc.returncode}; see its log under .studio/run/")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"the {what} did not answer at {url} within {timeout_s:.0f} s")
+
+
+def ensure_port_free(host: str, port: int, what: str) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        if sock.connect_ex((host, port)) == 0:
+            raise RuntimeError(f"port {port} on {host} is already in use, so the {what} cannot start there; "
+                               "a studio may still be running: stop it with `make down` (studio down)")
+
+
+def start_prefect_server(settings: StudioSettings) -> subprocess.Popen:
+    url = urlparse(settings.prefect.api_url)
+    ensure_port_free(url.hostname or "127.0.0.1", url.port or 4200, "Prefect server")
+    proc = _spawn(settings, "prefect-server", [sys.executable, "-m", "prefect", "server", "start",
+                                               "--host", url.hostname or "127.0.0.1", "--port", str(url.port or 4200)])
+    wait_http(settings.prefect.api_url.rstrip("/") + "/health", 120, proc, "Prefect server")
+    return proc
+
+
+def prepare_prefect(settings: StudioSettings) -> None:
+    """Register the result-storage block the production flow persists its results through."""
+    from storage.prefect_results import StudioResultStorage
+    from studio.api import prefect_api
+
+    with prefect_api(settings):
+        StudioResultStorage().save("results", overwrite=True)
+
+
+def start_runner(settings: StudioSettings) -> subprocess.Popen:
+    proc = _spawn(settings, "runner", [sys.executable, "-m", "flows.serve"])
+    from studio.api import prefect_api
+
+    deadline = time.time() + 90
+    from prefect.client.orchestration import get_client
+
+    while time.time() < deadline:  # ready once the deployment exists
+        if proc.poll() is not None:
+            raise RuntimeError("the runner exited; see .studio/run/runner.log")
+        with prefect_api(settings):
+            try:
+                with get_client(sync_client=True) as client:
+                    client.read_deployment_by_name(settings.prefect.deployment)
+                    return proc
+            except Exception:
+                pass
+        time.sleep(0.5)
+    raise TimeoutError("the runner did not register the production deployment within 90 s")
+
+
+def start_portal(settings: StudioSettings) -> subprocess.Popen:
+    ensure_port_free(settings.portal.host, settings.portal.port, "portal")
+    args = [sys.executable, "-m", "streamlit", "run", str(ROOT / "review_ui" / "app.py"),
+            "--server.address", settings.portal.host, "--server.port", str(settings.portal.port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    proc = _spawn(settings, "portal", args)
+    wait_http(f"http://{settings.portal.host}:{settings.portal.port}/_stcore/health", 60, proc, "portal")
+    return proc
+
+
+def stop(settings: StudioSettings, names: tuple[str, ...] = ("portal", "runner", "prefect-server")) -> list[str]:
+    stopped = []
+    for name in names:
+        pid_file = _run_dir(settings) / f"{name}.pid"
+        if not pid_file.exists():
+            continue
+        pid = int(pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(100):
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child: reap it
+                        break
+                except ChildProcessError:
+                    os.kill(pid, 0)  # not ours: raises once it is gone
+                time.sleep(0.1)
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        pid_file.unlink(missing_ok=True)
+        stopped.append(name)
+    return stopped

@@ -1,0 +1,126 @@
+"""Offline script drafting without a language model: the ``composer``.
+
+It writes the draft from the brief (occasion, audience, points) and borrows the persona's own
+sentences from their past talks where they share words with the brief, so the voice is theirs.
+Revisions apply reviewers' comments that say what to change:
+
+    add: <sentence>            (also: please add "<sentence>")
+    remove: <words>            drop the sentence containing these words
+    replace "<old>" with "<new>"
+    shorter                    drop the least relevant borrowed sentence
+    style <n> <style>          e.g. "style 2 teasing" sets sentence 2's voice style
+    pause after <n>            add a [pause] after sentence n
+
+A comment it cannot act on is reported back in ``notes`` (shown to reviewers) rather than
+guessed at. For free-form drafting, point ``llm.backend`` at a real model (``openai``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from studio.contracts import DraftRequest, ReviseRequest, ScriptResult
+from studio.models import Cue, Sentence
+
+_WORD = re.compile(r"[a-z']+|[\u4e00-\u9fff]")
+_STOP = set("a an the and or but to of in on for with at by from is are was were be it this that i you we my our your".split())
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().strip('"“”').strip()
+    if text and text[-1] not in ".!?。！？":
+        text += "."
+    return text[:1].upper() + text[1:]
+
+
+class ComposerScript:
+    name = "composer"
+
+    def draft(self, request: DraftRequest) -> ScriptResult:
+        brief, persona = request.brief, request.persona
+        styles = persona.styles or ["neutral"]
+        def prefer(*names: str) -> str:
+            return next((n for n in names if n in styles), styles[0])
+
+        warm = prefer("warm", "neutral", "solemn")
+        light = prefer("teasing", "neutral")
+        if brief.language == "zh":
+            opening = f"{brief.audience}，{brief.occasion}快乐！"
+            closing = "祝大家身体健康，万事如意。"
+        else:
+            opening = f"Dear {brief.audience}, happy {brief.occasion}!"
+            closing = "Take care of each other, and I will see you all soon."
+        sentences = [Sentence(text=opening, style=warm, cues_after=[Cue(kind="pause", seconds=0.6)])]
+        brief_words = _words(" ".join([brief.occasion, brief.audience, *brief.points]))
+        ranked = sorted(persona.past_passages, key=lambda p: -len(_words(p) & brief_words))
+        borrowed = [p for p in ranked if _words(p) & brief_words][:2]
+        for point in brief.points:
+            sentences.append(Sentence(text=_sentence(point), style=warm))
+        for i, passage in enumerate(borrowed):
+            sentences.append(Sentence(text=_sentence(passage), style=light if i == 0 else warm,
+                                      cues_after=[Cue(kind="laugh")] if i == 0 else []))
+        sentences.append(Sentence(text=closing, style=warm))
+        sentences = self._fit_length(sentences, brief.target_seconds, brief.language)
+        return ScriptResult(sentences=sentences, backend=self.name)
+
+    @staticmethod
+    def _fit_length(sentences: list[Sentence], target_s: float, language: str) -> list[Sentence]:
+        per_s = 4.5 if language == "zh" else 2.6  # characters / words per second of speech
+        def length(ss):
+            return sum(len(s.text) if language == "zh" else len(s.text.split()) for s in ss) / per_s
+        while length(sentences) > target_s * 1.3 and len(sentences) > 3:
+            sentences.pop(-2)
+        return sentences
+
+    def revise(self, request: ReviseRequest) -> ScriptResult:
+        sentences = [s.model_copy(deep=True) for s in request.previous]
+        notes = []
+        for comment in request.comments:
+            if not self._apply(comment.strip(), sentences, request):
+                notes.append(f"not applied automatically, needs an editor: {comment!r}")
+        if not sentences:
+            raise ValueError("the comments removed every sentence; keep at least one")
+        return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
+
+    def _apply(self, comment: str, sentences: list[Sentence], request: ReviseRequest) -> bool:
+        low = comment.lower()
+        styles = request.persona.styles or ["neutral"]
+        m = re.match(r"^(?:please\s+)?add(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
+        if m:
+            sentences.insert(max(len(sentences) - 1, 0), Sentence(text=_sentence(m.group(1)), style=styles[0]))
+            return True
+        m = re.match(r"^(?:please\s+)?(?:remove|drop|delete)(?:\s*:\s*|\s+)(.+)$", comment, re.I)
+        if m:
+            target = m.group(1).strip().strip('"“”').lower()
+            hits = [s for s in sentences if target in s.text.lower()]
+            for s in hits:
+                sentences.remove(s)
+            return bool(hits)
+        m = re.match(r'^(?:please\s+)?replace\s+["“](.+?)["”]\s+with\s+["“](.+?)["”]', comment, re.I)
+        if m:
+            old, new = m.group(1), m.group(2)
+            hit = False
+            for s in sentences:
+                if old.lower() in s.text.lower():
+                    s.text = re.sub(re.escape(old), new, s.text, flags=re.I)
+                    hit = True
+            return hit
+        m = re.match(r"^style\s+(\d+)\s+([a-z_]+)$", low)
+        if m and 1 <= int(m.group(1)) <= len(sentences):
+            sentences[int(m.group(1)) - 1].style = m.group(2)
+            return True
+        m = re.match(r"^pause after\s+(\d+)(?:\s+(\d+(?:\.\d+)?)\s*s)?$", low)
+        if m and 1 <= int(m.group(1)) <= len(sentences):
+            sentences[int(m.group(1)) - 1].cues_after.append(Cue(kind="pause", seconds=float(m.group(2) or 0.6)))
+            return True
+        if re.match(r"^(make it\s+)?shorter\b", low) and len(sentences) > 3:
+            brief_words = _words(" ".join(request.brief.points))
+            middle = sentences[1:-1]
+            least = min(middle, key=lambda s: len(_words(s.text) & brief_words))
+            sentences.remove(least)
+            return True
+        return False

@@ -1,0 +1,240 @@
+"""The production's Prefect tasks: thin wrappers that load records, re-check consent, call a
+backend and store what it made. They take and return models (records and AssetRefs)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import DEFAULT, NO_CACHE
+from prefect.runtime import flow_run
+
+from storage import Catalog, open_catalog
+from studio.consent import require_consent
+from studio.contracts import DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, VideoRequest, VoiceRequest
+from studio.models import (
+    Approval, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
+    ScriptVersion, Upload, VideoTake, VoiceTake, utcnow,
+)
+from studio.settings import StudioSettings, get_settings
+
+# The production record's status changes while a run waits; one run serves one production,
+# so the run id (in DEFAULT) already identifies it and the record is left out of cache keys.
+PERSISTED = dict(persist_result=True, retries=1, retry_delay_seconds=5, cache_policy=DEFAULT - "production")
+
+
+def _ctx() -> tuple[StudioSettings, Catalog]:
+    settings = get_settings()
+    return settings, open_catalog(settings)
+
+
+def _scratch(settings: StudioSettings) -> Path:
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=settings.work_dir, prefix="step-"))
+
+
+def _consent(catalog: Catalog, production: Production) -> ConsentRecord:
+    return require_consent(catalog, production.persona_id, production.use, production.brief.language)
+
+
+@task(cache_policy=NO_CACHE)
+def load_production(production_id: str) -> Production:
+    _, catalog = _ctx()
+    return catalog.load(Production, production_id)
+
+
+@task(cache_policy=NO_CACHE)
+def check_consent(production: Production) -> ConsentRecord:
+    """Never cached: every run and every resume checks consent afresh."""
+    _, catalog = _ctx()
+    consent = _consent(catalog, production)
+    catalog.audit("studio", "consent.checked", f"production/{production.id}", consent=consent.id)
+    return consent
+
+
+@task(**PERSISTED)
+def select_materials(production: Production) -> MaterialSet:
+    from tasks.materials import select_footage, select_voice_prompts
+
+    settings, catalog = _ctx()
+    uploads = [u for u in catalog.find(Upload) if u.persona_id == production.persona_id]
+    voice = [u.asset for u in uploads if u.role == "voice"]
+    footage = [u.asset for u in uploads if u.role == "footage"]
+    photos = [u.asset for u in uploads if u.role == "photo"]
+    if not voice:
+        raise ValueError(f"persona {production.persona_id} has no voice recordings; add some with `studio materials add --role voice`")
+    if not footage and not photos:
+        raise ValueError(f"persona {production.persona_id} has no footage or photo; add one with `studio materials add --role footage`")
+    work = _scratch(settings)
+    prompts = select_voice_prompts(catalog, voice, work)
+    segments = select_footage(catalog, footage, work) if footage else []
+    if footage and not segments and not photos:
+        raise ValueError("no footage segment shows a face steadily for 2 s or more; add clearer footage or a photo")
+    materials = MaterialSet(
+        id=f"{production.id}-materials", persona_id=production.persona_id, voice_prompts=prompts, footage=segments,
+        photo=photos[0] if photos else None,
+        median_f0_hz=sorted(p.median_f0_hz for p in prompts)[len(prompts) // 2],
+    )
+    if catalog.exists(MaterialSet, materials.id):
+        return catalog.load(MaterialSet, materials.id)
+    catalog.save(materials)
+    catalog.audit("studio", "materials.selected", f"production/{production.id}", materials=materials.id,
+                  prompts=len(prompts), footage_segments=len(segments))
+    return materials
+
+
+def _persona_style(catalog: Catalog, production: Production, materials: MaterialSet) -> PersonaStyle:
+    persona = catalog.load(Persona, production.persona_id)
+    passages = []
+    for upload in catalog.find(Upload):
+        if upload.persona_id == persona.id and upload.role == "text":
+            passages += [line.strip() for line in catalog.read_media(upload.asset).decode("utf-8", "replace").splitlines() if line.strip()]
+    styles = list(dict.fromkeys(p.style for p in materials.voice_prompts))
+    return PersonaStyle(name=persona.display_name, past_passages=passages, styles=styles)
+
+
+def _save_script(catalog: Catalog, script: ScriptVersion) -> ScriptVersion:
+    if catalog.exists(ScriptVersion, script.id):  # a retried task finds its own earlier write
+        return catalog.load(ScriptVersion, script.id)
+    catalog.save(script)
+    catalog.audit(script.requested_by or "studio", "script.version_created", f"script/{script.id}",
+                  version=script.version, based_on=script.based_on, comments=script.comments, backend=script.backend)
+    return script
+
+
+@task(**PERSISTED)
+def draft_script(production: Production, materials: MaterialSet) -> ScriptVersion:
+    from tasks.backends import script_backend
+
+    settings, catalog = _ctx()
+    consent = _consent(catalog, production)
+    result = script_backend(settings).draft(DraftRequest(
+        brief=production.brief, persona=_persona_style(catalog, production, materials),
+        forbidden_topics=consent.scope.forbidden_topics))
+    return _save_script(catalog, ScriptVersion(
+        id=ScriptVersion.id_for(production.id, 1), production_id=production.id, version=1,
+        language=production.brief.language, sentences=result.sentences, backend=result.backend,
+        comments=result.notes))
+
+
+@task(**PERSISTED)
+def revise_script(production: Production, materials: MaterialSet, previous: ScriptVersion, decision: ReviewDecision) -> ScriptVersion:
+    from tasks.backends import script_backend
+
+    settings, catalog = _ctx()
+    consent = _consent(catalog, production)
+    result = script_backend(settings).revise(ReviseRequest(
+        brief=production.brief, persona=_persona_style(catalog, production, materials), previous=previous.sentences,
+        comments=decision.comments, forbidden_topics=consent.scope.forbidden_topics))
+    version = previous.version + 1
+    return _save_script(catalog, ScriptVersion(
+        id=ScriptVersion.id_for(production.id, version), production_id=production.id, version=version,
+        language=previous.language, sentences=result.sentences, based_on=previous.version,
+        comments=decision.comments + result.notes, requested_by=decision.reviewer, backend=result.backend))
+
+
+@task(**PERSISTED)
+def synthesize_voice(production: Production, materials: MaterialSet, script: ScriptVersion, take: int, notes: list[str]) -> VoiceTake:
+    from tasks.backends import voice_backend
+
+    settings, catalog = _ctx()
+    _consent(catalog, production)
+    work = _scratch(settings)
+    prompts = [PromptClip(path=catalog.media_path(p.clip), style=p.style, median_f0_hz=p.median_f0_hz)
+               for p in materials.voice_prompts]
+    result = voice_backend(settings).synthesize(VoiceRequest(
+        sentences=script.sentences, language=script.language, prompts=prompts, median_f0_hz=materials.median_f0_hz,
+        sample_rate=settings.voice.sample_rate, notes=notes, out_path=work / "voice.wav"))
+    voice = VoiceTake(
+        id=f"{script.id}-voice-t{take}", production_id=production.id, script_version=script.version, take=take,
+        audio=catalog.put_media_file(result.path, "audio/wav"), duration_s=round(result.duration_s, 3),
+        sample_rate=result.sample_rate, sentence_timings=result.sentence_timings, backend=result.backend, notes=notes)
+    if not catalog.exists(VoiceTake, voice.id):
+        catalog.save(voice)
+        catalog.audit("studio", "voice.synthesized", f"voice/{voice.id}", duration_s=voice.duration_s, backend=voice.backend)
+    return catalog.load(VoiceTake, voice.id)
+
+
+@task(**PERSISTED, tags=["video-render"])
+def render_video(production: Production, materials: MaterialSet, voice: VoiceTake) -> VideoTake:
+    from tasks.backends import video_backend
+
+    settings, catalog = _ctx()
+    _consent(catalog, production)
+    work = _scratch(settings)
+    footage = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box)
+               for s in materials.footage if s.label == "base"]
+    result = video_backend(settings).render(VideoRequest(
+        audio_path=catalog.media_path(voice.audio), footage=footage,
+        photo_path=catalog.media_path(materials.photo) if materials.photo and not footage else None,
+        fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
+        preset=settings.video.preset, out_path=work / "video.mp4"))
+    video = VideoTake(
+        id=f"{production.id}-v{voice.script_version:03d}-video-t{voice.take}", production_id=production.id,
+        script_version=voice.script_version, take=voice.take, voice_take_id=voice.id,
+        video=catalog.put_media_file(result.path, "video/mp4"), duration_s=round(result.duration_s, 3),
+        width=result.width, height=result.height, fps=result.fps, backend=result.backend)
+    if not catalog.exists(VideoTake, video.id):
+        catalog.save(video)
+        catalog.audit("studio", "video.rendered", f"video/{video.id}", duration_s=video.duration_s, backend=video.backend)
+    return catalog.load(VideoTake, video.id)
+
+
+@task(**PERSISTED)
+def open_review(production: Production, gate: str, round: int, script: ScriptVersion,
+                previous_version: int | None = None, video: VideoTake | None = None) -> ReviewRequest:
+    """Record what a gate asks a reviewer to look at, before the flow suspends."""
+    _, catalog = _ctx()
+    key = f"{gate}-{round}"
+    script_gate = gate == "script"
+    request = ReviewRequest(
+        id=ReviewRequest.id_for(production.id, key), production_id=production.id, flow_run_id=str(flow_run.get_id()),
+        gate=gate, round=round, gate_key=key, role="stakeholder" if script_gate else "family",
+        reviewers=production.script_reviewers if script_gate else production.family_reviewers,
+        script_version=script.version, previous_script_version=previous_version,
+        voice_take_id=video.voice_take_id if video else None, video_take_id=video.id if video else None)
+    catalog.save(request)
+    catalog.save(production.model_copy(update={"status": "waiting_review", "flow_run_id": request.flow_run_id}))
+    catalog.audit("studio", "review.requested", f"review/{request.id}", reviewers=request.reviewers, role=request.role)
+    return request
+
+
+@task(**PERSISTED)
+def record_decision(request: ReviewRequest, decision: ReviewDecision) -> ReviewRequest:
+    _, catalog = _ctx()
+    status = "approved" if decision.decision == "approve" else "changes_requested"
+    done = request.model_copy(update={"status": status, "decision": decision, "decided_at": utcnow()})
+    catalog.save(done)
+    production = catalog.load(Production, request.production_id)
+    catalog.save(production.model_copy(update={"status": "running"}))
+    catalog.audit(decision.reviewer, f"review.{status}", f"review/{request.id}", role=decision.role,
+                  comments=decision.comments, script_version=request.script_version, video_take=request.video_take_id)
+    return done
+
+
+@task(**PERSISTED)
+def deliver(production: Production, script: ScriptVersion, video: VideoTake, approvals: list[ReviewRequest]) -> Delivery:
+    from tasks.deliver import label_and_encode
+
+    settings, catalog = _ctx()
+    consent = _consent(catalog, production)
+    delivery_id = f"{production.id}-delivery-v{script.version:03d}-t{video.take}"
+    if catalog.exists(Delivery, delivery_id):
+        return catalog.load(Delivery, delivery_id)
+    persona = catalog.load(Persona, production.persona_id)
+    out = label_and_encode(catalog.media_path(video.video), _scratch(settings) / f"{delivery_id}.mp4",
+                           settings.delivery, delivery_id, f"{persona.display_name}: {production.brief.occasion}")
+    from tasks.media import probe
+
+    delivery = Delivery(
+        id=delivery_id, production_id=production.id, persona_id=persona.id, consent_id=consent.id,
+        script_version=script.version, video_take_id=video.id, video=catalog.put_media_file(out, "video/mp4", name=out.name),
+        duration_s=round(probe(out).duration_s, 3), label_text=settings.delivery.label_text,
+        approvals=[Approval(gate=r.gate, round=r.round, reviewer=r.decision.reviewer, role=r.decision.role, at=r.decided_at)
+                   for r in approvals if r.decision is not None and r.decided_at is not None])
+    catalog.save(delivery)
+    catalog.save(production.model_copy(update={"status": "delivered"}))
+    catalog.audit("studio", "delivery.created", f"delivery/{delivery.id}", sha256=delivery.video.sha256,
+                  consent=consent.id, script_version=script.version, approvals=[a.reviewer for a in delivery.approvals])
+    return delivery

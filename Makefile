@@ -1,0 +1,46 @@
+# Digital-Human Studio. Quick start: `make demo`, then `make test`.
+SHELL := /bin/bash
+PY ?= python3
+# uv from PyPI, run as a module so a fresh install is usable at once
+UV := $(PY) -m uv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
+FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+.PHONY: demo test test-fast up down deps venv lock clean
+
+## System packages (ffmpeg, espeak-ng, a CJK font) and uv, only where missing.
+deps:
+	@if ! command -v ffmpeg >/dev/null || ! command -v espeak-ng >/dev/null || [ ! -f $(FONT) ]; then \
+		echo "installing $(APT_PACKAGES) ..."; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+	@if ! $(UV) --version >/dev/null 2>&1; then echo "installing uv ..."; $(PY) -m pip install -q uv || $(PY) -m pip install -q --user uv; fi
+
+## The Python environment from the lock file (torch + torchaudio as a matching pair).
+venv: deps
+	@$(UV) sync --frozen --quiet
+
+lock:
+	$(UV) lock
+
+## One whole production on the embedded defaults; prints the delivered MP4, verify and audit.
+demo: venv
+	$(UV) run --frozen studio demo
+
+## Every test, slow ones included (real Prefect server, real S3 server, real ffmpeg).
+test: venv
+	$(UV) run --frozen pytest -q
+
+test-fast: venv
+	$(UV) run --frozen pytest -q -m "not slow"
+
+## The studio for people: Prefect UI :4200, portal :8501, a sample production. Stop: make down
+up: venv
+	$(UV) run --frozen studio up
+
+down:
+	-$(UV) run --frozen studio down
+
+clean: down
+	rm -rf .studio

@@ -1,0 +1,118 @@
+"""Portal pages. Each page is a function; errors from Prefect or the store are shown to the
+person, never raised at them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.api import StudioAPI, script_diff
+from studio.models import ReviewDecision, ReviewRequest, VideoTake, VoiceTake
+from studio.settings import get_settings
+
+
+@st.cache_resource
+def get_api() -> StudioAPI:
+    return StudioAPI(get_settings())
+
+
+def _pending(api: StudioAPI) -> list[ReviewRequest] | None:
+    try:
+        return api.pending_reviews()
+    except Exception as exc:  # Prefect down, network, store
+        st.error(f"Could not read the productions waiting for review from Prefect: {exc}")
+        return None
+
+
+def reviews_page() -> None:
+    st.title("Waiting for your review")
+    api = get_api()
+    pending = _pending(api)
+    if pending is None:
+        return
+    if not pending:
+        st.info("Nothing is waiting for review right now.")
+        return
+    labels = {r.id: f"{r.production_id} · {r.gate} review, round {r.round} · script v{r.script_version} · "
+                    f"{r.role}: {', '.join(r.reviewers)}" for r in pending}
+    chosen = st.selectbox("Production", list(labels), format_func=labels.get, key="review_pick")
+    request = next(r for r in pending if r.id == chosen)
+    show_version(api, request)
+    decision_form(api, request)
+
+
+def show_version(api: StudioAPI, request: ReviewRequest) -> None:
+    script = api.script(request.production_id, request.script_version)
+    st.subheader(f"Script v{script.version}")
+    if script.comments:
+        st.caption("This version answers: " + " · ".join(script.comments))
+    for i, s in enumerate(script.sentences, 1):
+        cues = " ".join(f"[{c.kind}]" for c in s.cues_before + s.cues_after)
+        st.markdown(f"**{i}.** {s.text}  \n<small>style: {s.style} {cues}</small>", unsafe_allow_html=True)
+    if request.previous_script_version:
+        previous = api.script(request.production_id, request.previous_script_version)
+        with st.expander(f"Changes since v{previous.version}", expanded=True):
+            st.code(script_diff(previous, script), language="diff")
+    if request.video_take_id:
+        video = api.catalog.load(VideoTake, request.video_take_id)
+        voice = api.catalog.load(VoiceTake, video.voice_take_id)
+        st.subheader("Voice and video")
+        st.audio(api.catalog.read_media(voice.audio), format="audio/wav")
+        st.video(api.catalog.read_media(video.video), format="video/mp4")
+        st.caption(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}")
+
+
+def decision_form(api: StudioAPI, request: ReviewRequest) -> None:
+    st.subheader("Your decision")
+    with st.form(f"decide-{request.id}"):
+        reviewer = st.selectbox("I am", request.reviewers, key="reviewer")
+        comment = st.text_area("Comments (required to request changes; one per line)", key="comment")
+        redo = "script"
+        if request.gate == "video":
+            redo = st.selectbox("If changes are needed, go back to", ["video", "voice", "script"], key="redo")
+        approve = st.form_submit_button("Approve", type="primary")
+        changes = st.form_submit_button("Request changes")
+    if not (approve or changes):
+        return
+    comments = [c.strip() for c in comment.splitlines() if c.strip()]
+    try:
+        decision = ReviewDecision(decision="approve" if approve else "request_changes", reviewer=reviewer,
+                                  role=request.role, comments=comments, redo=None if approve else redo)
+        api.submit_decision(request.id, decision)
+    except Exception as exc:
+        st.error(f"Your decision was not sent: {exc}")
+        return
+    st.success("Approved. The production continues." if approve else "Sent back with your comments.")
+
+
+def productions_page() -> None:
+    st.title("Productions")
+    try:
+        rows = get_api().status()
+    except Exception as exc:
+        st.error(f"Could not read productions: {exc}")
+        return
+    if not rows:
+        st.info("No productions yet.")
+        return
+    ui = get_settings().prefect.ui_url
+    for row in rows:
+        link = f" · [run in Prefect]({ui}/runs/flow-run/{row['flow_run']})" if row["flow_run"] else ""
+        st.markdown(f"**{row['production']}** · {row['status']} · {row['scripts']} script version(s) · {row['created']}{link}")
+
+
+def verify_page() -> None:
+    import tempfile
+    from pathlib import Path
+
+    st.title("Verify a video")
+    upload = st.file_uploader("A video the studio may have made", type=["mp4", "mov", "mkv", "webm"])
+    if upload is None:
+        return
+    from tasks.verify import verify_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        report = verify_file(get_api().catalog, path)
+    (st.success if report.verdict == "authorised" else st.warning)(f"Verdict: {report.verdict}")
+    st.json(report.model_dump(mode="json"))

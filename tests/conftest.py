@@ -1,0 +1,83 @@
+"""Shared fixtures: isolated studio settings, a real S3 server and a real Prefect stack on
+127.0.0.1, the project's fictional persona media, and the real sample media in ../shared."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from studio.settings import PrefectSettings, StudioSettings, get_settings
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> StudioSettings:
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared sample media is missing at {SHARED}; the tests need ../shared/data next to the repo")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def persona_media(tmp_path_factory) -> dict[str, Path]:
+    from tasks.synthetic_persona import make_persona_media
+
+    return make_persona_media(tmp_path_factory.mktemp("persona"))
+
+
+@pytest.fixture(scope="module")
+def studio_stack(tmp_path_factory):
+    """A real Prefect server (SQLite) and runner serving the production flow, on free ports."""
+    import os
+
+    from studio import services
+
+    home = tmp_path_factory.mktemp("stack")
+    port = free_port()
+    prefect = PrefectSettings(api_url=f"http://127.0.0.1:{port}/api", ui_url=f"http://127.0.0.1:{port}",
+                              runner_poll_seconds=1)
+    settings = StudioSettings(home=home, prefect=prefect)
+    old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL")}
+    os.environ["STUDIO_HOME"] = str(home)
+    os.environ["STUDIO_PREFECT__API_URL"] = prefect.api_url
+    get_settings.cache_clear()
+    try:
+        services.start_prefect_server(settings)
+        services.prepare_prefect(settings)
+        services.start_runner(settings)
+        yield settings
+    finally:
+        services.stop(settings)
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        get_settings.cache_clear()

@@ -1,0 +1,84 @@
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from studio.models import AssetRef, Brief, ConsentRecord, ConsentScope, ReviewDecision, ScriptVersion, utcnow
+from studio.script_markup import MarkupError, parse_markup, render_markup
+from studio.settings import StudioSettings
+
+EVIDENCE = AssetRef(key="media/ab/x.txt", sha256="a" * 64, media_type="text/plain", size=3)
+
+
+def consent(**kw) -> ConsentRecord:
+    base = dict(id="consent-1", persona_id="p", subject_name="S", grantor_name="G", relationship="self",
+                scope=ConsentScope(uses=["greeting"], languages=["en"]), valid_until=utcnow() + timedelta(days=1),
+                evidence=[EVIDENCE])
+    base.update(kw)
+    return ConsentRecord(**base)
+
+
+def test_markup_round_trip_keeps_styles_and_cues():
+    text = "{warm} [breath] Dear all, happy new year! [pause 0.8s] [laugh]\n{teasing} Short one. [drink 3s]\nPlain line.\n"
+    sentences = parse_markup(text)
+    assert [s.style for s in sentences] == ["warm", "teasing", "neutral"]
+    assert [c.kind for c in sentences[0].cues_before] == ["breath"]
+    assert [(c.kind, c.seconds) for c in sentences[0].cues_after] == [("pause", 0.8), ("laugh", None)]
+    assert sentences[1].cues_after[0].seconds == 3.0
+    assert parse_markup(render_markup(sentences)) == sentences
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("Hello [dance]", "unknown cue"),
+    ("Hello. [pause] more text", "one sentence per line"),
+    ("[pause]", "needs sentence text"),
+    ("", "no sentences"),
+    ("Hello {warm} there", "start of the line"),
+])
+def test_markup_errors_say_what_is_wrong(bad, words):
+    with pytest.raises(MarkupError, match=words):
+        parse_markup(bad)
+
+
+def test_consent_validity_rules():
+    now = utcnow()
+    assert consent().problem("greeting", "en") is None
+    assert "not memorial" in consent().problem("memorial", "en")
+    assert "not zh" in consent().problem("greeting", "zh")
+    assert "expired" in consent().problem("greeting", "en", at=now + timedelta(days=2))
+    revoked = consent(revoked_at=now - timedelta(seconds=1), revocation_reason="family asked")
+    assert "revoked" in revoked.problem("greeting", "en")
+    with pytest.raises(ValidationError):
+        consent(evidence=[])
+    with pytest.raises(ValidationError):
+        consent(valid_until=now - timedelta(days=1), valid_from=now)
+
+
+def test_review_decision_is_a_run_input_and_needs_comments_for_changes():
+    from prefect.input import RunInput
+
+    assert issubclass(ReviewDecision, RunInput)
+    ok = ReviewDecision(decision="approve", reviewer="Lan", role="family")
+    assert ok.comments == []
+    with pytest.raises(ValidationError, match="needs at least one comment"):
+        ReviewDecision(decision="request_changes", reviewer="Lan", role="family", comments=["  "])
+
+
+def test_record_ids_are_validated_and_script_ids_are_stable():
+    assert ScriptVersion.id_for("prod-1", 3) == "prod-1-v003"
+    with pytest.raises(ValidationError):
+        ScriptVersion(id="Bad Id!", production_id="p", version=1, language="en", sentences=parse_markup("Hi."), backend="x")
+    with pytest.raises(ValidationError):
+        Brief(occasion="x", audience="y", target_seconds=0)
+
+
+def test_settings_nested_groups_from_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("STUDIO_STORAGE__BACKEND", "s3")
+    monkeypatch.setenv("STUDIO_STORAGE__S3_BUCKET", "media")
+    monkeypatch.setenv("STUDIO_LLM__BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("STUDIO_STORAGE__S3_SECRET_KEY", "topsecret")
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path))
+    s = StudioSettings()
+    assert (s.storage.backend, s.storage.s3_bucket, s.llm.base_url) == ("s3", "media", "http://127.0.0.1:9/v1")
+    assert s.store_root == (tmp_path / "store").resolve()
+    assert "topsecret" not in repr(s) and s.storage.s3_secret_key.get_secret_value() == "topsecret"

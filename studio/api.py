@@ -106,7 +106,7 @@ class StudioAPI:
             if role == "footage" and not info.has_video:
                 raise ValueError(f"{Path(path).name} has no video stream")
         ref = self._store_file(path)
-        upload = Upload(id=f"upload-{ref.sha256[:16]}-{role}", persona_id=persona_id, role=role, asset=ref, note=note)
+        upload = Upload(id=f"upload-{persona_id}-{ref.sha256[:12]}-{role}", persona_id=persona_id, role=role, asset=ref, note=note)
         if not self.catalog.exists(Upload, upload.id):
             self.catalog.save(upload)
             self.catalog.audit(actor or self.settings.operator, "material.added", f"upload/{upload.id}",

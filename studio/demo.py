@@ -154,6 +154,7 @@ def run_demo(settings: StudioSettings, log=print) -> dict:
             delivered=str(out), delivery_id=delivery.id, consent_id=consent.id, production_id=production.id,
             verify=verdict.model_dump(mode="json"),
             approve_to_resume_s=[round(x, 2) for x in latencies],
+            events=[dict(actor=e.actor, action=e.action, subject=e.subject) for e in api.catalog.audit_events()],
             audit=[f"{e.seq:3d} {e.at:%H:%M:%S} {e.actor:<18} {e.action:<24} {e.subject}" for e in api.catalog.audit_events()],
             audit_chain_ok=not api.catalog.verify_audit(),
         )

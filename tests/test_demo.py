@@ -1,0 +1,35 @@
+"""`studio demo` end to end, as `make demo` runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasks.media import probe
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_studio_demo_end_to_end(tmp_path):
+    env = dict(os.environ, STUDIO_HOME=str(tmp_path / "home"))
+    report_path = tmp_path / "demo.json"
+    proc = subprocess.run([sys.executable, "-m", "studio.cli", "demo", "--json", str(report_path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert "Delivered MP4:" in proc.stdout and report["delivered"] in proc.stdout
+    assert report["verify"]["verdict"] == "authorised" and report["audit_chain_ok"]
+    assert report["verify"]["approvers"] == ["Mei (assistant) (stakeholder, script)", "Lan (daughter) (family, video)"]
+    info = probe(Path(report["delivered"]))
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac") and info.duration_s > 10
+    actions = [e["action"] for e in report["events"]]
+    assert actions.count("review.changes_requested") == 1 and actions.count("review.approved") == 2
+    assert actions[-1] == "delivery.created"
+    # the demo stops what it started
+    assert not list((tmp_path / "home" / "demo" / "run").glob("*.pid"))

@@ -66,7 +66,7 @@ def parse_markup(text: str) -> list[Sentence]:
             words.append(tail)
         text_part = " ".join(words).strip()
         if not text_part:
-            if sentences and not style_set(line):
+            if sentences and style == "neutral":  # a line of cues only belongs to the sentence before
                 sentences[-1].cues_after.extend(before)
                 continue
             raise MarkupError(f"line {line_no}: a line needs sentence text, not only cues")
@@ -76,10 +76,6 @@ def parse_markup(text: str) -> list[Sentence]:
     if not sentences:
         raise MarkupError("the script has no sentences")
     return sentences
-
-
-def style_set(line: str) -> bool:
-    return line.lstrip().startswith("{")
 
 
 def _render_cue(cue: Cue) -> str:

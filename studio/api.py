@@ -159,6 +159,21 @@ class StudioAPI:
                 raise TimeoutError(f"flow run {flow_run_id} is still {state.type.value} after {timeout_s:.0f} s")
             time.sleep(poll_s)
 
+    def wait_past_gate(self, flow_run_id: str, gate_key: str, timeout_s: float = 300, poll_s: float = 0.2) -> float:
+        """Seconds until the run has left ``gate_key`` (running, at a later gate, or finished).
+        Watching for RUNNING alone can miss a short resume that pauses again between polls."""
+        t0 = time.time()
+        while True:
+            state = self.run_state(flow_run_id)
+            if state.type.value in {"FAILED", "CRASHED", "CANCELLED"}:
+                raise RuntimeError(f"flow run {flow_run_id} ended {state.type.value}: {state.message}")
+            if not (state.type.value in {"PAUSED", "SCHEDULED", "PENDING"} and
+                    (state.type.value != "PAUSED" or state.state_details.pause_key == gate_key)):
+                return time.time() - t0
+            if time.time() - t0 > timeout_s:
+                raise TimeoutError(f"flow run {flow_run_id} did not move past {gate_key} within {timeout_s:.0f} s")
+            time.sleep(poll_s)
+
     # ---------------------------------------------------------------- reviews
     def pending_reviews(self) -> list[ReviewRequest]:
         """Gates that are waiting now: paused flow runs in Prefect, joined with their requests."""

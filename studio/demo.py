@@ -120,26 +120,20 @@ def run_demo(settings: StudioSettings, log=print) -> dict:
         latencies = []
         decision = ReviewDecision(decision="request_changes", reviewer=SCRIPT_REVIEWER, role="stakeholder",
                                   comments=[CHANGE_REQUEST], redo="script")
-        t = time.time()
         api.submit_decision(request.id, decision)
-        api.wait_for_run(run_id, {"RUNNING", "COMPLETED"}, poll_s=0.2)
-        latencies.append(time.time() - t)
+        latencies.append(api.wait_past_gate(run_id, request.gate_key))
         log(f"{SCRIPT_REVIEWER} asked for a change: {CHANGE_REQUEST!r}")
 
         request = wait_for_review(api, production.id, "script-2")
         log(f"script v{request.script_version}:\n{api.script(production.id, request.script_version).markup}")
-        t = time.time()
         api.submit_decision(request.id, ReviewDecision(decision="approve", reviewer=SCRIPT_REVIEWER, role="stakeholder"))
-        api.wait_for_run(run_id, {"RUNNING", "COMPLETED"}, poll_s=0.2)
-        latencies.append(time.time() - t)
+        latencies.append(api.wait_past_gate(run_id, request.gate_key))
         log(f"{SCRIPT_REVIEWER} approved script v{request.script_version}; synthesising voice and rendering video ...")
 
         request = wait_for_review(api, production.id, "video-1")
-        t = time.time()
         api.submit_decision(request.id, ReviewDecision(decision="approve", reviewer=FAMILY_REVIEWER, role="family",
                                                        comments=["He sounds like himself. Approved."]))
-        api.wait_for_run(run_id, {"RUNNING", "COMPLETED"}, poll_s=0.2)
-        latencies.append(time.time() - t)
+        latencies.append(api.wait_past_gate(run_id, request.gate_key))
         log(f"{FAMILY_REVIEWER} approved the video; delivering ...")
         api.wait_for_run(run_id, {"COMPLETED"}, timeout_s=300)
 

@@ -116,7 +116,7 @@ def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media)
     assert not at.exception and "needs at least one comment" in at.error[0].value
     at.button[0].click().run()  # approve
     assert not at.exception and at.success, [e.value for e in at.error]
-    api.wait_for_run(run_id, {"RUNNING", "PAUSED", "COMPLETED"}, timeout_s=120)
+    api.wait_past_gate(run_id, "script-1", timeout_s=120)
     wait_for_review(api, production.id, "video-1", timeout_s=300)
 
 

@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
 FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: demo test test-fast up down deps venv lock clean
+.PHONY: demo test test-fast up down deps venv lock clean bench-trust
 
 ## System packages (ffmpeg, espeak-ng, a CJK font) and uv, only where missing.
 deps:
@@ -34,6 +34,10 @@ test: venv
 
 test-fast: venv
 	$(UV) run --frozen pytest -q -m "not slow"
+
+## Watermark robustness, false positives, quality and speed (prints a table).
+bench-trust: venv
+	$(UV) run --frozen python bench/trust.py
 
 ## The studio for people: Prefect UI :4200, portal :8501, a sample production. Stop: make down
 up: venv

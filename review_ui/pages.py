@@ -105,7 +105,8 @@ def verify_page() -> None:
     from pathlib import Path
 
     st.title("Verify a video")
-    upload = st.file_uploader("A video the studio may have made", type=["mp4", "mov", "mkv", "webm"])
+    upload = st.file_uploader("A video or sound file the studio may have made",
+                              type=["mp4", "mov", "mkv", "webm", "m4a", "mp3", "wav", "aac", "ogg"])
     if upload is None:
         return
     from tasks.verify import verify_file
@@ -113,6 +114,20 @@ def verify_page() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
-        report = verify_file(get_api().catalog, path)
-    (st.success if report.verdict == "authorised" else st.warning)(f"Verdict: {report.verdict}")
-    st.json(report.model_dump(mode="json"))
+        api = get_api()
+        report = verify_file(api.catalog, api.settings, path)
+    verdicts = {"authorised": "made by this studio with valid consent and approval",
+                "revoked": "made by this studio, but the consent or the delivery has since been revoked",
+                "unknown_watermark": "carries a studio watermark whose id this studio's registry does not hold",
+                "no_watermark": "no studio watermark found", "not_a_media_file": "not a readable video or sound file"}
+    (st.success if report.verdict == "authorised" else st.warning)(
+        f"Verdict: **{report.verdict}**, {verdicts[report.verdict]}")
+    if report.persona:
+        st.markdown(f"**Persona:** {report.persona} · **consent:** {report.consent_id} · **script:** "
+                    f"v{report.script_version} · **approved by:** {', '.join(report.approvers)}")
+    st.markdown(f"**C2PA:** {report.c2pa} · **GB 45438 AIGC metadata:** {'present' if report.aigc else 'absent'} · "
+                f"**watermark (picture / sound):** {report.watermark_video or '-'} / {report.watermark_audio or '-'}")
+    for line in report.details:
+        st.markdown(f"- {line}")
+    with st.expander("Full report"):
+        st.json(report.model_dump(mode="json"))

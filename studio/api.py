@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 from uuid import UUID
@@ -68,6 +68,7 @@ class StudioAPI:
     def add_consent(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
                     evidence: list[Path], valid_days: int = 365, languages: list[str] | None = None,
                     forbidden_topics: list[str] | None = None, subject_name: str | None = None,
+                    audiences: list[str] | None = None, valid_from: datetime | None = None,
                     actor: str | None = None) -> ConsentRecord:
         persona = self.catalog.load(Persona, persona_id)
         if persona.deceased and relationship == "self":
@@ -78,8 +79,10 @@ class StudioAPI:
         record = ConsentRecord(
             id=new_id("consent"), persona_id=persona.id, subject_name=subject_name or persona.display_name,
             grantor_name=grantor_name, relationship=relationship,
-            scope=ConsentScope(uses=uses, languages=languages or persona.languages, forbidden_topics=forbidden_topics or []),
-            valid_until=utcnow() + timedelta(days=valid_days), evidence=refs)
+            scope=ConsentScope(uses=uses, languages=languages or persona.languages, audiences=audiences or [],
+                               forbidden_topics=forbidden_topics or []),
+            valid_from=valid_from or utcnow(), valid_until=(valid_from or utcnow()) + timedelta(days=valid_days),
+            evidence=refs)
         self.catalog.save(record)
         self.catalog.audit(actor or self.settings.operator, "consent.added", f"consent/{record.id}", persona=persona.id,
                            grantor=grantor_name, relationship=relationship, uses=uses,
@@ -87,13 +90,73 @@ class StudioAPI:
         return record
 
     def revoke_consent(self, consent_id: str, reason: str, actor: str | None = None) -> ConsentRecord:
+        """Revoke a consent record, then stop what depended on it: waiting, scheduled and
+        running productions that no other consent covers are cancelled, and every delivery
+        made under it is marked revoked (``studio verify`` reports it so)."""
+        if not reason.strip():
+            raise ValueError("say why consent is revoked (--reason); the reason is kept in the audit log")
         record = self.catalog.load(ConsentRecord, consent_id)
-        if record.revoked_at is not None:
-            return record
-        record = record.model_copy(update={"revoked_at": utcnow(), "revocation_reason": reason})
-        self.catalog.save(record)
-        self.catalog.audit(actor or self.settings.operator, "consent.revoked", f"consent/{consent_id}", reason=reason)
+        actor = actor or self.settings.operator
+        if record.revoked_at is None:
+            record = record.model_copy(update={"revoked_at": utcnow(), "revocation_reason": reason})
+            self.catalog.save(record)
+            self.catalog.audit(actor, "consent.revoked", f"consent/{consent_id}", reason=reason)
+        self._stop_productions_without_consent(record.persona_id, actor, reason)
+        from studio.models import Delivery
+
+        for delivery in self.catalog.find(Delivery):
+            if delivery.consent_id == consent_id and delivery.revoked_at is None:
+                self.catalog.save(delivery.model_copy(update={"revoked_at": record.revoked_at,
+                                                              "revocation_reason": f"consent revoked: {reason}"}))
+                self.catalog.audit(actor, "delivery.revoked", f"delivery/{delivery.id}", consent=consent_id)
         return record
+
+    def _stop_productions_without_consent(self, persona_id: str, actor: str, reason: str) -> list[str]:
+        from studio.consent import ConsentError
+
+        stopped = []
+        for production in self.catalog.find(Production):
+            if production.persona_id != persona_id or production.status in ("delivered", "stopped", "failed"):
+                continue
+            try:
+                require_consent(self.catalog, persona_id, production.use, production.brief.language)
+                continue  # another valid consent still covers it
+            except ConsentError:
+                pass
+            cancelled = self._cancel_runs(production.id, f"consent revoked: {reason}")
+            self.catalog.save(production.model_copy(update={"status": "stopped"}))
+            self.catalog.audit(actor, "production.stopped", f"production/{production.id}", reason="consent revoked",
+                               cancelled_runs=cancelled)
+            stopped.append(production.id)
+        return stopped
+
+    def _cancel_runs(self, production_id: str, message: str) -> list[str]:
+        """Cancel every not-finished flow run (scheduled, waiting at a gate, running) of a production."""
+        from prefect import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+        from prefect.client.schemas.objects import StateType
+        from prefect.states import Cancelled
+
+        live = [StateType.SCHEDULED, StateType.PENDING, StateType.PAUSED, StateType.RUNNING]
+
+        async def cancel() -> list[str]:
+            async with get_client() as client:
+                runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=live))))
+                done = []
+                for run in runs:
+                    if (run.parameters or {}).get("production_id") == production_id:
+                        await client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
+                        done.append(str(run.id))
+                return done
+
+        try:
+            with prefect_api(self.settings):
+                return asyncio.run(cancel())
+        except Exception as exc:  # Prefect down: the runs still fail their own consent checks
+            self.catalog.audit(self.settings.operator, "production.cancel_failed", f"production/{production_id}",
+                               error=str(exc)[:300])
+            return []
 
     def add_material(self, persona_id: str, role: str, path: Path, note: str = "", actor: str | None = None) -> Upload:
         self.catalog.load(Persona, persona_id)
@@ -116,7 +179,7 @@ class StudioAPI:
     # ------------------------------------------------------------ productions
     def create_production(self, persona_id: str, use: str, brief: Brief, script_reviewers: list[str],
                           family_reviewers: list[str], actor: str | None = None) -> Production:
-        require_consent(self.catalog, persona_id, use, brief.language)  # refuse before anything runs
+        require_consent(self.catalog, persona_id, use, brief.language, audience=brief.audience)  # refuse before anything runs
         production = Production(id=new_id("prod"), persona_id=persona_id, use=use, brief=brief,
                                 script_reviewers=script_reviewers, family_reviewers=family_reviewers)
         self.catalog.save(production)
@@ -128,7 +191,8 @@ class StudioAPI:
         from prefect.deployments import run_deployment
 
         production = self.catalog.load(Production, production_id)
-        require_consent(self.catalog, production.persona_id, production.use, production.brief.language)
+        require_consent(self.catalog, production.persona_id, production.use, production.brief.language,
+                        audience=production.brief.audience)
         with prefect_api(self.settings):
             run = run_deployment(self.settings.prefect.deployment, parameters={"production_id": production_id},
                                  timeout=0, flow_run_name=f"produce-{production_id}")
@@ -211,7 +275,14 @@ class StudioAPI:
             raise ReviewError(f"{decision.reviewer} is not a reviewer of this {request.gate} gate "
                               f"(reviewers: {', '.join(request.reviewers)})")
         production = self.catalog.load(Production, request.production_id)
-        require_consent(self.catalog, production.persona_id, production.use, production.brief.language)
+        consent = require_consent(self.catalog, production.persona_id, production.use, production.brief.language,
+                                  audience=production.brief.audience)
+        if decision.decision == "approve":
+            script = self.script(production.id, request.script_version)
+            hits = consent.forbidden_in(" ".join(s.text for s in script.sentences))
+            if hits:
+                raise ReviewError(f"script v{script.version} mentions {', '.join(hits)}, which the consent forbids; "
+                                  "request changes instead")
         state = self.run_state(request.flow_run_id)
         if state.type.value != "PAUSED" or state.state_details.pause_key != request.gate_key:
             raise ReviewError(f"the production is not waiting at {request.gate_key} (its run is {state.name})")

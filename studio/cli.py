@@ -91,13 +91,16 @@ def demo(json_out: Optional[Path] = typer.Option(None, "--json", help="Also writ
     report = run_demo(get_settings(), log=lambda m: typer.echo(f"[demo] {m}"))
     if json_out:
         json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    v = report["verify"]
     typer.echo("\n=== audit trail ===")
     for line in report["audit"]:
         typer.echo(line)
     typer.echo(f"audit chain intact: {report['audit_chain_ok']}")
-    typer.echo(f"\n=== verify ===\nverdict: {v['verdict']}  persona: {v['persona']}  consent: {v['consent_id']}  "
-               f"script v{v['script_version']}  approvers: {', '.join(v['approvers'])}")
+    for title, v in (("verify the delivered MP4", report["verify"]),
+                     ("verify a re-encoded copy (half size, CRF 28, AAC 64k, metadata stripped)", report["verify_copy"])):
+        typer.echo(f"\n=== {title} ===\nverdict: {v['verdict']}  persona: {v['persona']}  consent: {v['consent_id']}  "
+                   f"script v{v['script_version']}  approvers: {', '.join(v['approvers'])}")
+        typer.echo(f"C2PA: {v['c2pa']}  AIGC metadata: {'yes' if v['aigc'] else 'no'}  "
+                   f"watermark picture/sound: {v['watermark_video']}/{v['watermark_audio']}")
     typer.echo(f"\napprove-to-resume latency (s): {report['approve_to_resume_s']}")
     typer.echo(f"demo wall time: {report['wall_s']} s")
     typer.echo(f"\nDelivered MP4: {report['delivered']}")
@@ -127,9 +130,12 @@ def consent_add(persona_id: str, grantor: str = typer.Option(..., help="Who give
                 use: list[str] = typer.Option(["greeting"], help="greeting | memorial | annual_meeting"),
                 evidence: list[Path] = typer.Option(..., help="Signed form or recorded statement (repeatable)."),
                 days: int = typer.Option(365, help="Days the consent is valid."),
-                forbidden: list[str] = typer.Option([], help="Topics the persona must never speak about.")) -> None:
-    """Record consent, with evidence, for a persona."""
-    c = _api().add_consent(persona_id, grantor, relationship, use, evidence, valid_days=days, forbidden_topics=forbidden)
+                forbidden: list[str] = typer.Option([], help="Topics the persona must never speak about."),
+                audience: list[str] = typer.Option([], help="Audiences allowed (e.g. family); none means any."),
+                language: list[str] = typer.Option([], help="Languages allowed (en, zh); default: the persona's.")) -> None:
+    """Record consent, with evidence, for a persona (the person, or for the deceased their next of kin)."""
+    c = _api().add_consent(persona_id, grantor, relationship, use, evidence, valid_days=days, forbidden_topics=forbidden,
+                           audiences=audience or None, languages=language or None)
     typer.echo(c.id)
 
 
@@ -221,10 +227,11 @@ def review_request_changes(request_id: str, reviewer: str = typer.Option(...), r
 @app.command()
 @_guard
 def verify(file: Path) -> None:
-    """What the studio knows of a video: delivery, persona, consent, approvals."""
+    """Trace a file (even a re-encoded copy) to its delivery, consent and approvals."""
     from tasks.verify import verify_file
 
-    report = verify_file(_api().catalog, file)
+    api = _api()
+    report = verify_file(api.catalog, api.settings, file)
     typer.echo(report.model_dump_json(indent=2))
     if report.verdict not in ("authorised",):
         raise typer.Exit(code=2)

@@ -16,7 +16,8 @@ class ConsentError(PermissionError):
 
 
 def require_consent(
-    catalog: Catalog, persona_id: str, use: str, language: str, at: datetime | None = None
+    catalog: Catalog, persona_id: str, use: str, language: str, at: datetime | None = None,
+    audience: str | None = None,
 ) -> ConsentRecord:
     """The consent record that allows ``use`` in ``language`` now, or ``ConsentError``."""
     if not catalog.exists(Persona, persona_id):
@@ -29,8 +30,16 @@ def require_consent(
         )
     problems = []
     for record in sorted(records, key=lambda c: c.created_at, reverse=True):
-        problem = record.problem(use, language, at)
+        problem = record.problem(use, language, at, audience)
         if problem is None:
             return record
         problems.append(problem)
     raise ConsentError(f"no valid consent for persona {persona_id} ({use}, {language}): " + "; ".join(problems))
+
+
+def require_allowed_content(consent: ConsentRecord, text: str) -> None:
+    """Refuse a script that mentions a topic the consent forbids."""
+    hits = consent.forbidden_in(text)
+    if hits:
+        raise ConsentError(f"the script mentions {', '.join(repr(h) for h in hits)}, which consent {consent.id} "
+                           "forbids; ask for changes that remove it")

@@ -92,6 +92,16 @@ def ensure_sample_production(settings: StudioSettings) -> str:
     return production.id
 
 
+def ffmpeg_reencode(src: Path, dst: Path) -> Path:
+    """H.264 CRF 28 at half size, AAC 64 kb/s, metadata dropped."""
+    import ffmpeg
+
+    (ffmpeg.input(str(src)).output(str(dst), vf="scale=iw/2:-2", vcodec="libx264", crf=28, acodec="aac",
+                                   audio_bitrate="64k", map_metadata=-1)
+     .global_args("-v", "error").overwrite_output().run())
+    return dst
+
+
 def run_demo(settings: StudioSettings, log=print) -> dict:
     from studio import services
 
@@ -143,9 +153,13 @@ def run_demo(settings: StudioSettings, log=print) -> dict:
         shutil.copyfile(api.catalog.media_path(delivery.video), out)
         from tasks.verify import verify_file
 
-        verdict = verify_file(api.catalog, out)
+        verdict = verify_file(api.catalog, settings, out)
+        # a copy as a messaging app would make it: re-encoded smaller, all metadata gone
+        copy = out.with_name(f"{delivery.id}.reencoded-copy.mp4")
+        ffmpeg_reencode(out, copy)
+        copy_verdict = verify_file(api.catalog, settings, copy)
         report.update(
-            delivered=str(out), delivery_id=delivery.id, consent_id=consent.id, production_id=production.id,
+            delivered=str(out), reencoded_copy=str(copy), verify_copy=copy_verdict.model_dump(mode="json"), delivery_id=delivery.id, consent_id=consent.id, production_id=production.id,
             verify=verdict.model_dump(mode="json"),
             approve_to_resume_s=[round(x, 2) for x in latencies],
             events=[dict(actor=e.actor, action=e.action, subject=e.subject) for e in api.catalog.audit_events()],

@@ -119,8 +119,8 @@ class ConsentRecord(Record):
             raise ValueError("valid_until must be after valid_from")
         return self
 
-    def problem(self, use: str, language: str, at: datetime | None = None) -> str | None:
-        """Why this record does not allow ``use`` in ``language`` at ``at``; None if it does."""
+    def problem(self, use: str, language: str, at: datetime | None = None, audience: str | None = None) -> str | None:
+        """Why this record does not allow ``use`` in ``language`` (for ``audience``) at ``at``; None if it does."""
         at = at or utcnow()
         if self.revoked_at is not None and self.revoked_at <= at:
             return f"consent {self.id} was revoked on {self.revoked_at:%Y-%m-%d}: {self.revocation_reason}"
@@ -132,7 +132,15 @@ class ConsentRecord(Record):
             return f"consent {self.id} covers {', '.join(self.scope.uses)}, not {use}"
         if language not in self.scope.languages:
             return f"consent {self.id} covers languages {', '.join(self.scope.languages)}, not {language}"
+        if audience is not None and self.scope.audiences and not any(
+                a.casefold() in audience.casefold() or audience.casefold() in a.casefold() for a in self.scope.audiences):
+            return f"consent {self.id} covers audiences {', '.join(self.scope.audiences)}, not {audience!r}"
         return None
+
+    def forbidden_in(self, text: str) -> list[str]:
+        """The forbidden topics that ``text`` mentions (case-insensitive)."""
+        folded = text.casefold()
+        return [t for t in self.scope.forbidden_topics if t.strip() and t.casefold() in folded]
 
 
 # ---------------------------------------------------------------- materials
@@ -359,8 +367,11 @@ class Approval(BaseModel):
 
 
 class Delivery(Record):
+    """What left the studio: the labelled, watermarked and signed MP4, MP3 and WAV.
+
+    Mutable only to be marked revoked (its history keeps the original record)."""
+
     kind: ClassVar[str] = "delivery"
-    immutable: ClassVar[bool] = True
 
     production_id: str
     persona_id: str
@@ -368,9 +379,37 @@ class Delivery(Record):
     script_version: int
     video_take_id: str
     video: AssetRef
+    audio_mp3: AssetRef | None = None
+    audio_wav: AssetRef | None = None
     duration_s: float
+    spoken_notice_s: float = 0.0
     label_text: str
     approvals: list[Approval]
+    watermark_id: str | None = None
+    aigc: dict = Field(default_factory=dict)
+    c2pa_signed: bool = False
+    video_psnr_db: float | None = None
+    audio_snr_db: float | None = None
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+
+
+class WatermarkRecord(Record):
+    """The registry entry behind an invisible watermark: which content id means what."""
+
+    kind: ClassVar[str] = "watermark"
+    immutable: ClassVar[bool] = True
+
+    content_id: int = Field(ge=0, lt=2 ** 32)
+    production_id: str
+    delivery_id: str
+    persona_id: str
+    consent_id: str
+    script_version: int
+
+    @staticmethod
+    def id_for(content_id: int) -> str:
+        return f"wm-{content_id:08x}"
 
 
 class AuditEvent(BaseModel):
@@ -387,16 +426,20 @@ class AuditEvent(BaseModel):
 
 
 class VerifyReport(BaseModel):
-    """What ``studio verify`` found in a file."""
+    """What ``studio verify`` found in a file, and the verdict it draws."""
 
     path: str
     sha256: str
-    verdict: Literal["authorised", "revoked", "modified_copy", "unknown", "not_a_studio_file"]
+    verdict: Literal["authorised", "revoked", "unknown_watermark", "no_watermark", "not_a_media_file"]
     delivery_id: str | None = None
     production_id: str | None = None
     persona: str | None = None
     consent_id: str | None = None
     script_version: int | None = None
     approvers: list[str] = Field(default_factory=list)
-    label_found: bool = False
+    identical_to_delivery: bool = False
+    watermark_video: str | None = None  # content id found in the picture, hex
+    watermark_audio: str | None = None
+    c2pa: str = "none"  # none | Invalid | Valid | Trusted
+    aigc: dict | None = None
     details: list[str] = Field(default_factory=list)

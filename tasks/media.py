@@ -122,6 +122,26 @@ def read_frames(path: Path, start_s: float, duration_s: float, width: int, heigh
     return frames[: n * width * height * 3].reshape(n, height, width, 3)
 
 
+def mean_luma(path: Path, width: int, height: int, max_frames: int = 750) -> tuple[np.ndarray, int]:
+    """The average Y plane of up to ``max_frames`` frames, streamed (constant memory)."""
+    proc = (ffmpeg.input(str(path)).video.output("pipe:", format="rawvideo", pix_fmt="gray", vframes=max_frames)
+            .global_args("-v", "error", "-nostats").run_async(pipe_stdout=True, pipe_stderr=True))
+    size = width * height
+    total = np.zeros((height, width), dtype=np.float64)
+    frames = 0
+    while True:
+        buf = proc.stdout.read(size)
+        if len(buf) < size:
+            break
+        total += np.frombuffer(buf, np.uint8).reshape(height, width)
+        frames += 1
+    proc.stdout.close()
+    err = proc.stderr.read().decode(errors="replace")
+    if proc.wait() != 0 or frames == 0:
+        raise MediaError(f"cannot decode the picture of {Path(path).name}: {err[-300:]}")
+    return (total / frames).astype(np.float32), frames
+
+
 class VideoWriter:
     """Streams BGR frames into ffmpeg, muxing an audio file, as H.264 (yuv420p) + AAC MP4."""
 

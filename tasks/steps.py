@@ -11,11 +11,11 @@ from prefect.cache_policies import DEFAULT, NO_CACHE
 from prefect.runtime import flow_run
 
 from storage import Catalog, open_catalog
-from studio.consent import require_consent
+from studio.consent import require_allowed_content, require_consent
 from studio.contracts import DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, VideoRequest, VoiceRequest
 from studio.models import (
     Approval, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
-    ScriptVersion, Upload, VideoTake, VoiceTake, utcnow,
+    ScriptVersion, Upload, VideoTake, VoiceTake, WatermarkRecord, utcnow,
 )
 from studio.settings import StudioSettings, get_settings
 
@@ -34,8 +34,13 @@ def _scratch(settings: StudioSettings) -> Path:
     return Path(tempfile.mkdtemp(dir=settings.work_dir, prefix="step-"))
 
 
-def _consent(catalog: Catalog, production: Production) -> ConsentRecord:
-    return require_consent(catalog, production.persona_id, production.use, production.brief.language)
+def _consent(catalog: Catalog, production: Production, script: ScriptVersion | None = None) -> ConsentRecord:
+    """Every generating or delivering step calls this first; with a script, its words are checked too."""
+    consent = require_consent(catalog, production.persona_id, production.use, production.brief.language,
+                              audience=production.brief.audience)
+    if script is not None:
+        require_allowed_content(consent, " ".join(s.text for s in script.sentences))
+    return consent
 
 
 @task(cache_policy=NO_CACHE)
@@ -58,6 +63,7 @@ def select_materials(production: Production) -> MaterialSet:
     from tasks.materials import select_footage, select_voice_prompts
 
     settings, catalog = _ctx()
+    _consent(catalog, production)
     uploads = [u for u in catalog.find(Upload) if u.persona_id == production.persona_id]
     voice = [u.asset for u in uploads if u.role == "voice"]
     footage = [u.asset for u in uploads if u.role == "footage"]
@@ -139,7 +145,7 @@ def synthesize_voice(production: Production, materials: MaterialSet, script: Scr
     from tasks.backends import voice_backend
 
     settings, catalog = _ctx()
-    _consent(catalog, production)
+    _consent(catalog, production, script)
     work = _scratch(settings)
     prompts = [PromptClip(path=catalog.media_path(p.clip), style=p.style, median_f0_hz=p.median_f0_hz)
                for p in materials.voice_prompts]
@@ -213,28 +219,68 @@ def record_decision(request: ReviewRequest, decision: ReviewDecision) -> ReviewR
     return done
 
 
+def _register_watermark(catalog: Catalog, production: Production, consent: ConsentRecord, script: ScriptVersion,
+                        delivery_id: str) -> WatermarkRecord:
+    """A fresh 32-bit content id bound to this delivery (a retried task reuses its own)."""
+    import secrets
+
+    from storage.base import ObjectExists
+
+    for record in catalog.find(WatermarkRecord):
+        if record.delivery_id == delivery_id:
+            return record
+    while True:
+        content_id = secrets.randbits(32)
+        record = WatermarkRecord(id=WatermarkRecord.id_for(content_id), content_id=content_id, production_id=production.id,
+                                 delivery_id=delivery_id, persona_id=production.persona_id, consent_id=consent.id,
+                                 script_version=script.version)
+        try:
+            catalog.save(record)
+        except ObjectExists:
+            continue
+        catalog.audit("studio", "watermark.registered", f"watermark/{record.id}", delivery=delivery_id)
+        return record
+
+
 @task(**PERSISTED)
 def deliver(production: Production, script: ScriptVersion, video: VideoTake, approvals: list[ReviewRequest]) -> Delivery:
-    from tasks.deliver import label_and_encode
+    from tasks.deliver import render_delivery
+    from tasks.trust.aigc_metadata import make_label
+    from tasks.trust.keys import c2pa_credentials, watermark_key
 
     settings, catalog = _ctx()
-    consent = _consent(catalog, production)
+    consent = _consent(catalog, production, script)
     delivery_id = f"{production.id}-delivery-v{script.version:03d}-t{video.take}"
     if catalog.exists(Delivery, delivery_id):
         return catalog.load(Delivery, delivery_id)
     persona = catalog.load(Persona, production.persona_id)
-    out = label_and_encode(catalog.media_path(video.video), _scratch(settings) / f"{delivery_id}.mp4",
-                           settings.delivery, delivery_id, f"{persona.display_name}: {production.brief.occasion}")
-    from tasks.media import probe
-
+    key = watermark_key(settings)
+    mark = _register_watermark(catalog, production, consent, script, delivery_id)
+    approved = [Approval(gate=r.gate, round=r.round, reviewer=r.decision.reviewer, role=r.decision.role, at=r.decided_at)
+                for r in approvals if r.decision is not None and r.decided_at is not None]
+    aigc = make_label(key, settings.trust.content_producer, delivery_id, settings.trust.content_propagator)
+    provenance = {"delivery_id": delivery_id, "production_id": production.id, "persona": persona.display_name,
+                  "consent_id": consent.id, "consent_relationship": consent.relationship,
+                  "script_version": script.version, "watermark_id": mark.id,
+                  "approvals": [a.model_dump(mode="json") for a in approved]}
+    files = render_delivery(
+        catalog.media_path(video.video), _scratch(settings), delivery_id, delivery=settings.delivery,
+        trust=settings.trust, key=key, content_id=mark.content_id, language=script.language,
+        title=f"{persona.display_name}: {production.brief.occasion}", delivery_id=delivery_id, aigc_label=aigc,
+        credentials=c2pa_credentials(settings), provenance=provenance)
+    _consent(catalog, production)  # consent may have been revoked while rendering
     delivery = Delivery(
         id=delivery_id, production_id=production.id, persona_id=persona.id, consent_id=consent.id,
-        script_version=script.version, video_take_id=video.id, video=catalog.put_media_file(out, "video/mp4", name=out.name),
-        duration_s=round(probe(out).duration_s, 3), label_text=settings.delivery.label_text,
-        approvals=[Approval(gate=r.gate, round=r.round, reviewer=r.decision.reviewer, role=r.decision.role, at=r.decided_at)
-                   for r in approvals if r.decision is not None and r.decided_at is not None])
+        script_version=script.version, video_take_id=video.id,
+        video=catalog.put_media_file(files.video, "video/mp4", name=files.video.name),
+        audio_mp3=catalog.put_media_file(files.mp3, "audio/mpeg", name=files.mp3.name),
+        audio_wav=catalog.put_media_file(files.wav, "audio/wav", name=files.wav.name),
+        duration_s=round(files.duration_s, 3), spoken_notice_s=files.notice_s, label_text=settings.delivery.label_text, approvals=approved,
+        watermark_id=mark.id, aigc=aigc, c2pa_signed=True, video_psnr_db=files.video_psnr_db,
+        audio_snr_db=files.audio_snr_db)
     catalog.save(delivery)
     catalog.save(production.model_copy(update={"status": "delivered"}))
     catalog.audit("studio", "delivery.created", f"delivery/{delivery.id}", sha256=delivery.video.sha256,
-                  consent=consent.id, script_version=script.version, approvals=[a.reviewer for a in delivery.approvals])
+                  consent=consent.id, script_version=script.version, approvals=[a.reviewer for a in delivery.approvals],
+                  watermark=mark.id, video_psnr_db=files.video_psnr_db, audio_snr_db=files.audio_snr_db)
     return delivery

@@ -26,6 +26,10 @@ def test_studio_demo_end_to_end(tmp_path):
     assert "Delivered MP4:" in proc.stdout and report["delivered"] in proc.stdout
     assert report["verify"]["verdict"] == "authorised" and report["audit_chain_ok"]
     assert report["verify"]["approvers"] == ["Mei (assistant) (stakeholder, script)", "Lan (daughter) (family, video)"]
+    assert report["verify"]["c2pa"] == "Trusted" and report["verify"]["aigc"]["Label"] == "1"
+    copy = report["verify_copy"]  # half size, CRF 28, AAC 64k, metadata stripped
+    assert copy["verdict"] == "authorised" and copy["c2pa"] == "none" and copy["aigc"] is None
+    assert copy["watermark_video"] == report["verify"]["watermark_video"] is not None
     info = probe(Path(report["delivered"]))
     assert (info.video_codec, info.audio_codec) == ("h264", "aac") and info.duration_s > 10
     actions = [e["action"] for e in report["events"]]

@@ -10,7 +10,7 @@ from studio import services
 from studio.api import ReviewError, StudioAPI
 from studio.consent import ConsentError
 from studio.demo import wait_for_review
-from studio.models import Brief, Delivery, ReviewDecision, ScriptVersion, VoiceTake
+from studio.models import Brief, Delivery, Production, ReviewDecision, ScriptVersion, VoiceTake
 from tasks.media import probe
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,13 @@ def test_gates_loop_back_with_comments_and_deliver(studio_stack, persona_media):
     path = api.catalog.media_path(delivery.video)
     info = probe(path)
     assert (info.video_codec, info.audio_codec) == ("h264", "aac")
-    assert abs(info.duration_s - takes[2].duration_s) < 0.3
+    assert abs(info.duration_s - takes[2].duration_s - delivery.spoken_notice_s) < 0.3
+    assert delivery.c2pa_signed and delivery.aigc["Label"] == "1" and delivery.audio_mp3 and delivery.audio_wav
+    from tasks.verify import verify_file
+
+    report = verify_file(api.catalog, studio_stack, path)
+    assert report.verdict == "authorised" and report.c2pa == "Trusted"
+    assert report.watermark_video == delivery.watermark_id.removeprefix("wm-")
     # finished work is never recomputed on resume: one selection, one draft per version
     actions = [e.action for e in api.catalog.audit_events(f"production/{production.id}")]
     assert actions.count("materials.selected") == 1
@@ -77,11 +83,14 @@ def test_decisions_need_a_named_reviewer_and_valid_consent(studio_stack, persona
     with pytest.raises(ReviewError, match="not a reviewer"):
         decide(api, request, "approve", "Stranger", "stakeholder")
     api.revoke_consent(consent.id, "the family withdrew consent")
+    # revocation stops the waiting run: it is cancelled, and the gate leaves every inbox
+    assert api.run_state(run_id).type.value == "CANCELLED"
+    assert api.catalog.load(Production, production.id).status == "stopped"
+    assert request.id not in [r.id for r in api.pending_reviews()]
     with pytest.raises(ConsentError, match="revoked"):
         decide(api, request, "approve", "Mei", "stakeholder")
     with pytest.raises(ConsentError):
         api.start_production(production.id)
-    assert api.run_state(run_id).type.value == "PAUSED"
 
 
 def test_waiting_run_survives_a_prefect_server_restart(studio_stack, persona_media):

@@ -163,21 +163,3 @@ def test_video_without_footage_or_photo_is_refused(tmp_path):
     audio = write_wav(tmp_path / "a.wav", np.zeros(16000), 16000)
     with pytest.raises(MediaError, match="needs footage or a photo"):
         ReenactVideo().render(VideoRequest(audio_path=audio, out_path=tmp_path / "x.mp4"))
-
-
-def test_delivery_label_is_visible_and_verify_tracks_the_file(tmp_path, persona_media, settings):
-    from tasks.deliver import label_and_encode
-
-    out = label_and_encode(persona_media["footage"], tmp_path / "out.mp4", settings.delivery, "prod-x-delivery", "title")
-    info = probe(out)
-    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
-    assert info.tags["comment"] == "studio-delivery:prod-x-delivery"
-    src = read_frames(persona_media["footage"], 1.0, 0.04, 512, 512, 25)[0].astype(int)
-    early = read_frames(out, 1.0, 0.04, 512, 512, 25)[0].astype(int)
-    late = read_frames(out, 5.0, 0.04, 512, 512, 25)[0].astype(int)
-    src_late = read_frames(persona_media["footage"], 5.0, 0.04, 512, 512, 25)[0].astype(int)
-    band = slice(int(512 * 0.72), int(512 * 0.92))  # where the big label sits
-    assert np.abs(early[band] - src[band]).mean() > 8  # label drawn in the first seconds
-    assert np.abs(late[band] - src_late[band]).mean() < 4  # and gone later
-    corner = (slice(0, 60), slice(380, 512))
-    assert np.abs(late[corner] - src_late[corner]).mean() > 8  # the corner mark stays

@@ -57,7 +57,7 @@ class VideoSettings(BaseModel):
 
 class DeliverySettings(BaseModel):
     label_text: str = "AI生成 / AI-generated"
-    label_seconds: float = 3.0
+    label_seconds: float = Field(default=3.0, ge=2.0)  # GB 45438 asks for at least 2 s at the start
     corner_text: str = "AI生成"
     corner: Literal["top_left", "top_right", "bottom_left", "bottom_right"] = "top_right"
     font_file: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")

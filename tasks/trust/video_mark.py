@@ -53,8 +53,8 @@ def cell_size(width: int, height: int) -> float:
     return min(width, height) / CELLS_PER_SHORT_SIDE
 
 
-def _field(amplitudes: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Per-cell signed amplitudes [GRID, GRID] spread as smooth bumps over a frame (float32)."""
+def _grid(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every pixel: its cell's flat index [h, w] and its bump weight [h, w]."""
     cell = cell_size(width, height)
     ys = np.arange(height) / cell
     xs = np.arange(width) / cell
@@ -62,7 +62,21 @@ def _field(amplitudes: np.ndarray, width: int, height: int) -> np.ndarray:
     vi = np.floor(xs).astype(np.int64) % GRID
     wy = np.sin(np.pi * (ys - np.floor(ys))).astype(np.float32)
     wx = np.sin(np.pi * (xs - np.floor(xs))).astype(np.float32)
-    return (amplitudes[ui[:, None], vi[None, :]] * wy[:, None] * wx[None, :]).astype(np.float32)
+    return ui[:, None] * GRID + vi[None, :], wy[:, None] * wx[None, :]
+
+
+def _field(amplitudes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Per-cell signed amplitudes [GRID, GRID] spread as smooth bumps over a frame (float32)."""
+    index, weight = _grid(width, height)
+    return (amplitudes.reshape(-1)[index] * weight).astype(np.float32)
+
+
+def texture_mask(host: np.ndarray, cell: float, flat: float = 0.25) -> np.ndarray:
+    """How much change each pixel hides (0.25 on flat areas up to 1.5 in texture): a
+    pattern on a flat wall shows as a dot grid long before its PSNR says so."""
+    detail = host - cv2.GaussianBlur(host, (0, 0), max(1.0, cell))
+    activity = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), max(1.0, cell * 1.5)))
+    return np.clip(activity / 4.0, flat, 1.5).astype(np.float32)
 
 
 def make_pattern(key: bytes, content_id: int, width: int, height: int, strength: float = STRENGTH) -> np.ndarray:
@@ -71,29 +85,33 @@ def make_pattern(key: bytes, content_id: int, width: int, height: int, strength:
 
 
 def informed_pattern(key: bytes, content_id: int, host_mean: np.ndarray, psnr_db: float = 40.5,
-                     max_strength: float = 3 * STRENGTH) -> np.ndarray:
+                     max_strength: float = 2 * STRENGTH) -> np.ndarray:
     """A pattern whose per-cell strength is fitted to this video (informed embedding).
 
     The detector's main noise is the picture itself: static texture that happens to
     correlate with a cell's bump. Knowing the picture (the average of the frames to be
     marked), the embedder computes what the detector will read from each cell, then spends
     the power budget (``psnr_db``) where the picture works against the wanted sign and
-    little where it already agrees. Cells still get at least half the plain strength.
+    little where it already agrees. Cells still get at least half the plain strength, and
+    every pixel's change is scaled by how much texture there is to hide it (``texture_mask``).
     """
     height, width = host_mean.shape
     signs = _cell_signs(key, content_id).reshape(-1)
     cell = cell_size(width, height)
     host = host_mean.astype(np.float32)
     local = _local_contrast(_hp(host, cell), cell)
+    mask = texture_mask(host, cell)
 
     def read(image_hp: np.ndarray) -> np.ndarray:
         return _cell_values(image_hp / local, width, height)
 
     host_cells = read(_hp(host, cell)) * signs
-    unit = read(_hp(_field(signs.reshape(GRID, GRID), width, height), cell)) * signs
+    unit = read(_hp(_field(signs, width, height) * mask, cell)) * signs
     unit = np.maximum(unit, np.median(unit) * 0.25)
     budget = 255.0 ** 2 / 10 ** (psnr_db / 10)  # allowed mean squared change
-    energy = float(np.mean(_field(np.ones((GRID, GRID), np.float32), width, height) ** 2))
+    index, weight = _grid(width, height)
+    energy = np.bincount(index.reshape(-1), weights=((weight * mask) ** 2).reshape(-1), minlength=GRID * GRID)
+    energy /= width * height
     floor = STRENGTH * 0.5
 
     def amplitudes(margin: float) -> np.ndarray:
@@ -102,11 +120,11 @@ def informed_pattern(key: bytes, content_id: int, host_mean: np.ndarray, psnr_db
     lo, hi = 0.0, float(np.max(unit) * max_strength * 4 + np.max(np.abs(host_cells)))
     for _ in range(40):  # the largest margin whose power fits the budget
         mid = (lo + hi) / 2
-        if np.mean(amplitudes(mid) ** 2) * energy <= budget:
+        if np.sum(amplitudes(mid) ** 2 * energy) <= budget:
             lo = mid
         else:
             hi = mid
-    pattern = _field((amplitudes(lo) * signs).reshape(GRID, GRID), width, height)
+    pattern = _field(amplitudes(lo) * signs, width, height) * mask
     return np.round(pattern).astype(np.int16)
 
 

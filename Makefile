@@ -5,9 +5,11 @@ PY ?= python3
 UV := $(PY) -m uv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
+# the browser tests drive Debian's Chromium with Playwright (never `playwright install`)
+TEST_APT_PACKAGES := chromium
 FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: demo test test-fast up down deps venv lock clean bench-trust
+.PHONY: demo test test-fast test-deps up down deps venv lock clean bench-trust
 
 ## System packages (ffmpeg, espeak-ng, a CJK font) and uv, only where missing.
 deps:
@@ -28,8 +30,14 @@ lock:
 demo: venv
 	$(UV) run --frozen studio demo
 
-## Every test, slow ones included (real Prefect server, real S3 server, real ffmpeg).
-test: venv
+test-deps: deps
+	@if ! command -v chromium >/dev/null; then \
+		echo "installing $(TEST_APT_PACKAGES) ..."; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; \
+	fi
+
+## Every test, slow ones included (real Prefect server, real S3 server, real ffmpeg, Chromium).
+test: venv test-deps
 	$(UV) run --frozen pytest -q
 
 test-fast: venv

@@ -1,4 +1,8 @@
-"""The review portal: `streamlit run review_ui/app.py` (started by `studio up`)."""
+"""The review portal: `streamlit run review_ui/app.py` (started by `studio up`).
+
+Operators sign in with a password and see every page. Reviewers and family members arrive
+through an invitation link (``/?invite=TOKEN``): the token is exchanged for a session and
+removed from the address bar at once, and they see only their production's reviews."""
 
 import sys
 from pathlib import Path
@@ -7,12 +11,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # streamlit run
 
 import streamlit as st  # noqa: E402
 
-from review_ui.pages import productions_page, reviews_page, verify_page  # noqa: E402
+from review_ui.pages import (  # noqa: E402
+    current_identity, productions_page, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out, verify_page,
+)
 
-st.set_page_config(page_title="Digital-Human Studio", page_icon="🎬", layout="wide")
-navigation = st.navigation([
-    st.Page(reviews_page, title="Waiting for review", icon="📝", url_path="reviews", default=True),
-    st.Page(productions_page, title="Productions", icon="🎞️", url_path="productions"),
-    st.Page(verify_page, title="Verify a video", icon="🔎", url_path="verify"),
-])
-navigation.run()
+st.set_page_config(page_title="Digital-Human Studio", page_icon=":material/movie:", layout="wide")
+redeem_invitation_in_url()
+identity = current_identity()
+if identity is None:
+    pages = [st.Page(sign_in_page, title="Sign in", icon=":material/login:", url_path="signin", default=True)]
+elif identity.is_operator:
+    pages = [
+        st.Page(reviews_page, title="Waiting for review", icon=":material/rate_review:", url_path="reviews", default=True),
+        st.Page(productions_page, title="Productions", icon=":material/movie:", url_path="productions"),
+        st.Page(verify_page, title="Verify a file", icon=":material/verified:", url_path="verify"),
+    ]
+else:
+    pages = [st.Page(reviews_page, title="Your review", icon=":material/rate_review:", url_path="reviews", default=True)]
+if identity is not None:
+    st.sidebar.caption(f"Signed in as **{identity.name}**" + (f" ({identity.role})" if identity.role else " (operator)"))
+    st.sidebar.button("Sign out", on_click=sign_out, key="sign_out")
+st.navigation(pages).run()

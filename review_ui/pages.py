@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.access import AccessError, Identity, redeem, sign_in_operator, still_valid
 from studio.api import StudioAPI, script_diff
 from studio.models import ReviewDecision, ReviewRequest, VideoTake, VoiceTake
 from studio.settings import get_settings
@@ -15,6 +16,66 @@ def get_api() -> StudioAPI:
     return StudioAPI(get_settings())
 
 
+# ------------------------------------------------------------------ access
+
+
+def redeem_invitation_in_url() -> None:
+    """Exchange ``?invite=TOKEN`` for a session and take the token out of the address bar."""
+    token = st.query_params.get("invite")
+    if not token:
+        return
+    try:
+        st.session_state["identity"] = redeem(get_api().catalog, token)
+        st.session_state.pop("access_error", None)
+    except AccessError as exc:
+        st.session_state.pop("identity", None)
+        st.session_state["access_error"] = str(exc)
+    del st.query_params["invite"]
+
+
+def current_identity() -> Identity | None:
+    """The signed-in person, re-checked against the catalog on every run of every page."""
+    identity = st.session_state.get("identity")
+    if identity is None:
+        return None
+    try:
+        return still_valid(get_api().catalog, identity)
+    except AccessError as exc:
+        st.session_state.pop("identity", None)
+        st.session_state["access_error"] = str(exc)
+        return None
+
+
+def require_identity() -> Identity:
+    identity = current_identity()
+    if identity is None:
+        st.error("Please sign in, or open the invitation link you were sent.")
+        st.stop()
+    return identity
+
+
+def sign_out() -> None:
+    st.session_state.pop("identity", None)
+
+
+def sign_in_page() -> None:
+    st.title("Digital-Human Studio")
+    if "access_error" in st.session_state:
+        st.error(st.session_state["access_error"])
+    st.write("Reviewers and family members: open the invitation link you were sent. Operators sign in here.")
+    with st.form("sign_in"):
+        name = st.text_input("Operator name", key="operator_name")
+        password = st.text_input("Password", type="password", key="operator_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            st.session_state["identity"] = sign_in_operator(get_api().settings, name.strip(), password)
+            st.session_state.pop("access_error", None)
+            st.rerun()
+        except AccessError as exc:
+            st.error(str(exc))
+
+
 def _pending(api: StudioAPI) -> list[ReviewRequest] | None:
     try:
         return api.pending_reviews()
@@ -23,21 +84,36 @@ def _pending(api: StudioAPI) -> list[ReviewRequest] | None:
         return None
 
 
+def _visible(identity: Identity, request: ReviewRequest) -> bool:
+    if identity.is_operator:
+        return True
+    return (request.production_id == identity.production_id and request.role == identity.role
+            and identity.name in request.reviewers)
+
+
 def reviews_page() -> None:
+    identity = require_identity()
     st.title("Waiting for your review")
     api = get_api()
+    wanted = st.query_params.get("review")
+    if wanted and not identity.is_operator:
+        production = wanted.rsplit("-script-", 1)[0].rsplit("-video-", 1)[0]
+        if not identity.may_see(production):
+            st.error("You were not invited to this production.")
+            st.stop()
     pending = _pending(api)
     if pending is None:
         return
+    pending = [r for r in pending if _visible(identity, r)]
     if not pending:
-        st.info("Nothing is waiting for review right now.")
+        st.info("Nothing is waiting for your review right now.")
         return
     labels = {r.id: f"{r.production_id} · {r.gate} review, round {r.round} · script v{r.script_version} · "
                     f"{r.role}: {', '.join(r.reviewers)}" for r in pending}
     chosen = st.selectbox("Production", list(labels), format_func=labels.get, key="review_pick")
     request = next(r for r in pending if r.id == chosen)
     show_version(api, request)
-    decision_form(api, request)
+    decision_form(api, request, identity)
 
 
 def show_version(api: StudioAPI, request: ReviewRequest) -> None:
@@ -61,19 +137,26 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> None:
         st.caption(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}")
 
 
-def decision_form(api: StudioAPI, request: ReviewRequest) -> None:
+def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity) -> None:
     st.subheader("Your decision")
+    if identity.is_operator:
+        st.info("Operators follow reviews here; the named reviewers decide through their invitation links.")
+        return
     with st.form(f"decide-{request.id}"):
-        reviewer = st.selectbox("I am", request.reviewers, key="reviewer")
+        reviewer = identity.name
+        st.markdown(f"Deciding as **{reviewer}** ({request.role})")
         comment = st.text_area("Comments (required to request changes; one per line)", key="comment")
         redo = "script"
         if request.gate == "video":
             redo = st.selectbox("If changes are needed, go back to", ["video", "voice", "script"], key="redo")
-        approve = st.form_submit_button("Approve", type="primary")
-        changes = st.form_submit_button("Request changes")
+        approve = st.form_submit_button("Approve", type="primary", key="approve")
+        changes = st.form_submit_button("Request changes", key="request_changes")
     if not (approve or changes):
         return
     comments = [c.strip() for c in comment.splitlines() if c.strip()]
+    if current_identity() != identity or not _visible(identity, request):  # re-checked at the moment of deciding
+        st.error("Your invitation does not cover this review (any more).")
+        return
     try:
         decision = ReviewDecision(decision="approve" if approve else "request_changes", reviewer=reviewer,
                                   role=request.role, comments=comments, redo=None if approve else redo)
@@ -85,6 +168,8 @@ def decision_form(api: StudioAPI, request: ReviewRequest) -> None:
 
 
 def productions_page() -> None:
+    if not require_identity().is_operator:
+        st.stop()
     st.title("Productions")
     try:
         rows = get_api().status()
@@ -101,6 +186,8 @@ def productions_page() -> None:
 
 
 def verify_page() -> None:
+    if not require_identity().is_operator:
+        st.stop()
     import tempfile
     from pathlib import Path
 

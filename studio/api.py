@@ -33,6 +33,21 @@ def prefect_api(settings: StudioSettings) -> Iterator[None]:
         yield
 
 
+def run_async(coro):
+    """Run a Prefect client coroutine to completion from sync code, even where this thread
+    already runs an event loop (a Streamlit or Playwright host): then on a fresh thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    context = contextvars.copy_context()  # carries prefect_api()'s settings into the thread
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(context.run, asyncio.run, coro).result()
+
+
 class ReviewError(RuntimeError):
     """A review decision could not be delivered to its flow; the message says why."""
 
@@ -152,7 +167,7 @@ class StudioAPI:
 
         try:
             with prefect_api(self.settings):
-                return asyncio.run(cancel())
+                return run_async(cancel())
         except Exception as exc:  # Prefect down: the runs still fail their own consent checks
             self.catalog.audit(self.settings.operator, "production.cancel_failed", f"production/{production_id}",
                                error=str(exc)[:300])
@@ -188,14 +203,14 @@ class StudioAPI:
         return production
 
     def start_production(self, production_id: str) -> str:
-        from prefect.deployments import run_deployment
+        from prefect.deployments.flow_runs import arun_deployment
 
         production = self.catalog.load(Production, production_id)
         require_consent(self.catalog, production.persona_id, production.use, production.brief.language,
                         audience=production.brief.audience)
         with prefect_api(self.settings):
-            run = run_deployment(self.settings.prefect.deployment, parameters={"production_id": production_id},
-                                 timeout=0, flow_run_name=f"produce-{production_id}")
+            run = run_async(arun_deployment(self.settings.prefect.deployment, parameters={"production_id": production_id},
+                                            timeout=0, flow_run_name=f"produce-{production_id}"))
         production = production.model_copy(update={"flow_run_id": str(run.id), "status": "running"})
         self.catalog.save(production)
         self.catalog.audit(self.settings.operator, "production.started", f"production/{production_id}", flow_run=str(run.id))
@@ -209,7 +224,7 @@ class StudioAPI:
                 return (await client.read_flow_run(UUID(flow_run_id))).state
 
         with prefect_api(self.settings):
-            return asyncio.run(read())
+            return run_async(read())
 
     def wait_for_run(self, flow_run_id: str, state_types: set[str], timeout_s: float = 600, poll_s: float = 0.5):
         deadline = time.time() + timeout_s
@@ -252,7 +267,7 @@ class StudioAPI:
 
         out = []
         with prefect_api(self.settings):
-            runs = asyncio.run(paused())
+            runs = run_async(paused())
         for run in runs:
             key = run.state.state_details.pause_key if run.state else None
             production_id = (run.parameters or {}).get("production_id")
@@ -266,7 +281,7 @@ class StudioAPI:
         return sorted(out, key=lambda r: r.created_at)
 
     def submit_decision(self, request_id: str, decision: ReviewDecision) -> None:
-        from prefect.flow_runs import resume_flow_run
+        from prefect.flow_runs import aresume_flow_run
 
         request = self.catalog.load(ReviewRequest, request_id)
         if request.status != "waiting":
@@ -288,7 +303,7 @@ class StudioAPI:
             raise ReviewError(f"the production is not waiting at {request.gate_key} (its run is {state.name})")
         try:
             with prefect_api(self.settings):
-                resume_flow_run(UUID(request.flow_run_id), run_input=decision.model_dump(mode="json"))
+                run_async(aresume_flow_run(UUID(request.flow_run_id), run_input=decision.model_dump(mode="json")))
         except Exception as exc:  # the server validates the input against the RunInput schema
             raise ReviewError(f"Prefect refused the decision: {exc}") from exc
 

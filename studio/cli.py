@@ -16,10 +16,14 @@ persona_app = typer.Typer(no_args_is_help=True, help="Personas: the people whose
 consent_app = typer.Typer(no_args_is_help=True, help="Consent records: who allowed what, until when.")
 materials_app = typer.Typer(no_args_is_help=True, help="Uploads: voice recordings, footage, photos, past talks.")
 review_app = typer.Typer(no_args_is_help=True, help="Review gates waiting for a decision.")
+invite_app = typer.Typer(no_args_is_help=True, help="Invitation links for reviewers and family (one production, one role).")
+operator_app = typer.Typer(no_args_is_help=True, help="Operators who sign in to the portal.")
 app.add_typer(persona_app, name="persona")
 app.add_typer(consent_app, name="consent")
 app.add_typer(materials_app, name="materials")
 app.add_typer(review_app, name="review")
+app.add_typer(invite_app, name="invite")
+app.add_typer(operator_app, name="operator")
 
 
 def _api():
@@ -66,9 +70,24 @@ def up(sample: bool = typer.Option(True, help="Create a sample production waitin
     services.start_runner(settings)
     typer.echo("starting the review portal ...")
     services.start_portal(settings)
+    from studio.access import invite, operator_exists, set_operator_password
+
+    if not operator_exists(settings, settings.operator):
+        import secrets
+
+        password = secrets.token_urlsafe(12)
+        set_operator_password(settings, settings.operator, password)
+        typer.echo(f"operator account: {settings.operator} / {password}   (shown once; change it with "
+                   f"`studio operator set-password {settings.operator}`)")
     if sample:
         production = ensure_sample_production(settings)
         typer.echo(f"sample production {production} is on its way to the script review")
+        api = _api()
+        from studio.demo import FAMILY_REVIEWER, SCRIPT_REVIEWER
+
+        for who, role in ((SCRIPT_REVIEWER, "stakeholder"), (FAMILY_REVIEWER, "family")):
+            _, link = invite(api.catalog, settings, production, who, role, settings.operator)
+            typer.echo(f"invitation for {who} ({role}): {link}")
     typer.echo(f"Prefect UI: {settings.prefect.ui_url}\nPortal:     http://{settings.portal.host}:{settings.portal.port}\n"
                "Stop everything with: make down   (or: studio down)")
 
@@ -222,6 +241,42 @@ def review_request_changes(request_id: str, reviewer: str = typer.Option(...), r
                            redo: str = typer.Option("script", help="script | voice | video")) -> None:
     """Send the production back with comments."""
     _decide(request_id, "request_changes", reviewer, role, comment, redo)
+
+
+@invite_app.command("create")
+@_guard
+def invite_create(production_id: str, reviewer: str = typer.Option(..., help="A named reviewer of the production."),
+                  role: str = typer.Option(..., help="stakeholder | family"),
+                  days: Optional[int] = typer.Option(None, help="Days the link works (default from settings)."),
+                  language: str = typer.Option("en", help="Portal language for them: en | zh")) -> None:
+    """Make an invitation link; send it to the person (it is shown only this once)."""
+    from studio.access import invite
+
+    api = _api()
+    invitation, link = invite(api.catalog, api.settings, production_id, reviewer, role, api.settings.operator, days, language)
+    typer.echo(f"{invitation.id}\texpires {invitation.expires_at:%Y-%m-%d %H:%M} UTC\n{link}")
+
+
+@invite_app.command("revoke")
+@_guard
+def invite_revoke(invitation_id: str) -> None:
+    """Withdraw an invitation: its link stops working, open sessions end."""
+    from studio.access import revoke_invitation
+
+    api = _api()
+    revoke_invitation(api.catalog, invitation_id, api.settings.operator)
+    typer.echo(f"{invitation_id} revoked")
+
+
+@operator_app.command("set-password")
+@_guard
+def operator_set_password(name: str, password: str = typer.Option(..., prompt=True, hide_input=True,
+                                                                  confirmation_prompt=True)) -> None:
+    """Create an operator or change their password (stored as a scrypt hash)."""
+    from studio.access import set_operator_password
+
+    set_operator_password(get_settings(), name, password)
+    typer.echo(f"operator {name} can sign in to the portal")
 
 
 @app.command()

@@ -412,6 +412,31 @@ class WatermarkRecord(Record):
         return f"wm-{content_id:08x}"
 
 
+class Invitation(Record):
+    """A link that lets one named reviewer see and decide one production, in one role.
+
+    Only the token's SHA-256 is stored; the token itself is shown once, inside the link."""
+
+    kind: ClassVar[str] = "invitation"
+
+    production_id: str
+    reviewer: str = Field(min_length=1, max_length=120)
+    role: Literal["stakeholder", "family"]
+    language: Literal["en", "zh"] = "en"
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    expires_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+
+    def problem(self, at: datetime | None = None) -> str | None:
+        at = at or utcnow()
+        if self.revoked_at is not None:
+            return "this invitation was withdrawn; ask the studio for a new link"
+        if at >= self.expires_at:
+            return f"this invitation expired on {self.expires_at:%Y-%m-%d}; ask the studio for a new link"
+        return None
+
+
 class AuditEvent(BaseModel):
     """One line of the append-only audit log; ``hash`` chains it to the line before."""
 

@@ -26,6 +26,9 @@ def child_env(settings: StudioSettings) -> dict[str, str]:
         "STUDIO_HOME": str(Path(settings.home).resolve()),
         "PREFECT_HOME": str((Path(settings.home) / "prefect").resolve()),
         "PREFECT_API_URL": settings.prefect.api_url,
+        "STUDIO_PREFECT__API_URL": settings.prefect.api_url,
+        "STUDIO_PREFECT__UI_URL": settings.prefect.ui_url,
+        "STUDIO_PORTAL__PUBLIC_URL": settings.portal.public_url,
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
         "PREFECT_RUNNER_POLL_FREQUENCY": str(max(1, int(settings.prefect.runner_poll_seconds))),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -116,7 +119,7 @@ def start_portal(settings: StudioSettings) -> subprocess.Popen:
     ensure_port_free(settings.portal.host, settings.portal.port, "portal")
     args = [sys.executable, "-m", "streamlit", "run", str(ROOT / "review_ui" / "app.py"),
             "--server.address", settings.portal.host, "--server.port", str(settings.portal.port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
     proc = _spawn(settings, "portal", args)
     wait_http(f"http://{settings.portal.host}:{settings.portal.port}/_stcore/health", 60, proc, "portal")
     return proc

@@ -88,6 +88,9 @@ class TrustSettings(BaseModel):
 class PortalSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8501
+    # The address people open; invitation links are built on it.
+    public_url: str = "http://127.0.0.1:8501"
+    invitation_days: int = Field(default=14, ge=1, le=365)
 
 
 class StudioSettings(BaseSettings):

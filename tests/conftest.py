@@ -81,3 +81,17 @@ def studio_stack(tmp_path_factory):
             else:
                 os.environ[k] = v
         get_settings.cache_clear()
+
+
+def new_production(settings, media, points=("Come home for dinner",)):
+    from studio.api import StudioAPI
+    from studio.models import Brief
+
+    api = StudioAPI(settings)
+    persona = api.create_persona("Test Persona (fictional)", ["en"], fictional=True)
+    consent = api.add_consent(persona.id, "Test Persona (fictional)", "self", ["greeting"], [media["text"]])
+    for role in ("voice", "footage", "text"):
+        api.add_material(persona.id, role, media[role])
+    production = api.create_production(persona.id, "greeting", Brief(occasion="birthday", audience="family",
+                                       points=list(points), target_seconds=12), ["Mei"], ["Lan"])
+    return api, production, consent

@@ -19,7 +19,8 @@ from studio.models import (
 
 GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review request-changes"}
 OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "materials add",
-                  "review list", "review show", "verify", "status", "audit"}
+                  "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
+                  "operator set-password"}
 GENERATING_TASKS = {"select_materials", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver"}
 OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision"}
 
@@ -179,15 +180,19 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
 
     from review_ui.pages import get_api
 
+    from studio.access import invite
+
     api = world["api"]
     monkeypatch.setattr(StudioAPI, "pending_reviews", lambda self: [world["request"]])
     get_api.clear()
+    _, link = invite(api.catalog, api.settings, world["production"].id, "Mei", "stakeholder", "operator")
     before = _generated(api)
-    for button in (0, 1):  # approve, request changes
-        at = AppTest.from_file("../review_ui/app.py", default_timeout=60).run()
-        at.selectbox(key="reviewer").set_value("Mei")
+    for button in ("approve", "request_changes"):
+        at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
+        at.query_params["invite"] = link.split("invite=")[1]
+        at.run()
         at.text_area(key="comment").input("make it shorter")
-        at.button[button].click().run()
+        at.button(key=button).click().run()
         assert not at.exception and at.error and "revoked" in at.error[0].value, [e.value for e in at.error]
     assert _generated(api) == before
     assert api.catalog.load(ReviewRequest, world["request"].id).status == "waiting"

@@ -10,21 +10,11 @@ from studio import services
 from studio.api import ReviewError, StudioAPI
 from studio.consent import ConsentError
 from studio.demo import wait_for_review
+from tests.conftest import new_production
 from studio.models import Brief, Delivery, Production, ReviewDecision, ScriptVersion, VoiceTake
 from tasks.media import probe
 
 pytestmark = pytest.mark.slow
-
-
-def new_production(settings, media, points=("Come home for dinner",)):
-    api = StudioAPI(settings)
-    persona = api.create_persona("Test Persona (fictional)", ["en"], fictional=True)
-    consent = api.add_consent(persona.id, "Test Persona (fictional)", "self", ["greeting"], [media["text"]])
-    for role in ("voice", "footage", "text"):
-        api.add_material(persona.id, role, media[role])
-    production = api.create_production(persona.id, "greeting", Brief(occasion="birthday", audience="family",
-                                       points=list(points), target_seconds=12), ["Mei"], ["Lan"])
-    return api, production, consent
 
 
 def decide(api, request, decision, reviewer, role, comments=(), redo=None):
@@ -114,16 +104,20 @@ def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media)
     api, production, _ = new_production(studio_stack, persona_media)
     run_id = api.start_production(production.id)
     request = wait_for_review(api, production.id, "script-1", timeout_s=300)
+    from studio.access import invite
+
     get_api.clear()
-    at = AppTest.from_file("../review_ui/app.py", default_timeout=60).run()
-    assert not at.exception
+    _, link = invite(api.catalog, studio_stack, production.id, "Mei", "stakeholder", "operator")
+    at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
+    at.query_params["invite"] = link.split("invite=")[1]
+    at.run()
+    assert not at.exception and "invite" not in at.query_params  # the token leaves the address bar
     at.selectbox(key="review_pick").set_value(request.id).run()
     assert any("Come home for dinner." in m.value for m in at.markdown)
-    at.selectbox(key="reviewer").set_value("Mei")
     at.text_area(key="comment").input("")
-    at.button[1].click().run()  # request changes without a comment: refused, shown, not raised
+    at.button(key="request_changes").click().run()  # request changes without a comment: refused, shown, not raised
     assert not at.exception and "needs at least one comment" in at.error[0].value
-    at.button[0].click().run()  # approve
+    at.button(key="approve").click().run()  # approve
     assert not at.exception and at.success, [e.value for e in at.error]
     api.wait_past_gate(run_id, "script-1", timeout_s=120)
     wait_for_review(api, production.id, "video-1", timeout_s=300)
@@ -133,6 +127,7 @@ def test_portal_shows_prefect_errors_instead_of_raising(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
     from review_ui.pages import get_api
+    from studio.access import Identity
     from studio.settings import get_settings
     from tests.conftest import free_port
 
@@ -140,7 +135,9 @@ def test_portal_shows_prefect_errors_instead_of_raising(monkeypatch, tmp_path):
     monkeypatch.setenv("STUDIO_PREFECT__API_URL", f"http://127.0.0.1:{free_port()}/api")
     get_settings.cache_clear()
     get_api.clear()
-    at = AppTest.from_file("../review_ui/app.py", default_timeout=60).run()
+    at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
+    at.session_state["identity"] = Identity(name="op", kind="operator")
+    at.run()
     assert not at.exception and at.error and "Could not read" in at.error[0].value
     get_settings.cache_clear()
     get_api.clear()

@@ -1,9 +1,27 @@
-"""The runner: serves the production flow as a deployment and runs its flow runs (each run,
-and each resume after a review, in a fresh process)."""
+"""The runner: serves the production flow and the template re-run flow as deployments and
+runs their flow runs (each run, and each resume after a review, in a fresh process). Each
+template with a cron gets a schedule on the ``rerun-template/templates`` deployment."""
 
 from prefect import serve
 
 from flows.produce import produce
+from flows.template import rerun_template
+
+TEMPLATE_DEPLOYMENT = "rerun-template/templates"
+
+
+def template_schedules():
+    from prefect.schedules import Cron
+
+    from storage import open_catalog
+    from studio.models import Template
+    from studio.settings import get_settings
+
+    return [Cron(t.schedule_cron, timezone=t.schedule_timezone, active=t.schedule_active, slug=t.id,
+                 parameters={"template_id": t.id, "values": t.schedule_values})
+            for t in open_catalog(get_settings()).find(Template) if t.schedule_cron]
+
 
 if __name__ == "__main__":  # the runner's child processes re-import this module
-    serve(produce.to_deployment(name="produce", concurrency_limit=None), limit=4)
+    serve(produce.to_deployment(name="produce", concurrency_limit=None),
+          rerun_template.to_deployment(name="templates", schedules=template_schedules(), concurrency_limit=1), limit=4)

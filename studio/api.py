@@ -16,7 +16,7 @@ from storage.catalog import guess_media_type
 from studio.consent import require_consent
 from studio.models import (
     AssetRef, Brief, ConsentRecord, ConsentScope, Persona, Production, ReviewDecision, ReviewRequest,
-    ScriptVersion, Upload, new_id, utcnow,
+    ScriptVersion, Template, Upload, new_id, utcnow,
 )
 from studio.settings import StudioSettings
 
@@ -117,6 +117,7 @@ class StudioAPI:
             self.catalog.save(record)
             self.catalog.audit(actor, "consent.revoked", f"consent/{consent_id}", reason=reason)
         self._stop_productions_without_consent(record.persona_id, actor, reason)
+        self._pause_templates_without_consent(record.persona_id, actor)
         from studio.models import Delivery
 
         for delivery in self.catalog.find(Delivery):
@@ -138,14 +139,30 @@ class StudioAPI:
                 continue  # another valid consent still covers it
             except ConsentError:
                 pass
-            cancelled = self._cancel_runs(production.id, f"consent revoked: {reason}")
+            cancelled = self._cancel_runs(production.id, f"consent revoked: {reason}", production.template_id or "-")
             self.catalog.save(production.model_copy(update={"status": "stopped"}))
             self.catalog.audit(actor, "production.stopped", f"production/{production.id}", reason="consent revoked",
                                cancelled_runs=cancelled)
             stopped.append(production.id)
         return stopped
 
-    def _cancel_runs(self, production_id: str, message: str) -> list[str]:
+    def _pause_templates_without_consent(self, persona_id: str, actor: str) -> None:
+        from studio.consent import ConsentError
+
+        for template in self.catalog.find(Template):
+            if template.persona_id != persona_id or not template.schedule_active:
+                continue
+            try:
+                require_consent(self.catalog, persona_id, template.use, template.language, audience=template.audience)
+            except ConsentError:
+                self._cancel_runs("-", "consent revoked", template.id)
+                try:
+                    self.schedule_template(template.id, active=False, actor=actor)
+                except Exception as exc:  # Prefect down: record it; the runs would still fail their consent check
+                    self.catalog.save(template.model_copy(update={"schedule_active": False}))
+                    self.catalog.audit(actor, "template.pause_failed", f"template/{template.id}", error=str(exc)[:300])
+
+    def _cancel_runs(self, production_id: str, message: str, template_id: str | None = "-") -> list[str]:
         """Cancel every not-finished flow run (scheduled, waiting at a gate, running) of a production."""
         from prefect import get_client
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
@@ -160,7 +177,8 @@ class StudioAPI:
                     state=FlowRunFilterState(type=FlowRunFilterStateType(any_=live))))
                 done = []
                 for run in runs:
-                    if (run.parameters or {}).get("production_id") == production_id:
+                    params = run.parameters or {}
+                    if params.get("production_id") == production_id or params.get("template_id") == template_id:
                         await client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
                         done.append(str(run.id))
                 return done
@@ -252,6 +270,104 @@ class StudioAPI:
             if time.time() - t0 > timeout_s:
                 raise TimeoutError(f"flow run {flow_run_id} did not move past {gate_key} within {timeout_s:.0f} s")
             time.sleep(poll_s)
+
+    # -------------------------------------------------------------- templates
+    def save_template(self, production_id: str, name: str, placeholders: dict[str, str], approved_by: list[str],
+                      delivery: str = "light_review", actor: str | None = None) -> Template:
+        """Save a delivered production's approved script as a template. ``placeholders`` maps a
+        placeholder name to the literal text it replaces in the approved script (e.g.
+        ``{"year": "2026"}``). ``delivery="direct"`` needs the family's approval of that."""
+        from studio.models import Delivery
+
+        production = self.catalog.load(Production, production_id)
+        delivered = [d for d in self.catalog.find(Delivery) if d.production_id == production_id and d.revoked_at is None]
+        if not delivered:
+            raise ValueError(f"production {production_id} has no delivery; only an approved, delivered production "
+                             "can become a template")
+        unknown = sorted(set(approved_by) - set(production.family_reviewers))
+        if not approved_by or unknown:
+            raise ValueError("a template needs the approval of the production's family reviewers "
+                             f"({', '.join(production.family_reviewers)}); not: {', '.join(unknown) or 'nobody given'}")
+        script = self.script(production_id, delivered[-1].script_version)
+        sentences = []
+        for sentence in script.sentences:
+            text = sentence.text.replace("{", "{{").replace("}", "}}")
+            for key, literal in placeholders.items():
+                text = text.replace(literal, "{" + key + "}")
+            sentences.append(sentence.model_copy(update={"text": text}))
+        missing = [k for k in placeholders if not any("{" + k + "}" in s.text for s in sentences)]
+        if missing:
+            raise ValueError(f"the approved script never says {', '.join(repr(placeholders[k]) for k in missing)}; "
+                             "a placeholder must replace text that is in it")
+        occasion = production.brief.occasion
+        for key, literal in placeholders.items():
+            occasion = occasion.replace(literal, "{" + key + "}")
+        template = Template(
+            id=new_id("tpl"), name=name, persona_id=production.persona_id, use=production.use,
+            language=production.brief.language, source_production_id=production.id,
+            source_script_version=script.version, sentences=sentences, placeholders=placeholders, occasion=occasion,
+            audience=production.brief.audience, family_reviewers=production.family_reviewers, delivery=delivery,
+            approved_by=approved_by)
+        self.catalog.save(template)
+        self.catalog.audit(actor or self.settings.operator, "template.saved", f"template/{template.id}",
+                           production=production_id, script_version=script.version, approved_by=approved_by,
+                           delivery=delivery)
+        return template
+
+    def run_template(self, template_id: str, values: dict[str, str]) -> str:
+        """Start one re-run now (the schedule does the same at its time)."""
+        from prefect.deployments.flow_runs import arun_deployment
+
+        template = self.catalog.load(Template, template_id)
+        template.fill(values)  # refuse missing values before anything runs
+        require_consent(self.catalog, template.persona_id, template.use, template.language, audience=template.audience)
+        with prefect_api(self.settings):
+            run = run_async(arun_deployment("rerun-template/templates", timeout=0,
+                                            parameters={"template_id": template_id, "values": values}))
+        self.catalog.audit(self.settings.operator, "template.run", f"template/{template_id}", flow_run=str(run.id))
+        return str(run.id)
+
+    def schedule_template(self, template_id: str, cron: str | None = None, values: dict[str, str] | None = None,
+                          active: bool = True, timezone: str | None = None, actor: str | None = None) -> Template:
+        """Set, pause or resume a template's schedule, in the catalog and on the Prefect server."""
+        from prefect.client.schemas.schedules import CronSchedule
+
+        template = self.catalog.load(Template, template_id)
+        cron = cron or template.schedule_cron
+        if cron is None:
+            raise ValueError(f"template {template_id} has no schedule yet; give one with --cron '0 8 * * *'")
+        values = template.schedule_values if values is None else values
+        template.fill(values)
+        if active:
+            require_consent(self.catalog, template.persona_id, template.use, template.language, audience=template.audience)
+        template = template.model_copy(update={"schedule_cron": cron, "schedule_values": values, "schedule_active": active,
+                                               "schedule_timezone": timezone or template.schedule_timezone})
+        schedule = CronSchedule(cron=cron, timezone=template.schedule_timezone)
+        self._sync_schedule(template, schedule)
+        self.catalog.save(template)
+        self.catalog.audit(actor or self.settings.operator, "template.scheduled" if active else "template.paused",
+                           f"template/{template_id}", cron=cron, values=values)
+        return template
+
+    def _sync_schedule(self, template: Template, schedule) -> None:
+        from prefect import get_client
+        from prefect.client.schemas.actions import DeploymentScheduleCreate
+
+        params = {"template_id": template.id, "values": template.schedule_values}
+
+        async def sync():
+            async with get_client() as client:
+                deployment = await client.read_deployment_by_name("rerun-template/templates")
+                existing = [s for s in await client.read_deployment_schedules(deployment.id) if s.slug == template.id]
+                if existing:
+                    await client.update_deployment_schedule(deployment.id, existing[0].id, active=template.schedule_active,
+                                                            schedule=schedule, parameters=params)
+                else:
+                    await client.create_deployment_schedules(deployment.id, [DeploymentScheduleCreate(
+                        schedule=schedule, active=template.schedule_active, parameters=params, slug=template.id)])
+
+        with prefect_api(self.settings):
+            run_async(sync())
 
     # ---------------------------------------------------------------- reviews
     def pending_reviews(self) -> list[ReviewRequest]:

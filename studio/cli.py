@@ -17,6 +17,7 @@ consent_app = typer.Typer(no_args_is_help=True, help="Consent records: who allow
 materials_app = typer.Typer(no_args_is_help=True, help="Uploads: voice recordings, footage, photos, past talks.")
 review_app = typer.Typer(no_args_is_help=True, help="Review gates waiting for a decision.")
 invite_app = typer.Typer(no_args_is_help=True, help="Invitation links for reviewers and family (one production, one role).")
+template_app = typer.Typer(no_args_is_help=True, help="Approved productions saved for re-use, and their schedules.")
 operator_app = typer.Typer(no_args_is_help=True, help="Operators who sign in to the portal.")
 app.add_typer(persona_app, name="persona")
 app.add_typer(consent_app, name="consent")
@@ -24,6 +25,7 @@ app.add_typer(materials_app, name="materials")
 app.add_typer(review_app, name="review")
 app.add_typer(invite_app, name="invite")
 app.add_typer(operator_app, name="operator")
+app.add_typer(template_app, name="template")
 
 
 def _api():
@@ -266,6 +268,71 @@ def invite_revoke(invitation_id: str) -> None:
     api = _api()
     revoke_invitation(api.catalog, invitation_id, api.settings.operator)
     typer.echo(f"{invitation_id} revoked")
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{item!r} is not NAME=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+@template_app.command("save")
+@_guard
+def template_save(production_id: str, name: str = typer.Option(...),
+                  placeholder: list[str] = typer.Option([], help="NAME=TEXT: TEXT in the approved script becomes {NAME}."),
+                  approved_by: list[str] = typer.Option(..., help="Family reviewer who approved re-use (repeatable)."),
+                  delivery: str = typer.Option("light_review", help="light_review | direct")) -> None:
+    """Save a delivered production as a template."""
+    t = _api().save_template(production_id, name, _pairs(placeholder), approved_by, delivery)
+    typer.echo(f"{t.id}\t{t.name}\tplaceholders: {', '.join(t.placeholders) or 'none'}")
+
+
+@template_app.command("list")
+@_guard
+def template_list() -> None:
+    """Templates and their schedules."""
+    from studio.models import Template
+
+    for t in _api().catalog.find(Template):
+        when = f"{t.schedule_cron} ({t.schedule_timezone}) {'active' if t.schedule_active else 'paused'}" if t.schedule_cron else "no schedule"
+        typer.echo(f"{t.id}\t{t.name}\t{t.delivery}\t{when}")
+
+
+@template_app.command("run")
+@_guard
+def template_run(template_id: str, value: list[str] = typer.Option([], help="NAME=VALUE for a placeholder.")) -> None:
+    """Re-run a template now."""
+    typer.echo(f"flow run {_api().run_template(template_id, _pairs(value))}")
+
+
+@template_app.command("schedule")
+@_guard
+def template_schedule(template_id: str, cron: str = typer.Option(..., help="e.g. '0 8 17 2 *'"),
+                      value: list[str] = typer.Option([], help="NAME=VALUE for a placeholder."),
+                      timezone: str = typer.Option("Asia/Shanghai")) -> None:
+    """Schedule re-runs (consent is checked again at every run)."""
+    t = _api().schedule_template(template_id, cron, _pairs(value), True, timezone)
+    typer.echo(f"{t.id} runs at '{t.schedule_cron}' ({t.schedule_timezone})")
+
+
+@template_app.command("pause")
+@_guard
+def template_pause(template_id: str) -> None:
+    """Pause a template's schedule."""
+    _api().schedule_template(template_id, active=False)
+    typer.echo(f"{template_id} paused")
+
+
+@template_app.command("resume")
+@_guard
+def template_resume(template_id: str) -> None:
+    """Resume a template's schedule (consent must still be valid)."""
+    _api().schedule_template(template_id, active=True)
+    typer.echo(f"{template_id} resumed")
 
 
 @operator_app.command("set-password")

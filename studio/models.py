@@ -353,13 +353,14 @@ class Production(Record):
     script_reviewers: list[str] = Field(min_length=1)
     family_reviewers: list[str] = Field(min_length=1)
     flow_run_id: str | None = None
+    template_id: str | None = None  # a re-run of an approved template
     status: Literal[
         "created", "running", "waiting_review", "delivered", "failed", "stopped"
     ] = "created"
 
 
 class Approval(BaseModel):
-    gate: Gate
+    gate: Literal["script", "video", "template"]
     round: int
     reviewer: str
     role: str
@@ -410,6 +411,43 @@ class WatermarkRecord(Record):
     @staticmethod
     def id_for(content_id: int) -> str:
         return f"wm-{content_id:08x}"
+
+
+class Template(Record):
+    """An approved production saved for re-use (a yearly greeting): its approved sentences with
+    ``{placeholders}``, and how a re-run may be delivered. Re-runs re-check consent each time."""
+
+    kind: ClassVar[str] = "template"
+
+    name: str = Field(min_length=1, max_length=80)
+    persona_id: str
+    use: Use
+    language: Literal["en", "zh"] = "en"
+    source_production_id: str
+    source_script_version: int
+    sentences: list[Sentence] = Field(min_length=1)
+    placeholders: dict[str, str] = Field(default_factory=dict)  # name -> value in the approved original
+    occasion: str
+    audience: str
+    family_reviewers: list[str] = Field(min_length=1)
+    # "direct": a re-run is delivered without a new review (the family approved that when the
+    # template was saved); "light_review": one family review of the finished video.
+    delivery: Literal["light_review", "direct"] = "light_review"
+    approved_by: list[str] = Field(default_factory=list)
+    schedule_cron: str | None = None
+    schedule_timezone: str = "Asia/Shanghai"
+    schedule_active: bool = False
+    schedule_values: dict[str, str] = Field(default_factory=dict)
+
+    def fill(self, values: dict[str, str]) -> list[Sentence]:
+        """The sentences with every placeholder filled; a missing value is an error."""
+        missing = sorted(set(self.placeholders) - set(values))
+        if missing:
+            raise ValueError(f"template {self.name} needs values for {', '.join(missing)} (e.g. --value {missing[0]}=...)")
+        unknown = sorted(set(values) - set(self.placeholders))
+        if unknown:
+            raise ValueError(f"template {self.name} has no placeholder {', '.join(unknown)}")
+        return [s.model_copy(update={"text": s.text.format(**values)}) for s in self.sentences]
 
 
 class Invitation(Record):

@@ -32,6 +32,7 @@ def child_env(settings: StudioSettings) -> dict[str, str]:
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
         "PREFECT_RUNNER_POLL_FREQUENCY": str(max(1, int(settings.prefect.runner_poll_seconds))),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(settings.prefect.scheduler_loop_seconds),
         "PREFECT_UI_SHOW_PROMOTIONAL_CONTENT": "false",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
     })

@@ -30,6 +30,7 @@ class PrefectSettings(BaseModel):
     deployment: str = "produce/produce"
     work_pool: str = "studio-process"
     runner_poll_seconds: float = Field(default=2.0, gt=0)
+    scheduler_loop_seconds: float = Field(default=60.0, gt=0)  # how often the server turns schedules into runs
 
 
 class LLMSettings(BaseModel):

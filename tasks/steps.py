@@ -14,8 +14,8 @@ from storage import Catalog, open_catalog
 from studio.consent import require_allowed_content, require_consent
 from studio.contracts import DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, VideoRequest, VoiceRequest
 from studio.models import (
-    Approval, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
-    ScriptVersion, Upload, VideoTake, VoiceTake, WatermarkRecord, utcnow,
+    Approval, Brief, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
+    ScriptVersion, Template, Upload, VideoTake, VoiceTake, WatermarkRecord, utcnow,
 )
 from studio.settings import StudioSettings, get_settings
 
@@ -258,6 +258,10 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake, app
     mark = _register_watermark(catalog, production, consent, script, delivery_id)
     approved = [Approval(gate=r.gate, round=r.round, reviewer=r.decision.reviewer, role=r.decision.role, at=r.decided_at)
                 for r in approvals if r.decision is not None and r.decided_at is not None]
+    if production.template_id:  # a re-run carries the approvals that made its template
+        template = catalog.load(Template, production.template_id)
+        approved = [Approval(gate="template", round=0, reviewer=who, role="family", at=template.created_at)
+                    for who in template.approved_by] + approved
     aigc = make_label(key, settings.trust.content_producer, delivery_id, settings.trust.content_propagator)
     provenance = {"delivery_id": delivery_id, "production_id": production.id, "persona": persona.display_name,
                   "consent_id": consent.id, "consent_relationship": consent.relationship,
@@ -284,3 +288,70 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake, app
                   consent=consent.id, script_version=script.version, approvals=[a.reviewer for a in delivery.approvals],
                   watermark=mark.id, video_psnr_db=files.video_psnr_db, audio_snr_db=files.audio_snr_db)
     return delivery
+
+
+# ------------------------------------------------------------------ templates
+
+
+@task(**PERSISTED)
+def production_from_template(template_id: str, values: dict[str, str]) -> Production:
+    """A new production (one per run) whose script v1 is the template's approved text, filled in."""
+    _, catalog = _ctx()
+    template = catalog.load(Template, template_id)
+    sentences = template.fill(values)
+    run_id = str(flow_run.get_id() or "")
+    production = Production(
+        id=f"prod-{template.id.removeprefix('tpl-')}-{run_id.replace('-', '')[-12:] or utcnow().strftime('%H%M%S%f')}",
+        persona_id=template.persona_id, use=template.use, template_id=template.id, flow_run_id=run_id or None,
+        brief=Brief(occasion=template.occasion.format(**values), audience=template.audience, language=template.language),
+        script_reviewers=template.family_reviewers, family_reviewers=template.family_reviewers, status="running")
+    if catalog.exists(Production, production.id):
+        return catalog.load(Production, production.id)
+    _consent(catalog, production)
+    catalog.save(production)
+    _save_script(catalog, ScriptVersion(
+        id=ScriptVersion.id_for(production.id, 1), production_id=production.id, version=1, language=template.language,
+        sentences=sentences, backend="template", comments=[f"template {template.name}: " + ", ".join(
+            f"{k}={v}" for k, v in sorted(values.items()))]))
+    catalog.audit("studio", "production.from_template", f"production/{production.id}", template=template.id,
+                  values=values)
+    return production
+
+
+@task(cache_policy=NO_CACHE)
+def load_script(production: Production, version: int) -> ScriptVersion:
+    _, catalog = _ctx()
+    return catalog.load(ScriptVersion, ScriptVersion.id_for(production.id, version))
+
+
+@task(cache_policy=NO_CACHE)
+def template_delivery_mode(production: Production) -> str:
+    _, catalog = _ctx()
+    return catalog.load(Template, production.template_id).delivery
+
+
+# Cache keys that let a template re-run reuse what did not change: the persona's material
+# selection (same uploads), the voice (same words, same prompts) and the video (same voice).
+def materials_cache_key(context, parameters) -> str:
+    from prefect.utilities.hashing import hash_objects
+
+    production = parameters["production"]
+    _, catalog = _ctx()
+    shas = sorted(u.asset.sha256 + u.role for u in catalog.find(Upload) if u.persona_id == production.persona_id)
+    return hash_objects("materials", production.persona_id, shas, context.task.task_key)
+
+
+def voice_cache_key(context, parameters) -> str:
+    from prefect.utilities.hashing import hash_objects
+
+    settings = get_settings()
+    return hash_objects("voice", parameters["materials"].id, parameters["script"].markup, parameters["take"],
+                        parameters["notes"], settings.voice.model_dump(mode="json"), context.task.task_key)
+
+
+def video_cache_key(context, parameters) -> str:
+    from prefect.utilities.hashing import hash_objects
+
+    settings = get_settings()
+    return hash_objects("video", parameters["materials"].id, parameters["voice"].audio.sha256,
+                        settings.video.model_dump(mode="json"), context.task.task_key)

@@ -62,7 +62,7 @@ def studio_stack(tmp_path_factory):
     home = tmp_path_factory.mktemp("stack")
     port = free_port()
     prefect = PrefectSettings(api_url=f"http://127.0.0.1:{port}/api", ui_url=f"http://127.0.0.1:{port}",
-                              runner_poll_seconds=1)
+                              runner_poll_seconds=1, scheduler_loop_seconds=2)
     settings = StudioSettings(home=home, prefect=prefect)
     old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL")}
     os.environ["STUDIO_HOME"] = str(home)

@@ -13,16 +13,19 @@ from typer.testing import CliRunner
 from studio.api import StudioAPI
 from studio.consent import ConsentError
 from studio.models import (
-    Brief, ConsentRecord, Delivery, MaterialSet, Production, ReviewDecision, ReviewRequest, ScriptVersion,
+    Brief, ConsentRecord, Template, Delivery, MaterialSet, Production, ReviewDecision, ReviewRequest, ScriptVersion,
     Sentence, VideoTake, VoiceTake, utcnow,
 )
 
-GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review request-changes"}
+GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review request-changes", "template run",
+                       "template schedule", "template resume"}
 OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "materials add",
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
-                  "operator set-password"}
-GENERATING_TASKS = {"select_materials", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver"}
-OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision"}
+                  "operator set-password", "template save", "template list", "template pause"}
+GENERATING_TASKS = {"select_materials", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
+                    "production_from_template"}
+OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "load_script",
+               "template_delivery_mode"}
 
 
 def _commands() -> set[str]:
@@ -55,9 +58,10 @@ def test_every_entry_point_is_classified():
     assert _commands() == GENERATING_COMMANDS | OTHER_COMMANDS
     assert _tasks() == GENERATING_TASKS | OTHER_TASKS
     from flows.produce import produce, review_gate
+    from flows.template import rerun_template
 
-    used = set(produce.fn.__code__.co_names) | set(review_gate.__code__.co_names)
-    assert used & (GENERATING_TASKS | OTHER_TASKS) == GENERATING_TASKS | OTHER_TASKS  # the flow runs only these
+    used = set(produce.fn.__code__.co_names) | set(review_gate.__code__.co_names) | set(rerun_template.fn.__code__.co_names)
+    assert used & (GENERATING_TASKS | OTHER_TASKS) == GENERATING_TASKS | OTHER_TASKS  # the flows run only these
 
 
 @pytest.fixture
@@ -77,10 +81,16 @@ def world(settings, tmp_path):
                             flow_run_id="00000000-0000-0000-0000-000000000000", gate="script", round=1,
                             gate_key="script-1", role="stakeholder", reviewers=["Mei"], script_version=1)
     api.catalog.save(request)
+    template = Template(id="tpl-test", name="birthday", persona_id=persona.id, use="greeting", source_production_id=production.id,
+                        source_script_version=1, sentences=[Sentence(text="Happy birthday, {name}.")],
+                        placeholders={"name": "everyone"}, occasion="birthday", audience="family",
+                        family_reviewers=["Lan"], approved_by=["Lan"], delivery="direct", schedule_cron="0 8 * * *",
+                        schedule_values={"name": "Bo"})
+    api.catalog.save(template)
     api.revoke_consent(consent.id, "withdrawn for the test")
     unconsented = api.create_persona("No Consent (fictional)", ["en"], fictional=True)
     return dict(api=api, persona=persona, consent=consent, production=production, script=script, request=request,
-                unconsented=unconsented, brief=brief)
+                unconsented=unconsented, brief=brief, template=template)
 
 
 def _generated(api: StudioAPI) -> dict:
@@ -101,6 +111,11 @@ def test_cli_generating_commands_refuse_without_consent(world, monkeypatch):
         result = runner.invoke(app, ["review", verb, world["request"].id, "--reviewer", "Mei", "--role", "stakeholder",
                                      "--comment", "shorter"])
         assert result.exit_code == 1 and "revoked" in result.output, result.output
+    for command in (["template", "run", "tpl-test", "--value", "name=Bo"],
+                    ["template", "schedule", "tpl-test", "--cron", "0 8 * * *", "--value", "name=Bo"],
+                    ["template", "resume", "tpl-test"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and "consent" in result.output, (command, result.output)
     # `up` and `demo` make their own fictional persona with self-consent; without that
     # consent they refuse like everything else
     for name in ("start_prefect_server", "prepare_prefect", "start_runner", "start_portal", "stop"):
@@ -131,6 +146,7 @@ def test_flow_tasks_refuse_without_consent(world):
         "synthesize_voice": lambda: steps.synthesize_voice.fn(production, materials, script, 1, []),
         "render_video": lambda: steps.render_video.fn(production, materials, voice),
         "deliver": lambda: steps.deliver.fn(production, script, video, []),
+        "production_from_template": lambda: steps.production_from_template.fn(world["template"].id, {"name": "Bo"}),
     }
     assert set(calls) == GENERATING_TASKS
     for name, call in calls.items():

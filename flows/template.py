@@ -1,0 +1,35 @@
+"""Re-run an approved template (a yearly greeting): consent is checked afresh, the persona's
+material selection, voice and video come from the cache when nothing they depend on changed,
+and the result goes to one light family review, or straight to delivery when the template's
+approval allows it. Scheduled by ``flows/serve.py`` from each template's cron."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.produce import RESULT_STORAGE, review_gate
+from storage.prefect_results import StudioResultStorage  # noqa: F401  (registers the block type)
+from studio.models import Delivery
+from tasks.steps import (
+    check_consent, deliver, load_script, materials_cache_key, production_from_template, render_video,
+    select_materials, synthesize_voice, template_delivery_mode, video_cache_key, voice_cache_key,
+)
+
+
+@flow(name="rerun-template", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True)
+def rerun_template(template_id: str, values: dict[str, str] | None = None) -> Delivery | None:
+    production = production_from_template(template_id, values or {})
+    check_consent(production)
+    materials = select_materials.with_options(cache_key_fn=materials_cache_key)(production)
+    script = load_script(production, 1)
+    voice = synthesize_voice.with_options(cache_key_fn=voice_cache_key)(production, materials, script, 1, [])
+    video = render_video.with_options(cache_key_fn=video_cache_key)(production, materials, voice)
+    approvals = []
+    if template_delivery_mode(production) == "light_review":
+        reviewed = review_gate(production, "video", 1, script, None, video)
+        if reviewed.status != "approved":
+            print(f"the family asked for changes to {production.id}: {reviewed.decision.comments}; edit the template")
+            return None
+        approvals.append(reviewed)
+    check_consent(production)
+    return deliver(production, script, video, approvals)

@@ -12,7 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # streamlit run
 import streamlit as st  # noqa: E402
 
 from review_ui.pages import (  # noqa: E402
-    current_identity, productions_page, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out, verify_page,
+    current_identity, productions_page, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out, templates_page,
+    verify_page,
 )
 
 st.set_page_config(page_title="Digital-Human Studio", page_icon=":material/movie:", layout="wide")
@@ -24,6 +25,7 @@ elif identity.is_operator:
     pages = [
         st.Page(reviews_page, title="Waiting for review", icon=":material/rate_review:", url_path="reviews", default=True),
         st.Page(productions_page, title="Productions", icon=":material/movie:", url_path="productions"),
+        st.Page(templates_page, title="Templates", icon=":material/event_repeat:", url_path="templates"),
         st.Page(verify_page, title="Verify a file", icon=":material/verified:", url_path="verify"),
     ]
 else:

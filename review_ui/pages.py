@@ -218,3 +218,35 @@ def verify_page() -> None:
         st.markdown(f"- {line}")
     with st.expander("Full report"):
         st.json(report.model_dump(mode="json"))
+
+
+def templates_page() -> None:
+    """Approved templates and their schedules; operators pause and resume them here."""
+    if not require_identity().is_operator:
+        st.stop()
+    from studio.models import Template
+
+    st.title("Templates and schedules")
+    api = get_api()
+    templates = api.catalog.find(Template)
+    if not templates:
+        st.info("No templates yet. Save a delivered production with `studio template save`.")
+        return
+    for t in templates:
+        with st.container(border=True):
+            st.markdown(f"**{t.name}** · `{t.id}` · {t.use} · {t.delivery.replace('_', ' ')} · "
+                        f"placeholders: {', '.join(t.placeholders) or 'none'} · approved by {', '.join(t.approved_by)}")
+            if not t.schedule_cron:
+                st.caption("No schedule (`studio template schedule` adds one).")
+                continue
+            state = "active" if t.schedule_active else "paused"
+            st.caption(f"Runs at `{t.schedule_cron}` ({t.schedule_timezone}), {state}, with "
+                       + ", ".join(f"{k}={v}" for k, v in t.schedule_values.items()))
+            label, active = ("Pause", False) if t.schedule_active else ("Resume", True)
+            if st.button(label, key=f"schedule-{t.id}"):
+                try:
+                    api.schedule_template(t.id, active=active, actor=require_identity().name)
+                    st.success(f"{t.name}: schedule {'resumed' if active else 'paused'}")
+                    st.rerun()
+                except Exception as exc:  # consent gone, Prefect down
+                    st.error(f"The schedule was not changed: {exc}")

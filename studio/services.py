@@ -87,12 +87,17 @@ def start_prefect_server(settings: StudioSettings) -> subprocess.Popen:
 
 
 def prepare_prefect(settings: StudioSettings) -> None:
-    """Register the result-storage block the production flow persists its results through."""
+    """Register the result-storage block the flows persist their results through, and the
+    server-wide limit on video renders running at once (so renders queue, not thrash)."""
+    from prefect.client.orchestration import get_client
+
     from storage.prefect_results import StudioResultStorage
     from studio.api import prefect_api
 
     with prefect_api(settings):
         StudioResultStorage().save("results", overwrite=True)
+        with get_client(sync_client=True) as client:
+            client.create_concurrency_limit(tag="video-render", concurrency_limit=settings.video.max_concurrent_renders)
 
 
 def start_runner(settings: StudioSettings) -> subprocess.Popen:

@@ -54,6 +54,8 @@ class VideoSettings(BaseModel):
     fps: float = 25.0
     crf: int = 20
     preset: str = "veryfast"
+    # renders allowed at once across every run on the server (a Prefect tag concurrency limit)
+    max_concurrent_renders: int = Field(default=1, ge=1)
 
 
 class DeliverySettings(BaseModel):
@@ -86,6 +88,19 @@ class TrustSettings(BaseModel):
     content_propagator: str = ""  # GB 45438 ContentPropagator, filled by whoever publishes it
 
 
+class NotifySettings(BaseModel):
+    """Where to say that a review is waiting or a delivery is ready (both optional)."""
+
+    webhook_url: str | None = None  # receives a JSON POST per event
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "studio@localhost"
+    mail_to: list[str] = Field(default_factory=list)
+    timeout_s: float = 5.0
+
+
 class PortalSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8501
@@ -106,6 +121,7 @@ class StudioSettings(BaseSettings):
     video: VideoSettings = VideoSettings()
     delivery: DeliverySettings = DeliverySettings()
     trust: TrustSettings = TrustSettings()
+    notify: NotifySettings = NotifySettings()
     portal: PortalSettings = PortalSettings()
 
     @property

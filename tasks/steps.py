@@ -203,6 +203,14 @@ def open_review(production: Production, gate: str, round: int, script: ScriptVer
     catalog.save(request)
     catalog.save(production.model_copy(update={"status": "waiting_review", "flow_run_id": request.flow_run_id}))
     catalog.audit("studio", "review.requested", f"review/{request.id}", reviewers=request.reviewers, role=request.role)
+    from studio.notify import notify
+
+    settings = get_settings()
+    notify(settings.notify, catalog, "review.waiting", f"review/{request.id}",
+           f"{production.brief.occasion}: the {gate} (round {round}) waits for {', '.join(request.reviewers)}\n"
+           f"Open the portal ({settings.portal.public_url}) through your invitation link.",
+           {"production_id": production.id, "review_id": request.id, "gate": gate, "round": round,
+            "reviewers": request.reviewers, "role": request.role})
     return request
 
 
@@ -287,6 +295,11 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake, app
     catalog.audit("studio", "delivery.created", f"delivery/{delivery.id}", sha256=delivery.video.sha256,
                   consent=consent.id, script_version=script.version, approvals=[a.reviewer for a in delivery.approvals],
                   watermark=mark.id, video_psnr_db=files.video_psnr_db, audio_snr_db=files.audio_snr_db)
+    from studio.notify import notify
+
+    notify(settings.notify, catalog, "delivery.ready", f"delivery/{delivery.id}",
+           f"{persona.display_name}: {production.brief.occasion} is delivered ({delivery.duration_s:.0f} s)",
+           {"production_id": production.id, "delivery_id": delivery.id, "sha256": delivery.video.sha256})
     return delivery
 
 

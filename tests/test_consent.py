@@ -1,7 +1,8 @@
-"""Consent binds every entry point: each CLI command, Prefect task and portal action that
-generates or delivers is listed here and shown to refuse without valid consent, leaving
-nothing generated behind. A new command or task fails ``test_every_entry_point_is_classified``
-until it is added to one of the lists below (and, if it generates, to a refusal test)."""
+"""Consent binds every entry point: each CLI command, Prefect task and portal action (a review
+decision, resuming a template schedule) that generates or delivers is listed here and shown to
+refuse without valid consent, leaving nothing generated behind. A new command or task fails
+``test_every_entry_point_is_classified`` until it is added to one of the lists below (and, if
+it generates, to a refusal test)."""
 
 from __future__ import annotations
 
@@ -212,4 +213,27 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
         assert not at.exception and at.error and "revoked" in at.error[0].value, [e.value for e in at.error]
     assert _generated(api) == before
     assert api.catalog.load(ReviewRequest, world["request"].id).status == "waiting"
+    get_api.clear()
+
+
+def _templates_page():
+    from review_ui.pages import templates_page
+
+    templates_page()
+
+
+def test_portal_cannot_resume_a_schedule_without_consent(world):
+    """The portal's other generating action: resuming a template's schedule."""
+    from streamlit.testing.v1 import AppTest
+
+    from review_ui.pages import get_api
+    from studio.access import Identity
+
+    get_api.clear()
+    at = AppTest.from_function(_templates_page, default_timeout=60)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    at.button(key="schedule-tpl-test").click().run()
+    assert not at.exception and at.error and "revoked" in at.error[0].value, [e.value for e in at.error]
+    assert world["api"].catalog.load(Template, "tpl-test").schedule_active is False
     get_api.clear()

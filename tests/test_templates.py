@@ -53,6 +53,38 @@ def _wait_completed(settings, template_id, count, timeout_s=240):
     raise TimeoutError(f"{count} scheduled run(s) of {template_id} did not complete in {timeout_s} s")
 
 
+def _prefect_schedule(settings, template_id):
+    from prefect import get_client
+
+    async def read():
+        async with get_client() as client:
+            deployment = await client.read_deployment_by_name("rerun-template/templates")
+            return next(s for s in await client.read_deployment_schedules(deployment.id) if s.slug == template_id)
+
+    with prefect_api(settings):
+        return run_async(read())
+
+
+def _pause_in_portal(template):
+    from streamlit.testing.v1 import AppTest
+
+    from review_ui.pages import get_api
+    from studio.access import Identity
+
+    get_api.clear()
+    at = AppTest.from_function(_templates_only, default_timeout=60)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    at.button(key=f"schedule-{template.id}").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+
+
+def _templates_only():
+    from review_ui.pages import templates_page
+
+    templates_page()
+
+
 def test_a_schedule_reruns_a_template_with_cached_assets(studio_stack, persona_media):
     api, production, consent = new_production(studio_stack, persona_media)
     _delivered_production(api, production)
@@ -66,8 +98,9 @@ def test_a_schedule_reruns_a_template_with_cached_assets(studio_stack, persona_m
 
     api.schedule_template(template.id, "* * * * *", {"year": "2027"}, timezone="UTC")
     _wait_completed(studio_stack, template.id, 2)
-    api.schedule_template(template.id, active=False)
+    _pause_in_portal(template)  # an operator pauses it from the portal
     assert api.catalog.load(Template, template.id).schedule_active is False
+    assert not _prefect_schedule(studio_stack, template.id).active
 
     runs = [p for p in api.productions() if p.template_id == template.id]
     deliveries = [d for d in api.catalog.find(Delivery) if d.production_id in {p.id for p in runs}]

@@ -124,10 +124,19 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> None:
     for i, s in enumerate(script.sentences, 1):
         cues = " ".join(f"[{c.kind}]" for c in s.cues_before + s.cues_after)
         st.markdown(f"**{i}.** {s.text}  \n<small>style: {s.style} {cues}</small>", unsafe_allow_html=True)
-    if request.previous_script_version:
-        previous = api.script(request.production_id, request.previous_script_version)
+    if script.version > 1:
+        earlier = list(range(script.version - 1, 0, -1))
+        default = request.previous_script_version or script.version - 1
+        against = st.selectbox("Compare with", earlier, index=earlier.index(default) if default in earlier else 0,
+                               format_func=lambda v: f"v{v}", key=f"compare-{request.id}")
+        previous = api.script(request.production_id, against)
         with st.expander(f"Changes since v{previous.version}", expanded=True):
-            st.code(script_diff(previous, script), language="diff")
+            if st.toggle("Side by side", key=f"side-{request.id}"):
+                left, right = st.columns(2)
+                left.markdown(f"**v{previous.version}**\n\n" + "\n\n".join(s.text for s in previous.sentences))
+                right.markdown(f"**v{script.version}**\n\n" + "\n\n".join(s.text for s in script.sentences))
+            else:
+                st.code(script_diff(previous, script), language="diff")
     if request.video_take_id:
         video = api.catalog.load(VideoTake, request.video_take_id)
         voice = api.catalog.load(VoiceTake, video.voice_take_id)

@@ -121,3 +121,25 @@ def test_no_link_no_password_no_page_and_revocation_ends_a_session(two_productio
     at.button[0].click().run()
     assert not at.exception and at.selectbox(key="review_pick").value == request_a.id
     assert any("Operators follow reviews" in i.value for i in at.info)
+
+
+def test_a_reviewer_compares_with_any_earlier_version(two_productions, monkeypatch):
+    from studio.models import ScriptVersion, Sentence
+
+    api, [(a, request_a), _] = two_productions
+    for version, text in ((1, "Happy New Year."), (2, "Happy New Year, dears."), (3, "Happy New Year, my dears!")):
+        api.catalog.save(ScriptVersion(id=ScriptVersion.id_for(a.id, version), production_id=a.id, version=version,
+                                       language="en", backend="composer", sentences=[Sentence(text=text)]))
+    request = ReviewRequest(id=ReviewRequest.id_for(a.id, "script-3"), production_id=a.id, flow_run_id=request_a.flow_run_id,
+                            gate="script", round=3, gate_key="script-3", role="stakeholder", reviewers=["Mei"],
+                            script_version=3, previous_script_version=2)
+    monkeypatch.setattr(StudioAPI, "pending_reviews", lambda self: [request])
+    _, link = invite(api.catalog, api.settings, a.id, "Mei", "stakeholder", "ops")
+    at = _portal(link)
+    assert at.selectbox(key=f"compare-{request.id}").value == 2
+    assert "+Happy New Year, my dears!" in at.code[0].value and "-Happy New Year, dears." in at.code[0].value
+    at.selectbox(key=f"compare-{request.id}").set_value(1).run()
+    assert "-Happy New Year." in at.code[0].value
+    at.toggle(key=f"side-{request.id}").set_value(True).run()
+    texts = [m.value for m in at.markdown]
+    assert any(t.startswith("**v1**") for t in texts) and any(t.startswith("**v3**") for t in texts)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from storage import Catalog, open_catalog
 from storage.catalog import guess_media_type
-from studio.consent import require_consent
+from studio.consent import consent_for, require_consent
 from studio.models import (
     AssetRef, Brief, ConsentRecord, ConsentScope, Persona, Production, ReviewDecision, ReviewRequest,
     ScriptVersion, Template, Upload, new_id, utcnow,
@@ -135,11 +135,12 @@ class StudioAPI:
             if production.persona_id != persona_id or production.status in ("delivered", "stopped", "failed"):
                 continue
             try:
-                require_consent(self.catalog, persona_id, production.use, production.brief.language)
+                consent_for(self.catalog, production)
                 continue  # another valid consent still covers it
             except ConsentError:
                 pass
-            cancelled = self._cancel_runs(production.id, f"consent revoked: {reason}", production.template_id or "-")
+            cancelled = self._cancel_runs(f"consent revoked: {reason}", production_id=production.id,
+                                          template_id=production.template_id)  # a re-run knows only its template
             self.catalog.save(production.model_copy(update={"status": "stopped"}))
             self.catalog.audit(actor, "production.stopped", f"production/{production.id}", reason="consent revoked",
                                cancelled_runs=cancelled)
@@ -153,17 +154,20 @@ class StudioAPI:
             if template.persona_id != persona_id or not template.schedule_active:
                 continue
             try:
-                require_consent(self.catalog, persona_id, template.use, template.language, audience=template.audience)
+                consent_for(self.catalog, template)
             except ConsentError:
-                self._cancel_runs("-", "consent revoked", template.id)
+                self._cancel_runs("consent revoked", template_id=template.id)
                 try:
                     self.schedule_template(template.id, active=False, actor=actor)
                 except Exception as exc:  # Prefect down: record it; the runs would still fail their consent check
                     self.catalog.save(template.model_copy(update={"schedule_active": False}))
                     self.catalog.audit(actor, "template.pause_failed", f"template/{template.id}", error=str(exc)[:300])
 
-    def _cancel_runs(self, production_id: str, message: str, template_id: str | None = "-") -> list[str]:
-        """Cancel every not-finished flow run (scheduled, waiting at a gate, running) of a production."""
+    def _cancel_runs(self, message: str, *, production_id: str | None = None,
+                     template_id: str | None = None) -> list[str]:
+        """Cancel every not-finished flow run (scheduled, waiting at a gate, running) of a
+        production, or of a template's re-runs."""
+        wanted = {k: v for k, v in (("production_id", production_id), ("template_id", template_id)) if v}
         from prefect import get_client
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
         from prefect.client.schemas.objects import StateType
@@ -178,7 +182,7 @@ class StudioAPI:
                 done = []
                 for run in runs:
                     params = run.parameters or {}
-                    if params.get("production_id") == production_id or params.get("template_id") == template_id:
+                    if any(params.get(k) == v for k, v in wanted.items()):
                         await client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
                         done.append(str(run.id))
                 return done
@@ -187,8 +191,8 @@ class StudioAPI:
             with prefect_api(self.settings):
                 return run_async(cancel())
         except Exception as exc:  # Prefect down: the runs still fail their own consent checks
-            self.catalog.audit(self.settings.operator, "production.cancel_failed", f"production/{production_id}",
-                               error=str(exc)[:300])
+            subject = f"production/{production_id}" if production_id else f"template/{template_id}"
+            self.catalog.audit(self.settings.operator, "production.cancel_failed", subject, error=str(exc)[:300])
             return []
 
     def add_material(self, persona_id: str, role: str, path: Path, note: str = "", actor: str | None = None) -> Upload:
@@ -224,8 +228,7 @@ class StudioAPI:
         from prefect.deployments.flow_runs import arun_deployment
 
         production = self.catalog.load(Production, production_id)
-        require_consent(self.catalog, production.persona_id, production.use, production.brief.language,
-                        audience=production.brief.audience)
+        consent_for(self.catalog, production)
         with prefect_api(self.settings):
             run = run_async(arun_deployment(self.settings.prefect.deployment, parameters={"production_id": production_id},
                                             timeout=0, flow_run_name=f"produce-{production_id}"))
@@ -320,7 +323,7 @@ class StudioAPI:
 
         template = self.catalog.load(Template, template_id)
         template.fill(values)  # refuse missing values before anything runs
-        require_consent(self.catalog, template.persona_id, template.use, template.language, audience=template.audience)
+        consent_for(self.catalog, template)
         with prefect_api(self.settings):
             run = run_async(arun_deployment("rerun-template/templates", timeout=0,
                                             parameters={"template_id": template_id, "values": values}))
@@ -339,7 +342,7 @@ class StudioAPI:
         values = template.schedule_values if values is None else values
         template.fill(values)
         if active:
-            require_consent(self.catalog, template.persona_id, template.use, template.language, audience=template.audience)
+            consent_for(self.catalog, template)
         template = template.model_copy(update={"schedule_cron": cron, "schedule_values": values, "schedule_active": active,
                                                "schedule_timezone": timezone or template.schedule_timezone})
         schedule = CronSchedule(cron=cron, timezone=template.schedule_timezone)
@@ -406,8 +409,7 @@ class StudioAPI:
             raise ReviewError(f"{decision.reviewer} is not a reviewer of this {request.gate} gate "
                               f"(reviewers: {', '.join(request.reviewers)})")
         production = self.catalog.load(Production, request.production_id)
-        consent = require_consent(self.catalog, production.persona_id, production.use, production.brief.language,
-                                  audience=production.brief.audience)
+        consent = consent_for(self.catalog, production)
         if decision.decision == "approve":
             script = self.script(production.id, request.script_version)
             hits = consent.forbidden_in(" ".join(s.text for s in script.sentences))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from studio.models import ConsentRecord, Persona
+from studio.models import ConsentRecord, Persona, Production, Template
 
 if TYPE_CHECKING:
     from storage.catalog import Catalog
@@ -35,6 +35,13 @@ def require_consent(
             return record
         problems.append(problem)
     raise ConsentError(f"no valid consent for persona {persona_id} ({use}, {language}): " + "; ".join(problems))
+
+
+def consent_for(catalog: Catalog, work: Production | Template, at: datetime | None = None) -> ConsentRecord:
+    """The consent that covers a production, or a template's re-runs: its persona, use,
+    language and audience."""
+    brief = work.brief if isinstance(work, Production) else work
+    return require_consent(catalog, work.persona_id, work.use, brief.language, at, audience=brief.audience)
 
 
 def require_allowed_content(consent: ConsentRecord, text: str) -> None:

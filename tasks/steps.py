@@ -11,7 +11,7 @@ from prefect.cache_policies import DEFAULT, NO_CACHE
 from prefect.runtime import flow_run
 
 from storage import Catalog, open_catalog
-from studio.consent import require_allowed_content, require_consent
+from studio.consent import consent_for, require_allowed_content
 from studio.contracts import DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, VideoRequest, VoiceRequest
 from studio.models import (
     Approval, Brief, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
@@ -36,8 +36,7 @@ def _scratch(settings: StudioSettings) -> Path:
 
 def _consent(catalog: Catalog, production: Production, script: ScriptVersion | None = None) -> ConsentRecord:
     """Every generating or delivering step calls this first; with a script, its words are checked too."""
-    consent = require_consent(catalog, production.persona_id, production.use, production.brief.language,
-                              audience=production.brief.audience)
+    consent = consent_for(catalog, production)
     if script is not None:
         require_allowed_content(consent, " ".join(s.text for s in script.sentences))
     return consent

@@ -11,26 +11,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # streamlit run
 
 import streamlit as st  # noqa: E402
 
-from review_ui.pages import (  # noqa: E402
-    current_identity, productions_page, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out, templates_page,
-    verify_page,
+from review_ui.i18n import language_switch, t  # noqa: E402
+from review_ui.pages import current_identity, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out  # noqa: E402
+from review_ui.studio_pages import (  # noqa: E402
+    materials_page, personas_page, productions_page, templates_page, verify_page,
 )
 
 st.set_page_config(page_title="Digital-Human Studio", page_icon=":material/movie:", layout="wide")
 redeem_invitation_in_url()
 identity = current_identity()
+language_switch(identity.language if identity else "en")
 if identity is None:
-    pages = [st.Page(sign_in_page, title="Sign in", icon=":material/login:", url_path="signin", default=True)]
+    pages = [st.Page(sign_in_page, title=t("Sign in"), icon=":material/login:", url_path="signin", default=True)]
 elif identity.is_operator:
     pages = [
-        st.Page(reviews_page, title="Waiting for review", icon=":material/rate_review:", url_path="reviews", default=True),
-        st.Page(productions_page, title="Productions", icon=":material/movie:", url_path="productions"),
-        st.Page(templates_page, title="Templates", icon=":material/event_repeat:", url_path="templates"),
-        st.Page(verify_page, title="Verify a file", icon=":material/verified:", url_path="verify"),
+        st.Page(reviews_page, title=t("Waiting for review"), icon=":material/rate_review:", url_path="reviews", default=True),
+        st.Page(productions_page, title=t("Productions"), icon=":material/movie:", url_path="productions"),
+        st.Page(personas_page, title=t("Personas and consent"), icon=":material/badge:", url_path="personas"),
+        st.Page(materials_page, title=t("Materials"), icon=":material/perm_media:", url_path="materials"),
+        st.Page(templates_page, title=t("Templates"), icon=":material/event_repeat:", url_path="templates"),
+        st.Page(verify_page, title=t("Verify a file"), icon=":material/verified:", url_path="verify"),
     ]
 else:
-    pages = [st.Page(reviews_page, title="Your review", icon=":material/rate_review:", url_path="reviews", default=True)]
+    pages = [st.Page(reviews_page, title=t("Your review"), icon=":material/rate_review:", url_path="reviews", default=True)]
 if identity is not None:
-    st.sidebar.caption(f"Signed in as **{identity.name}**" + (f" ({identity.role})" if identity.role else " (operator)"))
-    st.sidebar.button("Sign out", on_click=sign_out, key="sign_out")
+    st.sidebar.caption(t("Signed in as **{name}** ({role})", name=identity.name, role=t(identity.role or "operator")))
+    st.sidebar.button(t("Sign out"), on_click=sign_out, key="sign_out")
 st.navigation(pages).run()

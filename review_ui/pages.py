@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.access import AccessError, Identity, redeem, sign_in_operator, still_valid
+from studio.access import AccessError, Identity, operator_from_oidc, redeem, sign_in_operator, still_valid
 from studio.api import StudioAPI, script_diff
-from studio.models import ReviewDecision, ReviewRequest, VideoTake, VoiceTake
+from review_ui.i18n import t
+from studio.models import ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, VideoTake, VoiceTake
 from studio.settings import get_settings
 
 
@@ -26,6 +27,7 @@ def redeem_invitation_in_url() -> None:
         return
     try:
         st.session_state["identity"] = redeem(get_api().catalog, token)
+        st.session_state["lang"] = st.session_state["identity"].language  # the language they were invited in
         st.session_state.pop("access_error", None)
     except AccessError as exc:
         st.session_state.pop("identity", None)
@@ -33,11 +35,31 @@ def redeem_invitation_in_url() -> None:
     del st.query_params["invite"]
 
 
+def _oidc_user() -> tuple[str, str] | None:
+    """(e-mail, name) of a person signed in through the OIDC provider, if any."""
+    if not get_settings().portal.oidc_enabled:
+        return None
+    try:
+        user = st.user
+        if not user.is_logged_in:
+            return None
+        return user.get("email"), user.get("name")
+    except Exception:  # outside a served app (tests) there is no user cookie
+        return None
+
+
 def current_identity() -> Identity | None:
     """The signed-in person, re-checked against the catalog on every run of every page."""
     identity = st.session_state.get("identity")
     if identity is None:
-        return None
+        oidc = _oidc_user()
+        if oidc is None:
+            return None
+        try:  # re-derived on every run: removing the address from the settings ends the session
+            return operator_from_oidc(get_settings(), *oidc)
+        except AccessError as exc:
+            st.session_state["access_error"] = str(exc)
+            return None
     try:
         return still_valid(get_api().catalog, identity)
     except AccessError as exc:
@@ -49,24 +71,30 @@ def current_identity() -> Identity | None:
 def require_identity() -> Identity:
     identity = current_identity()
     if identity is None:
-        st.error("Please sign in, or open the invitation link you were sent.")
+        st.error(t("Please sign in, or open the invitation link you were sent."))
         st.stop()
     return identity
 
 
 def sign_out() -> None:
     st.session_state.pop("identity", None)
+    if _oidc_user() is not None:
+        st.logout()
 
 
 def sign_in_page() -> None:
     st.title("Digital-Human Studio")
     if "access_error" in st.session_state:
         st.error(st.session_state["access_error"])
-    st.write("Reviewers and family members: open the invitation link you were sent. Operators sign in here.")
+    if get_settings().portal.oidc_enabled:
+        if st.button(t("Sign in with single sign-on"), type="primary", key="oidc_sign_in"):
+            st.login()
+        st.divider()
+    st.write(t("Reviewers and family members: open the invitation link you were sent. Operators sign in here."))
     with st.form("sign_in"):
-        name = st.text_input("Operator name", key="operator_name")
-        password = st.text_input("Password", type="password", key="operator_password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        name = st.text_input(t("Operator name"), key="operator_name")
+        password = st.text_input(t("Password"), type="password", key="operator_password")
+        submitted = st.form_submit_button(t("Sign in"), type="primary")
     if submitted:
         try:
             st.session_state["identity"] = sign_in_operator(get_api().settings, name.strip(), password)
@@ -80,58 +108,63 @@ def _pending(api: StudioAPI) -> list[ReviewRequest] | None:
     try:
         return api.pending_reviews()
     except Exception as exc:  # Prefect down, network, store
-        st.error(f"Could not read the productions waiting for review from Prefect: {exc}")
+        st.error(t("Could not read the productions waiting for review from Prefect: {error}", error=exc))
         return None
 
 
 def _visible(identity: Identity, request: ReviewRequest) -> bool:
     if identity.is_operator:
         return True
-    return (request.production_id == identity.production_id and request.role == identity.role
-            and identity.name in request.reviewers)
+    return (request.production_id == identity.production_id
+            and identity.name in request.roles.get(identity.role or "", []))
 
 
 def reviews_page() -> None:
     identity = require_identity()
-    st.title("Waiting for your review")
+    st.title(t("Waiting for your review"))
     api = get_api()
     wanted = st.query_params.get("review")
     if wanted and not identity.is_operator:
         production = wanted.rsplit("-script-", 1)[0].rsplit("-video-", 1)[0]
         if not identity.may_see(production):
-            st.error("You were not invited to this production.")
+            st.error(t("You were not invited to this production."))
             st.stop()
     pending = _pending(api)
     if pending is None:
         return
     pending = [r for r in pending if _visible(identity, r)]
     if not pending:
-        st.info("Nothing is waiting for your review right now.")
+        st.info(t("Nothing is waiting for your review right now."))
+        if not identity.is_operator and identity.production_id:
+            show_history(api, identity.production_id)
         return
-    labels = {r.id: f"{r.production_id} · {r.gate} review, round {r.round} · script v{r.script_version} · "
-                    f"{r.role}: {', '.join(r.reviewers)}" for r in pending}
-    chosen = st.selectbox("Production", list(labels), format_func=labels.get, key="review_pick")
+    labels = {r.id: f"{r.production_id} · {t('{gate} review, round {round}', gate=t(r.gate), round=r.round)} · "
+                    f"{t('Script v{version}', version=r.script_version)}" for r in pending}
+    chosen = st.selectbox(t("Production"), list(labels), format_func=labels.get, key="review_pick")
     request = next(r for r in pending if r.id == chosen)
-    show_version(api, request)
-    decision_form(api, request, identity)
+    script = show_version(api, request)
+    show_approvals(request)
+    comments_section(api, request, script, identity)
+    decision_form(api, request, identity, script)
+    show_history(api, request.production_id)
 
 
-def show_version(api: StudioAPI, request: ReviewRequest) -> None:
+def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
     script = api.script(request.production_id, request.script_version)
-    st.subheader(f"Script v{script.version}")
+    st.subheader(t("Script v{version}", version=script.version))
     if script.comments:
-        st.caption("This version answers: " + " · ".join(script.comments))
+        st.caption(t("This version answers: ") + " · ".join(script.comments))
     for i, s in enumerate(script.sentences, 1):
         cues = " ".join(f"[{c.kind}]" for c in s.cues_before + s.cues_after)
-        st.markdown(f"**{i}.** {s.text}  \n<small>style: {s.style} {cues}</small>", unsafe_allow_html=True)
+        st.markdown(f"**{i}.** {s.text}  \n<small>{t('style')}: {s.style} {cues}</small>", unsafe_allow_html=True)
     if script.version > 1:
         earlier = list(range(script.version - 1, 0, -1))
         default = request.previous_script_version or script.version - 1
-        against = st.selectbox("Compare with", earlier, index=earlier.index(default) if default in earlier else 0,
+        against = st.selectbox(t("Compare with"), earlier, index=earlier.index(default) if default in earlier else 0,
                                format_func=lambda v: f"v{v}", key=f"compare-{request.id}")
         previous = api.script(request.production_id, against)
-        with st.expander(f"Changes since v{previous.version}", expanded=True):
-            if st.toggle("Side by side", key=f"side-{request.id}"):
+        with st.expander(t("Changes since v{version}", version=previous.version), expanded=True):
+            if st.toggle(t("Side by side"), key=f"side-{request.id}"):
                 left, right = st.columns(2)
                 left.markdown(f"**v{previous.version}**\n\n" + "\n\n".join(s.text for s in previous.sentences))
                 right.markdown(f"**v{script.version}**\n\n" + "\n\n".join(s.text for s in script.sentences))
@@ -140,122 +173,154 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> None:
     if request.video_take_id:
         video = api.catalog.load(VideoTake, request.video_take_id)
         voice = api.catalog.load(VoiceTake, video.voice_take_id)
-        st.subheader("Voice and video")
+        st.subheader(t("Voice and video"))
         st.audio(api.catalog.read_media(voice.audio), format="audio/wav")
         st.video(api.catalog.read_media(video.video), format="video/mp4")
         st.caption(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}")
+    return script
 
 
-def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity) -> None:
-    st.subheader("Your decision")
+def show_approvals(request: ReviewRequest) -> None:
+    st.subheader(t("Approvals"))
+    given = {a.role: a for a in request.approvals}
+    for role, names in request.roles.items():
+        if role in given:
+            a = given[role]
+            st.markdown(":material/check_circle: " + t("{role}: approved by {name} on {at}", role=t(role), name=a.reviewer,
+                                                       at=f"{a.at:%Y-%m-%d %H:%M} UTC"))
+        else:
+            st.markdown(":material/hourglass_empty: " + t("{role}: waiting for {names}", role=t(role), names=", ".join(names)))
+
+
+def _comment_role(identity: Identity) -> str:
+    return "operator" if identity.is_operator else identity.role
+
+
+def comments_section(api: StudioAPI, request: ReviewRequest, script: ScriptVersion, identity: Identity) -> None:
+    """Comments on this version, anchored to a sentence or a time range (with its frame), and replies."""
+    st.subheader(t("Comments"))
+    comments = api.comments(request.id)
+    replies: dict[str, list[ReviewComment]] = {}
+    for c in comments:
+        if c.reply_to:
+            replies.setdefault(c.reply_to, []).append(c)
+    top = [c for c in comments if not c.reply_to]
+    if not top:
+        st.caption(t("No comments on this version yet."))
+    for c in top:
+        with st.container(border=True):
+            anchor = ""
+            if c.sentence is not None:
+                quoted = script.sentences[c.sentence - 1].text if c.sentence <= len(script.sentences) else ""
+                anchor = f"{t('Sentence')} {c.sentence}: *“{quoted}”*"
+            elif c.start_s is not None:
+                anchor = f"{c.anchor} s"
+            st.markdown(f"**{c.author}** ({t(c.role)}) · {c.created_at:%Y-%m-%d %H:%M}" + (f" · {anchor}" if anchor else ""))
+            if c.frame is not None:
+                st.image(api.catalog.read_media(c.frame), width=320, caption=c.anchor)
+            st.markdown(c.text)
+            for r in replies.get(c.id, []):
+                st.markdown(f"> **{r.author}** ({t(r.role)}) · {r.created_at:%Y-%m-%d %H:%M}  \n> {r.text}")
+            with st.form(f"reply-{c.id}", clear_on_submit=True, border=False):
+                text = st.text_input(t("Your reply"), key=f"reply-text-{c.id}")
+                if st.form_submit_button(t("Send reply"), key=f"reply-send-{c.id}") and text.strip():
+                    _add_comment(api, request, identity, text, reply_to=c.id)
+    with st.form(f"comment-{request.id}", clear_on_submit=True):
+        st.markdown(f"**{t('Add a comment')}**")
+        kinds = ["sentence", "whole"] + (["time"] if request.video_take_id else [])
+        names = {"sentence": t("A sentence"), "whole": t("The whole version"), "time": t("A time range")}
+        kind = st.radio(t("About"), kinds, format_func=names.get, horizontal=True, key="comment_kind")
+        sentence = st.selectbox(t("Sentence"), range(1, len(script.sentences) + 1), key="comment_sentence",
+                                format_func=lambda i: f"{i}. {script.sentences[i - 1].text[:80]}")
+        span = None
+        if request.video_take_id:
+            duration = api.catalog.load(VideoTake, request.video_take_id).duration_s
+            span = st.slider(t("Time range (seconds)"), 0.0, float(round(duration, 1)), (0.0, min(2.0, duration)),
+                             step=0.1, key="comment_span")
+        text = st.text_area(t("Comment"), key="comment_text")
+        if st.form_submit_button(t("Add comment"), key="comment_add") and text.strip():
+            _add_comment(api, request, identity, text, sentence=sentence if kind == "sentence" else None,
+                         span=span if kind == "time" else None)
+
+
+def _add_comment(api: StudioAPI, request: ReviewRequest, identity: Identity, text: str, sentence: int | None = None,
+                 span: tuple[float, float] | None = None, reply_to: str | None = None) -> None:
+    if current_identity() != identity or not _visible(identity, request):
+        st.error(t("Your invitation does not cover this review (any more)."))
+        return
+    try:
+        api.add_comment(request.id, identity.name, _comment_role(identity), text, sentence=sentence,
+                        start_s=span[0] if span else None, end_s=span[1] if span else None, reply_to=reply_to)
+    except Exception as exc:
+        st.error(str(exc))
+        return
+    st.toast(t("Comment added."))
+    st.rerun()
+
+
+def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity, script: ScriptVersion) -> None:
+    st.subheader(t("Your decision"))
     if identity.is_operator:
-        st.info("Operators follow reviews here; the named reviewers decide through their invitation links.")
+        st.info(t("Operators follow reviews here; the named reviewers decide through their invitation links."))
         return
     with st.form(f"decide-{request.id}"):
-        reviewer = identity.name
-        st.markdown(f"Deciding as **{reviewer}** ({request.role})")
-        comment = st.text_area("Comments (required to request changes; one per line)", key="comment")
+        st.markdown(t("Deciding as **{name}** ({role})", name=identity.name, role=t(identity.role)))
+        comment = st.text_area(t("Comments (required to request changes; one per line)"), key="comment")
         redo = "script"
         if request.gate == "video":
-            redo = st.selectbox("If changes are needed, go back to", ["video", "voice", "script"], key="redo")
-        approve = st.form_submit_button("Approve", type="primary", key="approve")
-        changes = st.form_submit_button("Request changes", key="request_changes")
-    if not (approve or changes):
+            redo = st.selectbox(t("If changes are needed, go back to"), ["video", "voice", "script"], format_func=t,
+                                key="redo")
+        approve = st.form_submit_button(t("Approve"), type="primary", key="approve")
+        changes = st.form_submit_button(t("Request changes"), key="request_changes")
+    edited = None
+    if request.gate == "script":
+        with st.expander(t("Edit the script yourself")):
+            with st.form(f"edit-{request.id}"):
+                st.caption(t("One sentence per line; {style} at the start, cues like [pause 0.8s] [laugh] [drink]."))
+                markup = st.text_area(t("Script v{version}", version=script.version), script.markup, height=240,
+                                      key="edit_markup")
+                if st.form_submit_button(t("Send my edit"), key="send_edit"):
+                    edited = markup
+    if not (approve or changes or edited):
         return
     comments = [c.strip() for c in comment.splitlines() if c.strip()]
+    if changes and not comments:  # the version's anchored comments say what to change
+        comments = [c.as_instruction() for c in api.comments(request.id) if c.reply_to is None]
     if current_identity() != identity or not _visible(identity, request):  # re-checked at the moment of deciding
-        st.error("Your invitation does not cover this review (any more).")
+        st.error(t("Your invitation does not cover this review (any more)."))
         return
     try:
-        decision = ReviewDecision(decision="approve" if approve else "request_changes", reviewer=reviewer,
-                                  role=request.role, comments=comments, redo=None if approve else redo)
-        api.submit_decision(request.id, decision)
+        if edited is not None:
+            from studio.script_markup import parse_markup
+
+            parse_markup(edited)
+            if edited.strip() == script.markup.strip():
+                raise ValueError("the edit changes nothing; approve instead, or change the text")
+        decision = ReviewDecision(decision="approve" if approve else "request_changes", reviewer=identity.name,
+                                  role=identity.role, comments=comments, redo=None if approve else redo,
+                                  edited_script=edited)
+        after = api.submit_decision(request.id, decision)
     except Exception as exc:
-        st.error(f"Your decision was not sent: {exc}")
+        st.error(t("Your decision was not sent: {error}", error=exc))
         return
-    st.success("Approved. The production continues." if approve else "Sent back with your comments.")
+    if edited is not None:
+        st.success(t("Your edit was sent; it becomes the next version, and everyone reviews it again."))
+    elif approve and after.missing_roles:
+        st.success(t("Your approval is recorded. Still waiting for: {roles}.",
+                     roles=", ".join(t(r) for r in after.missing_roles)))
+    else:
+        st.success(t("Approved. The production continues.") if approve else t("Sent back with your comments."))
 
 
-def productions_page() -> None:
-    if not require_identity().is_operator:
-        st.stop()
-    st.title("Productions")
-    try:
-        rows = get_api().status()
-    except Exception as exc:
-        st.error(f"Could not read productions: {exc}")
-        return
-    if not rows:
-        st.info("No productions yet.")
-        return
-    ui = get_settings().prefect.ui_url
-    for row in rows:
-        link = f" · [run in Prefect]({ui}/runs/flow-run/{row['flow_run']})" if row["flow_run"] else ""
-        st.markdown(f"**{row['production']}** · {row['status']} · {row['scripts']} script version(s) · {row['created']}{link}")
-
-
-def verify_page() -> None:
-    if not require_identity().is_operator:
-        st.stop()
-    import tempfile
-    from pathlib import Path
-
-    st.title("Verify a video")
-    upload = st.file_uploader("A video or sound file the studio may have made",
-                              type=["mp4", "mov", "mkv", "webm", "m4a", "mp3", "wav", "aac", "ogg"])
-    if upload is None:
-        return
-    from tasks.verify import verify_file
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
-        api = get_api()
-        report = verify_file(api.catalog, api.settings, path)
-    verdicts = {"authorised": "made by this studio with valid consent and approval",
-                "revoked": "made by this studio, but the consent or the delivery has since been revoked",
-                "unknown_watermark": "carries a studio watermark whose id this studio's registry does not hold",
-                "no_watermark": "no studio watermark found", "not_a_media_file": "not a readable video or sound file"}
-    (st.success if report.verdict == "authorised" else st.warning)(
-        f"Verdict: **{report.verdict}**, {verdicts[report.verdict]}")
-    if report.persona:
-        st.markdown(f"**Persona:** {report.persona} · **consent:** {report.consent_id} · **script:** "
-                    f"v{report.script_version} · **approved by:** {', '.join(report.approvers)}")
-    st.markdown(f"**C2PA:** {report.c2pa} · **GB 45438 AIGC metadata:** {'present' if report.aigc else 'absent'} · "
-                f"**watermark (picture / sound):** {report.watermark_video or '-'} / {report.watermark_audio or '-'}")
-    for line in report.details:
-        st.markdown(f"- {line}")
-    with st.expander("Full report"):
-        st.json(report.model_dump(mode="json"))
-
-
-def templates_page() -> None:
-    """Approved templates and their schedules; operators pause and resume them here."""
-    if not require_identity().is_operator:
-        st.stop()
-    from studio.models import Template
-
-    st.title("Templates and schedules")
-    api = get_api()
-    templates = api.catalog.find(Template)
-    if not templates:
-        st.info("No templates yet. Save a delivered production with `studio template save`.")
-        return
-    for t in templates:
-        with st.container(border=True):
-            st.markdown(f"**{t.name}** · `{t.id}` · {t.use} · {t.delivery.replace('_', ' ')} · "
-                        f"placeholders: {', '.join(t.placeholders) or 'none'} · approved by {', '.join(t.approved_by)}")
-            if not t.schedule_cron:
-                st.caption("No schedule (`studio template schedule` adds one).")
-                continue
-            state = "active" if t.schedule_active else "paused"
-            st.caption(f"Runs at `{t.schedule_cron}` ({t.schedule_timezone}), {state}, with "
-                       + ", ".join(f"{k}={v}" for k, v in t.schedule_values.items()))
-            label, active = ("Pause", False) if t.schedule_active else ("Resume", True)
-            if st.button(label, key=f"schedule-{t.id}"):
-                try:
-                    api.schedule_template(t.id, active=active, actor=require_identity().name)
-                    st.success(f"{t.name}: schedule {'resumed' if active else 'paused'}")
-                    st.rerun()
-                except Exception as exc:  # consent gone, Prefect down
-                    st.error(f"The schedule was not changed: {exc}")
+def show_history(api: StudioAPI, production_id: str) -> None:
+    """Who decided what, and when, from the audit log."""
+    with st.expander(t("History")):
+        rows = []
+        for e in api.history(production_id):
+            d = e.details
+            detail = "; ".join(f"{k}: {v}" for k, v in d.items()
+                               if k in ("role", "comments", "approved_by", "voided", "still_needed", "anchor", "text",
+                                        "version", "reason", "script_version") and v not in (None, [], ""))
+            rows.append({t("When"): f"{e.at:%Y-%m-%d %H:%M:%S}", t("Who"): e.actor, t("What"): e.action,
+                         t("Details"): detail})
+        st.dataframe(rows, hide_index=True, use_container_width=True)

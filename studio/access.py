@@ -81,6 +81,15 @@ def sign_in_operator(settings: StudioSettings, name: str, password: str) -> Iden
     return Identity(name=name, kind="operator")
 
 
+def operator_from_oidc(settings: StudioSettings, email: str | None, name: str | None = None) -> Identity:
+    """The operator an OIDC sign-in stands for: only addresses listed in the settings."""
+    allowed = {e.strip().casefold() for e in settings.portal.oidc_operators}
+    if not email or email.strip().casefold() not in allowed:
+        raise AccessError(f"{email or 'this account'} is not an operator of this studio; an operator can add the "
+                          "address to STUDIO_PORTAL__OIDC_OPERATORS")
+    return Identity(name=email.strip(), kind="operator")
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -15,8 +15,8 @@ from storage import Catalog, open_catalog
 from storage.catalog import guess_media_type
 from studio.consent import consent_for, require_consent
 from studio.models import (
-    AssetRef, Brief, ConsentRecord, ConsentScope, Persona, Production, ReviewDecision, ReviewRequest,
-    ScriptVersion, Template, Upload, new_id, utcnow,
+    ActionTag, Approval, AssetRef, AuditEvent, Brief, ConsentRecord, ConsentScope, Persona, Production, ReviewComment,
+    ReviewDecision, ReviewRequest, ScriptVersion, Template, Upload, new_id, utcnow,
 )
 from studio.settings import StudioSettings
 
@@ -247,6 +247,32 @@ class StudioAPI:
         with prefect_api(self.settings):
             return run_async(read())
 
+    def step_states(self, flow_run_id: str) -> list[dict]:
+        """The production's steps as Prefect ran them: task name, state, start and end, in order."""
+        from prefect import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+        from prefect.client.schemas.sorting import TaskRunSort
+
+        async def read():
+            async with get_client() as client:
+                return await client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])),
+                    sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=200)
+
+        with prefect_api(self.settings):
+            runs = run_async(read())
+        # A resume re-runs the flow from the top and finds finished steps cached: one row per
+        # step, with its latest real state and the time it really took.
+        steps: dict[str, dict] = {}
+        for r in runs:
+            state = r.state.name if r.state else "-"
+            row = steps.setdefault(r.name.rsplit("-", 1)[0], dict(state=state, seconds=0.0, runs=0, started=r.start_time))
+            row["runs"] += 1
+            if state != "Cached":
+                row["state"] = state
+                row["seconds"] += r.total_run_time.total_seconds() if r.total_run_time else 0.0
+        return [dict(step=name, **row) for name, row in steps.items()]
+
     def wait_for_run(self, flow_run_id: str, state_types: set[str], timeout_s: float = 600, poll_s: float = 0.5):
         deadline = time.time() + timeout_s
         while True:
@@ -399,15 +425,20 @@ class StudioAPI:
                     out.append(request)
         return sorted(out, key=lambda r: r.created_at)
 
-    def submit_decision(self, request_id: str, decision: ReviewDecision) -> None:
+    def submit_decision(self, request_id: str, decision: ReviewDecision) -> ReviewRequest:
+        """One reviewer's decision at a gate. An approval is recorded and the flow stays
+        suspended until every required role has approved; then the flow resumes with all the
+        approvals. A request for changes (with the version's anchored comments) resumes it at
+        once and voids the approvals given so far."""
         from prefect.flow_runs import aresume_flow_run
 
         request = self.catalog.load(ReviewRequest, request_id)
         if request.status != "waiting":
             raise ReviewError(f"review {request_id} was already decided ({request.status})")
-        if decision.reviewer not in request.reviewers:
-            raise ReviewError(f"{decision.reviewer} is not a reviewer of this {request.gate} gate "
-                              f"(reviewers: {', '.join(request.reviewers)})")
+        if decision.reviewer not in request.roles.get(decision.role, []):
+            named = "; ".join(f"{role}: {', '.join(names)}" for role, names in request.roles.items())
+            raise ReviewError(f"{decision.reviewer} is not a {decision.role} reviewer of this {request.gate} gate "
+                              f"({named})")
         production = self.catalog.load(Production, request.production_id)
         consent = consent_for(self.catalog, production)
         if decision.decision == "approve":
@@ -416,14 +447,111 @@ class StudioAPI:
             if hits:
                 raise ReviewError(f"script v{script.version} mentions {', '.join(hits)}, which the consent forbids; "
                                   "request changes instead")
+        if decision.edited_script is not None:
+            from studio.script_markup import parse_markup
+
+            hits = consent.forbidden_in(" ".join(s.text for s in parse_markup(decision.edited_script)))
+            if hits:
+                raise ReviewError(f"the edit mentions {', '.join(hits)}, which the consent forbids")
         state = self.run_state(request.flow_run_id)
         if state.type.value != "PAUSED" or state.state_details.pause_key != request.gate_key:
             raise ReviewError(f"the production is not waiting at {request.gate_key} (its run is {state.name})")
+        if decision.decision == "approve":
+            approval = Approval(gate=request.gate, round=request.round, reviewer=decision.reviewer,
+                                role=decision.role, at=utcnow())
+            request = request.model_copy(update={
+                "approvals": [a for a in request.approvals if a.role != decision.role] + [approval]})
+            self.catalog.save(request)
+            self.catalog.audit(decision.reviewer, "review.approved_by", f"review/{request.id}", role=decision.role,
+                               comments=decision.comments, script_version=request.script_version,
+                               still_needed=request.missing_roles)
+            if request.missing_roles:
+                return request  # the flow stays suspended, holding no worker
+            decision = decision.model_copy(update={"approvals": request.approvals})
+        else:
+            anchored = [c.as_instruction() for c in self.comments(request.id) if c.reply_to is None]
+            decision = decision.model_copy(update={
+                "comments": decision.comments + [c for c in anchored if c not in decision.comments]})
+            if request.approvals:
+                self.catalog.audit(decision.reviewer, "review.approvals_voided", f"review/{request.id}",
+                                   voided=[f"{a.reviewer} ({a.role})" for a in request.approvals])
         try:
             with prefect_api(self.settings):
                 run_async(aresume_flow_run(UUID(request.flow_run_id), run_input=decision.model_dump(mode="json")))
         except Exception as exc:  # the server validates the input against the RunInput schema
             raise ReviewError(f"Prefect refused the decision: {exc}") from exc
+        return request
+
+    # --------------------------------------------------------------- comments
+    def add_comment(self, review_id: str, author: str, role: str, text: str, sentence: int | None = None,
+                    start_s: float | None = None, end_s: float | None = None,
+                    reply_to: str | None = None) -> ReviewComment:
+        """A comment on the version a review shows, anchored to a sentence (1-based) or a time
+        range of its take (the frame at the start is kept with it), or a reply to a comment."""
+        request = self.catalog.load(ReviewRequest, review_id)
+        if role != "operator" and author not in request.roles.get(role, []):
+            raise ReviewError(f"{author} is not a {role} reviewer of this {request.gate} gate")
+        if not text.strip():
+            raise ValueError("a comment needs some text")
+        script = self.script(request.production_id, request.script_version)
+        if sentence is not None and not 1 <= sentence <= len(script.sentences):
+            raise ValueError(f"script v{script.version} has sentences 1-{len(script.sentences)}, not {sentence}")
+        frame = None
+        if start_s is not None:
+            if request.video_take_id is None:
+                raise ValueError("this review is of the script; anchor the comment to a sentence instead of a time")
+            from studio.models import VideoTake
+            from tasks.media import frame_jpeg
+
+            video = self.catalog.load(VideoTake, request.video_take_id)
+            if end_s is None or end_s > video.duration_s + 0.05:
+                raise ValueError(f"the take lasts {video.duration_s:.1f} s; give a range inside it")
+            frame = self.catalog.put_media(frame_jpeg(self.catalog.media_path(video.video), start_s), "image/jpeg",
+                                           name=f"{request.id}-{start_s:.1f}s.jpg")
+        if reply_to is not None:
+            parent = self.catalog.load(ReviewComment, reply_to)
+            if parent.production_id != request.production_id:
+                raise ValueError("a reply must answer a comment on the same production")
+        comment = ReviewComment(id=new_id("comment"), production_id=request.production_id, review_id=request.id,
+                                script_version=request.script_version, author=author, role=role, text=text.strip(),
+                                sentence=sentence, start_s=start_s, end_s=end_s, frame=frame, reply_to=reply_to)
+        self.catalog.save(comment)
+        self.catalog.audit(author, "comment.replied" if reply_to else "comment.added", f"comment/{comment.id}",
+                           review=request.id, production=request.production_id, anchor=comment.anchor,
+                           reply_to=reply_to, text=comment.text[:500])
+        return comment
+
+    def comments(self, review_id: str | None = None, production_id: str | None = None) -> list[ReviewComment]:
+        found = [c for c in self.catalog.find(ReviewComment)
+                 if (review_id is None or c.review_id == review_id)
+                 and (production_id is None or c.production_id == production_id)]
+        return sorted(found, key=lambda c: c.created_at)
+
+    def history(self, production_id: str) -> list[AuditEvent]:
+        """Everything the audit log holds about one production: who did what, and when."""
+        own = (f"production/{production_id}", f"review/{production_id}-", f"script/{production_id}-",
+               f"voice/{production_id}-", f"video/{production_id}-", f"delivery/{production_id}-")
+        return [e for e in self.catalog.audit_events()
+                if e.subject.startswith(own) or e.details.get("production") == production_id]
+
+    # --------------------------------------------------------------- materials
+    def tag_action(self, persona_id: str, upload_id: str, start_s: float, end_s: float, label: str,
+                   actor: str | None = None) -> ActionTag:
+        """Mark a stretch of a footage upload as an action (drinking, laughing...) for the video step."""
+        upload = self.catalog.load(Upload, upload_id)
+        if upload.persona_id != persona_id or upload.role != "footage":
+            raise ValueError(f"{upload_id} is not footage of {persona_id}")
+        from tasks.media import probe
+
+        duration = probe(self.catalog.media_path(upload.asset)).duration_s
+        if end_s > duration + 0.05:
+            raise ValueError(f"{upload.asset.name or upload_id} lasts {duration:.1f} s; the segment ends at {end_s:.1f} s")
+        tag = ActionTag(id=new_id("action"), persona_id=persona_id, source=upload.asset, start_s=round(start_s, 2),
+                        end_s=round(end_s, 2), label=label, tagged_by=actor or self.settings.operator)
+        self.catalog.save(tag)
+        self.catalog.audit(tag.tagged_by, "material.action_tagged", f"action/{tag.id}", persona=persona_id,
+                           upload=upload_id, start_s=tag.start_s, end_s=tag.end_s, label=label)
+        return tag
 
     def script(self, production_id: str, version: int) -> ScriptVersion:
         return self.catalog.load(ScriptVersion, ScriptVersion.id_for(production_id, version))

@@ -178,6 +178,16 @@ def materials_add(persona_id: str, files: list[Path], role: str = typer.Option(.
         typer.echo(f"{u.id}\t{u.asset.name}\t{u.asset.size} bytes")
 
 
+@materials_app.command("tag")
+@_guard
+def materials_tag(persona_id: str, upload_id: str, start: float = typer.Option(..., help="Seconds into the footage."),
+                  end: float = typer.Option(...),
+                  label: str = typer.Option(..., help="drinking | looking_down | laughing | gesture | idle")) -> None:
+    """Mark an action segment (a sip of water, a laugh) in a footage upload for the video step."""
+    tag = _api().tag_action(persona_id, upload_id, start, end, label)
+    typer.echo(f"{tag.id}\t{tag.label}\t{tag.start_s:.2f}-{tag.end_s:.2f} s")
+
+
 @app.command()
 @_guard
 def produce(persona_id: str, occasion: str = typer.Option(...), audience: str = typer.Option(...),
@@ -202,7 +212,9 @@ def produce(persona_id: str, occasion: str = typer.Option(...), audience: str = 
 def review_list() -> None:
     """Gates waiting for a decision now."""
     for r in _api().pending_reviews():
-        typer.echo(f"{r.id}\t{r.gate} round {r.round}\tscript v{r.script_version}\t{r.role}: {', '.join(r.reviewers)}")
+        roles = "; ".join(f"{role}: {', '.join(names)}" + (" (approved)" if role not in r.missing_roles else "")
+                          for role, names in r.roles.items())
+        typer.echo(f"{r.id}\t{r.gate} round {r.round}\tscript v{r.script_version}\t{roles}")
 
 
 @review_app.command("show")
@@ -220,12 +232,15 @@ def review_show(request_id: str) -> None:
         typer.echo(script_diff(old, new))
 
 
-def _decide(request_id: str, decision: str, reviewer: str, role: str, comments: list[str], redo: Optional[str]) -> None:
+def _decide(request_id: str, decision: str, reviewer: str, role: str, comments: list[str], redo: Optional[str],
+            edited_script: Optional[str] = None) -> None:
     from studio.models import ReviewDecision
 
-    d = ReviewDecision(decision=decision, reviewer=reviewer, role=role, comments=comments, redo=redo)
-    _api().submit_decision(request_id, d)
-    typer.echo(f"{decision} sent for {request_id}")
+    d = ReviewDecision(decision=decision, reviewer=reviewer, role=role, comments=comments, redo=redo,
+                       edited_script=edited_script)
+    request = _api().submit_decision(request_id, d)
+    waiting = request.missing_roles if decision == "approve" else []
+    typer.echo(f"{decision} sent for {request_id}" + (f"; still waiting for: {', '.join(waiting)}" if waiting else ""))
 
 
 @review_app.command("approve")
@@ -243,6 +258,41 @@ def review_request_changes(request_id: str, reviewer: str = typer.Option(...), r
                            redo: str = typer.Option("script", help="script | voice | video")) -> None:
     """Send the production back with comments."""
     _decide(request_id, "request_changes", reviewer, role, comment, redo)
+
+
+@review_app.command("edit")
+@_guard
+def review_edit(request_id: str, script_file: Path = typer.Argument(..., help="The script in studio markup."),
+                reviewer: str = typer.Option(...), role: str = typer.Option(...),
+                comment: list[str] = typer.Option([], help="Why (repeatable).")) -> None:
+    """Replace the script with your own edit: it becomes the next version, and every approval
+    of this version is void (all roles review the edit again)."""
+    from studio.script_markup import parse_markup
+
+    text = script_file.read_text(encoding="utf-8")
+    parse_markup(text)  # a markup error names the line before anything is sent
+    _decide(request_id, "request_changes", reviewer, role, comment, "script", edited_script=text)
+
+
+@review_app.command("comment")
+@_guard
+def review_comment(request_id: str, text: str, author: str = typer.Option(...),
+                   role: str = typer.Option(..., help="stakeholder | family | operator"),
+                   sentence: Optional[int] = typer.Option(None, help="Anchor to sentence N (1-based)."),
+                   start: Optional[float] = typer.Option(None, help="Anchor to a time range of the take: start (s)."),
+                   end: Optional[float] = typer.Option(None, help="... and end (s)."),
+                   reply_to: Optional[str] = typer.Option(None, help="Answer this comment id.")) -> None:
+    """Comment on the version a review shows; a request for changes carries its comments."""
+    c = _api().add_comment(request_id, author, role, text, sentence, start, end, reply_to)
+    typer.echo(f"{c.id}\t{c.anchor or ('reply' if c.reply_to else 'general')}")
+
+
+@review_app.command("history")
+@_guard
+def review_history(production_id: str) -> None:
+    """Who did what to a production, and when (from the audit log)."""
+    for e in _api().history(production_id):
+        typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}\t{e.actor}\t{e.action}\t{e.subject}")
 
 
 @invite_app.command("create")

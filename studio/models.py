@@ -299,8 +299,18 @@ Gate = Literal["script", "video"]
 Step = Literal["script", "voice", "video"]
 
 
+class Approval(BaseModel):
+    gate: Literal["script", "video", "template"]
+    round: int
+    reviewer: str
+    role: str
+    at: datetime
+
+
 class ReviewDecision(RunInput):
-    """A reviewer's answer at a gate: the typed input that resumes a suspended flow."""
+    """A gate's answer: the typed input that resumes a suspended flow. The portal sends it once
+    every required role has approved (``approvals`` lists them all), or at the first request
+    for changes."""
 
     decision: Literal["approve", "request_changes"]
     reviewer: str = Field(min_length=1)
@@ -308,11 +318,17 @@ class ReviewDecision(RunInput):
     comments: list[str] = Field(default_factory=list)
     # Where a request for changes sends the production back to.
     redo: Step | None = None
+    # A reviewer's own edit of the script (markup, see studio.script_markup): the next version
+    # is exactly this text, and every approval of the version before is void.
+    edited_script: str | None = None
+    approvals: list[Approval] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _changes_need_comments(self) -> ReviewDecision:
-        if self.decision == "request_changes" and not any(c.strip() for c in self.comments):
-            raise ValueError("a request for changes needs at least one comment saying what to change")
+        if self.decision == "request_changes" and not any(c.strip() for c in self.comments) and not self.edited_script:
+            raise ValueError("a request for changes needs at least one comment saying what to change, or an edit")
+        if self.edited_script is not None and self.decision != "request_changes":
+            raise ValueError("an edited script is a request for changes: its new version needs approving again")
         return self
 
 
@@ -326,19 +342,102 @@ class ReviewRequest(Record):
     gate: Gate
     round: int = Field(ge=1)
     gate_key: str
-    role: str
-    reviewers: list[str]
+    # Every required role must approve before the flow continues: role -> the people named for it.
+    roles: dict[str, list[str]] = Field(min_length=1)
     script_version: int
     previous_script_version: int | None = None
     voice_take_id: str | None = None
     video_take_id: str | None = None
     status: Literal["waiting", "approved", "changes_requested"] = "waiting"
+    approvals: list[Approval] = Field(default_factory=list)  # so far, one per role at most
     decision: ReviewDecision | None = None
     decided_at: datetime | None = None
+
+    @property
+    def reviewers(self) -> list[str]:
+        return [name for names in self.roles.values() for name in names]
+
+    def roles_of(self, reviewer: str) -> list[str]:
+        return [role for role, names in self.roles.items() if reviewer in names]
+
+    @property
+    def missing_roles(self) -> list[str]:
+        done = {a.role for a in self.approvals}
+        return [role for role in self.roles if role not in done]
 
     @staticmethod
     def id_for(production_id: str, gate_key: str) -> str:
         return f"{production_id}-{gate_key}"
+
+
+class ReviewComment(Record):
+    """A reviewer's comment on one version, anchored to a sentence or to a time range of the
+    take (with the frame at its start), or a reply to another comment."""
+
+    kind: ClassVar[str] = "comment"
+    immutable: ClassVar[bool] = True
+
+    production_id: str
+    review_id: str
+    script_version: int
+    author: str = Field(min_length=1)
+    role: str  # "stakeholder", "family" or "operator"
+    text: str = Field(min_length=1, max_length=4000)
+    sentence: int | None = Field(default=None, ge=1)  # 1-based
+    start_s: float | None = Field(default=None, ge=0)
+    end_s: float | None = Field(default=None, ge=0)
+    frame: AssetRef | None = None
+    reply_to: str | None = None
+
+    @model_validator(mode="after")
+    def _check_anchor(self) -> ReviewComment:
+        if (self.start_s is None) != (self.end_s is None):
+            raise ValueError("a time range needs both a start and an end")
+        if self.start_s is not None and self.end_s < self.start_s:
+            raise ValueError("a time range must end after it starts")
+        if self.reply_to and (self.sentence is not None or self.start_s is not None):
+            raise ValueError("a reply follows its comment's anchor; give none")
+        return self
+
+    @property
+    def anchor(self) -> str:
+        if self.sentence is not None:
+            return f"sentence {self.sentence}"
+        if self.start_s is not None:
+            return f"{_clock(self.start_s)}-{_clock(self.end_s)}"
+        return ""
+
+    def as_instruction(self) -> str:
+        """How the comment reaches the script reviser: ``[sentence 2] make it warmer``."""
+        return f"[{self.anchor}] {self.text}" if self.anchor else self.text
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+
+
+ActionLabel = Literal["drinking", "looking_down", "laughing", "gesture", "idle"]
+
+
+class ActionTag(Record):
+    """An operator's mark on a footage upload: from ``start_s`` to ``end_s`` the person does
+    ``label`` (sips water, laughs...). Tagged stretches join the material selection as action
+    segments for the video step to cut to on cue."""
+
+    kind: ClassVar[str] = "action"
+
+    persona_id: str
+    source: AssetRef
+    start_s: float = Field(ge=0)
+    end_s: float = Field(gt=0)
+    label: ActionLabel
+    tagged_by: str
+
+    @model_validator(mode="after")
+    def _check_range(self) -> ActionTag:
+        if self.end_s - self.start_s < 0.3:
+            raise ValueError("an action segment must last at least 0.3 s (end after start)")
+        return self
 
 
 # ---------------------------------------------------------------- production and delivery
@@ -352,19 +451,17 @@ class Production(Record):
     brief: Brief
     script_reviewers: list[str] = Field(min_length=1)
     family_reviewers: list[str] = Field(min_length=1)
+    # The roles whose approval each gate needs ("stakeholder": script_reviewers, "family": family_reviewers).
+    gate_roles: dict[Gate, list[Literal["stakeholder", "family"]]] = Field(
+        default_factory=lambda: {"script": ["stakeholder", "family"], "video": ["family", "stakeholder"]})
     flow_run_id: str | None = None
     template_id: str | None = None  # a re-run of an approved template
     status: Literal[
         "created", "running", "waiting_review", "delivered", "failed", "stopped"
     ] = "created"
 
-
-class Approval(BaseModel):
-    gate: Literal["script", "video", "template"]
-    round: int
-    reviewer: str
-    role: str
-    at: datetime
+    def reviewers_for(self, role: str) -> list[str]:
+        return self.script_reviewers if role == "stakeholder" else self.family_reviewers
 
 
 class Delivery(Record):

@@ -36,7 +36,39 @@ def child_env(settings: StudioSettings) -> dict[str, str]:
         "PREFECT_UI_SHOW_PROMOTIONAL_CONTENT": "false",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
     })
+    portal = settings.portal
+    if portal.oidc_enabled:
+        import json
+
+        env.update({"STUDIO_PORTAL__OIDC_SERVER_METADATA_URL": portal.oidc_server_metadata_url,
+                    "STUDIO_PORTAL__OIDC_CLIENT_ID": portal.oidc_client_id,
+                    "STUDIO_PORTAL__OIDC_CLIENT_SECRET": portal.oidc_client_secret.get_secret_value(),
+                    "STUDIO_PORTAL__OIDC_OPERATORS": json.dumps(portal.oidc_operators)})
     return env
+
+
+def write_portal_secrets(settings: StudioSettings) -> Path | None:
+    """Streamlit reads its OIDC client from a secrets file: write one (owner-only) from the
+    settings, with a cookie secret kept across restarts so sign-ins survive them."""
+    import json
+    import secrets
+
+    portal = settings.portal
+    if not portal.oidc_enabled:
+        return None
+    cookie = settings.keys_dir / "portal-cookie-secret"
+    cookie.parent.mkdir(parents=True, exist_ok=True)
+    if not cookie.is_file():
+        cookie.touch(mode=0o600)
+        cookie.write_text(secrets.token_urlsafe(32))
+    values = {"redirect_uri": f"{portal.public_url.rstrip('/')}/oauth2callback", "cookie_secret": cookie.read_text().strip(),
+              "client_id": portal.oidc_client_id, "client_secret": portal.oidc_client_secret.get_secret_value(),
+              "server_metadata_url": portal.oidc_server_metadata_url}
+    path = _run_dir(settings) / "portal-secrets.toml"
+    path.unlink(missing_ok=True)
+    path.touch(mode=0o600)
+    path.write_text("[auth]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()))
+    return path
 
 
 def _run_dir(settings: StudioSettings) -> Path:
@@ -126,6 +158,9 @@ def start_portal(settings: StudioSettings) -> subprocess.Popen:
     args = [sys.executable, "-m", "streamlit", "run", str(ROOT / "review_ui" / "app.py"),
             "--server.address", settings.portal.host, "--server.port", str(settings.portal.port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
+    secrets_file = write_portal_secrets(settings)
+    if secrets_file is not None:
+        args += ["--secrets.files", str(secrets_file)]
     proc = _spawn(settings, "portal", args)
     wait_http(f"http://{settings.portal.host}:{settings.portal.port}/_stcore/health", 60, proc, "portal")
     return proc

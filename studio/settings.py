@@ -107,6 +107,16 @@ class PortalSettings(BaseModel):
     # The address people open; invitation links are built on it.
     public_url: str = "http://127.0.0.1:8501"
     invitation_days: int = Field(default=14, ge=1, le=365)
+    # Operators may sign in through an OpenID Connect provider (Streamlit's st.login) when
+    # these are set; only the e-mail addresses in oidc_operators become operators.
+    oidc_server_metadata_url: str | None = None  # https://idp.example/.well-known/openid-configuration
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_operators: list[str] = Field(default_factory=list)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_server_metadata_url and self.oidc_client_id and self.oidc_client_secret)
 
 
 class StudioSettings(BaseSettings):

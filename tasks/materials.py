@@ -1,4 +1,5 @@
-"""Material selection: voice prompts from recordings, base footage segments from videos."""
+"""Material selection: voice prompts from recordings, base footage segments from videos, and
+the action segments operators tagged."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from storage.catalog import Catalog
-from studio.models import AssetRef, FootageSegment, VoicePrompt
+from studio.models import ActionTag, AssetRef, FootageSegment, VoicePrompt
 from tasks.analysis import HOP_S, detect_face, frame_rms, median_f0, sharpness, speech_regions
 from tasks.media import MediaError, load_audio, probe, read_frames, write_wav
 
@@ -178,6 +179,36 @@ def select_footage(catalog: Catalog, videos: list[AssetRef], work: Path, sample_
                 )
             )
     return sorted(segments, key=lambda s: -s.score)
+
+
+def action_segments(catalog: Catalog, tags: list[ActionTag], work: Path, sample_fps: float = 5.0) -> list[FootageSegment]:
+    """The stretches operators tagged as actions (drinking, laughing...), measured like base
+    footage; the face may leave the frame here (looking down), so it is not required."""
+    import cv2
+
+    segments = []
+    for tag in tags:
+        path = catalog.media_path(tag.source)
+        info = probe(path)
+        scale = min(1.0, 384 / max(info.width, info.height))
+        w, h = int(info.width * scale) // 2 * 2, int(info.height * scale) // 2 * 2
+        frames = read_frames(path, tag.start_s, tag.end_s - tag.start_s, w, h, sample_fps)
+        faces = [f for f in (detect_face(frame) for frame in frames) if f is not None]
+        box = (tuple(int(v / scale) for v in np.median(np.array(faces), axis=0)) if faces
+               else (0, 0, info.width, info.height))
+        diffs = [float(np.mean(cv2.absdiff(a, b))) for a, b in zip(frames[:-1], frames[1:])] or [0.0]
+        steadiness = float(1 / (1 + np.mean(diffs) / 10))
+        sharp = float(np.median([sharpness(f) for f in frames[:: max(1, len(frames) // 5)]]))
+        still_path = work / f"action_{tag.id}.jpg"
+        still_path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(still_path), frames[len(frames) // 2], [cv2.IMWRITE_JPEG_QUALITY, 90])
+        ratio = len(faces) / len(frames)
+        segments.append(FootageSegment(
+            source=tag.source, start_s=tag.start_s, duration_s=round(tag.end_s - tag.start_s, 2), face_ratio=round(ratio, 3),
+            steadiness=round(steadiness, 3), sharpness=round(sharp, 1), face_box=box,
+            still=catalog.put_media_file(still_path, "image/jpeg"), label=tag.label, score=round(ratio, 3),
+            why=f"tagged {tag.label.replace('_', ' ')} by {tag.tagged_by}; face in {ratio * 100:.0f}% of sampled frames"))
+    return segments
 
 
 def face_box_of_photo(path: Path) -> tuple[int, int, int, int]:

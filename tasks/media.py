@@ -122,6 +122,22 @@ def read_frames(path: Path, start_s: float, duration_s: float, width: int, heigh
     return frames[: n * width * height * 3].reshape(n, height, width, 3)
 
 
+def frame_jpeg(path: Path, at_s: float, max_width: int = 640) -> bytes:
+    """One frame at ``at_s`` as JPEG bytes, at most ``max_width`` wide (for people to look at)."""
+    try:
+        out, _ = (
+            ffmpeg.input(str(path), ss=f"{max(at_s, 0):.3f}")
+            .filter("scale", f"min({max_width},iw)", -2)
+            .output("pipe:", vframes=1, format="image2", vcodec="mjpeg", **{"q:v": 4})
+            .run(capture_stdout=True, capture_stderr=True)
+        )
+    except ffmpeg.Error as exc:
+        raise MediaError(f"cannot decode video {Path(path).name}: {exc.stderr.decode(errors='replace')[-300:]}") from None
+    if not out:
+        raise MediaError(f"{Path(path).name} has no frame at {at_s:.1f} s")
+    return out
+
+
 def mean_luma(path: Path, width: int, height: int, max_frames: int = 750) -> tuple[np.ndarray, int]:
     """The average Y plane of up to ``max_frames`` frames, streamed (constant memory)."""
     proc = (ffmpeg.input(str(path)).video.output("pipe:", format="rawvideo", pix_fmt="gray", vframes=max_frames)

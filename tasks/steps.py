@@ -14,7 +14,7 @@ from storage import Catalog, open_catalog
 from studio.consent import consent_for, require_allowed_content
 from studio.contracts import DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, VideoRequest, VoiceRequest
 from studio.models import (
-    Approval, Brief, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
+    ActionTag, Approval, AssetRef, Brief, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
     ScriptVersion, Template, Upload, VideoTake, VoiceTake, WatermarkRecord, utcnow,
 )
 from studio.settings import StudioSettings, get_settings
@@ -59,7 +59,7 @@ def check_consent(production: Production) -> ConsentRecord:
 
 @task(**PERSISTED)
 def select_materials(production: Production) -> MaterialSet:
-    from tasks.materials import select_footage, select_voice_prompts
+    from tasks.materials import action_segments, select_footage, select_voice_prompts
 
     settings, catalog = _ctx()
     _consent(catalog, production)
@@ -76,6 +76,7 @@ def select_materials(production: Production) -> MaterialSet:
     segments = select_footage(catalog, footage, work) if footage else []
     if footage and not segments and not photos:
         raise ValueError("no footage segment shows a face steadily for 2 s or more; add clearer footage or a photo")
+    segments += action_segments(catalog, _action_tags(catalog, production.persona_id, footage), work)
     materials = MaterialSet(
         id=f"{production.id}-materials", persona_id=production.persona_id, voice_prompts=prompts, footage=segments,
         photo=photos[0] if photos else None,
@@ -87,6 +88,12 @@ def select_materials(production: Production) -> MaterialSet:
     catalog.audit("studio", "materials.selected", f"production/{production.id}", materials=materials.id,
                   prompts=len(prompts), footage_segments=len(segments))
     return materials
+
+
+def _action_tags(catalog: Catalog, persona_id: str, footage: list[AssetRef]) -> list[ActionTag]:
+    shas = {f.sha256 for f in footage}
+    return sorted((t for t in catalog.find(ActionTag) if t.persona_id == persona_id and t.source.sha256 in shas),
+                  key=lambda t: (t.source.sha256, t.start_s))
 
 
 def _persona_style(catalog: Catalog, production: Production, materials: MaterialSet) -> PersonaStyle:
@@ -129,9 +136,16 @@ def revise_script(production: Production, materials: MaterialSet, previous: Scri
 
     settings, catalog = _ctx()
     consent = _consent(catalog, production)
-    result = script_backend(settings).revise(ReviseRequest(
-        brief=production.brief, persona=_persona_style(catalog, production, materials), previous=previous.sentences,
-        comments=decision.comments, forbidden_topics=consent.scope.forbidden_topics))
+    if decision.edited_script is not None:  # the reviewer's own words, exactly
+        from studio.contracts import ScriptResult
+        from studio.script_markup import parse_markup
+
+        result = ScriptResult(sentences=parse_markup(decision.edited_script), backend="edit")
+        require_allowed_content(consent, " ".join(s.text for s in result.sentences))
+    else:
+        result = script_backend(settings).revise(ReviseRequest(
+            brief=production.brief, persona=_persona_style(catalog, production, materials), previous=previous.sentences,
+            comments=decision.comments, forbidden_topics=consent.scope.forbidden_topics))
     version = previous.version + 1
     return _save_script(catalog, ScriptVersion(
         id=ScriptVersion.id_for(production.id, version), production_id=production.id, version=version,
@@ -192,16 +206,18 @@ def open_review(production: Production, gate: str, round: int, script: ScriptVer
     """Record what a gate asks a reviewer to look at, before the flow suspends."""
     _, catalog = _ctx()
     key = f"{gate}-{round}"
-    script_gate = gate == "script"
     request = ReviewRequest(
         id=ReviewRequest.id_for(production.id, key), production_id=production.id, flow_run_id=str(flow_run.get_id()),
-        gate=gate, round=round, gate_key=key, role="stakeholder" if script_gate else "family",
-        reviewers=production.script_reviewers if script_gate else production.family_reviewers,
+        gate=gate, round=round, gate_key=key,
+        roles={role: production.reviewers_for(role) for role in production.gate_roles[gate]},
         script_version=script.version, previous_script_version=previous_version,
         voice_take_id=video.voice_take_id if video else None, video_take_id=video.id if video else None)
+    if catalog.exists(ReviewRequest, request.id):  # a retry, or a resume re-running the flow: keep approvals so far
+        return catalog.load(ReviewRequest, request.id)
     catalog.save(request)
     catalog.save(production.model_copy(update={"status": "waiting_review", "flow_run_id": request.flow_run_id}))
-    catalog.audit("studio", "review.requested", f"review/{request.id}", reviewers=request.reviewers, role=request.role)
+    catalog.audit("studio", "review.requested", f"review/{request.id}", roles=request.roles,
+                  script_version=script.version)
     from studio.notify import notify
 
     settings = get_settings()
@@ -209,7 +225,7 @@ def open_review(production: Production, gate: str, round: int, script: ScriptVer
            f"{production.brief.occasion}: the {gate} (round {round}) waits for {', '.join(request.reviewers)}\n"
            f"Open the portal ({settings.portal.public_url}) through your invitation link.",
            {"production_id": production.id, "review_id": request.id, "gate": gate, "round": round,
-            "reviewers": request.reviewers, "role": request.role})
+            "reviewers": request.reviewers, "roles": request.roles})
     return request
 
 
@@ -217,12 +233,15 @@ def open_review(production: Production, gate: str, round: int, script: ScriptVer
 def record_decision(request: ReviewRequest, decision: ReviewDecision) -> ReviewRequest:
     _, catalog = _ctx()
     status = "approved" if decision.decision == "approve" else "changes_requested"
-    done = request.model_copy(update={"status": status, "decision": decision, "decided_at": utcnow()})
+    current = catalog.load(ReviewRequest, request.id)  # approvals were added while the run was suspended
+    done = current.model_copy(update={"status": status, "decision": decision, "decided_at": utcnow(),
+                                      "approvals": decision.approvals or current.approvals})
     catalog.save(done)
     production = catalog.load(Production, request.production_id)
     catalog.save(production.model_copy(update={"status": "running"}))
     catalog.audit(decision.reviewer, f"review.{status}", f"review/{request.id}", role=decision.role,
-                  comments=decision.comments, script_version=request.script_version, video_take=request.video_take_id)
+                  comments=decision.comments, script_version=request.script_version, video_take=request.video_take_id,
+                  approved_by=[f"{a.reviewer} ({a.role})" for a in done.approvals], edited=decision.edited_script is not None)
     return done
 
 
@@ -263,8 +282,8 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake, app
     persona = catalog.load(Persona, production.persona_id)
     key = watermark_key(settings)
     mark = _register_watermark(catalog, production, consent, script, delivery_id)
-    approved = [Approval(gate=r.gate, round=r.round, reviewer=r.decision.reviewer, role=r.decision.role, at=r.decided_at)
-                for r in approvals if r.decision is not None and r.decided_at is not None]
+    approved = [a for r in approvals if r.status == "approved" for a in (r.approvals or [Approval(
+        gate=r.gate, round=r.round, reviewer=r.decision.reviewer, role=r.decision.role, at=r.decided_at)])]
     if production.template_id:  # a re-run carries the approvals that made its template
         template = catalog.load(Template, production.template_id)
         approved = [Approval(gate="template", round=0, reviewer=who, role="family", at=template.created_at)
@@ -316,7 +335,8 @@ def production_from_template(template_id: str, values: dict[str, str]) -> Produc
         id=f"prod-{template.id.removeprefix('tpl-')}-{run_id.replace('-', '')[-12:] or utcnow().strftime('%H%M%S%f')}",
         persona_id=template.persona_id, use=template.use, template_id=template.id, flow_run_id=run_id or None,
         brief=Brief(occasion=template.occasion.format(**values), audience=template.audience, language=template.language),
-        script_reviewers=template.family_reviewers, family_reviewers=template.family_reviewers, status="running")
+        script_reviewers=template.family_reviewers, family_reviewers=template.family_reviewers, status="running",
+        gate_roles={"script": ["family"], "video": ["family"]})  # the light review
     if catalog.exists(Production, production.id):
         return catalog.load(Production, production.id)
     _consent(catalog, production)
@@ -350,7 +370,8 @@ def materials_cache_key(context, parameters) -> str:
     production = parameters["production"]
     _, catalog = _ctx()
     shas = sorted(u.asset.sha256 + u.role for u in catalog.find(Upload) if u.persona_id == production.persona_id)
-    return hash_objects("materials", production.persona_id, shas, context.task.task_key)
+    tags = sorted(t.id for t in catalog.find(ActionTag) if t.persona_id == production.persona_id)
+    return hash_objects("materials", production.persona_id, shas, tags, context.task.task_key)
 
 
 def voice_cache_key(context, parameters) -> str:

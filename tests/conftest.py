@@ -95,3 +95,10 @@ def new_production(settings, media, points=("Come home for dinner",)):
     production = api.create_production(persona.id, "greeting", Brief(occasion="birthday", audience="family",
                                        points=list(points), target_seconds=12), ["Mei"], ["Lan"])
     return api, production, consent
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)  # lets fixtures see whether the test failed
+    return report

@@ -12,7 +12,7 @@ import pytest
 
 from studio import services
 from studio.access import invite, set_operator_password
-from studio.demo import wait_for_review
+from studio.demo import approve_as_every_role, wait_for_review
 from tests.conftest import free_port, new_production
 
 pytestmark = pytest.mark.slow
@@ -51,8 +51,30 @@ def _settle(page) -> None:
     page.wait_for_timeout(800)
 
 
+def _file_input(page, label: str):
+    return page.locator("[data-testid='stFileUploader']").filter(has_text=label).locator("input[type='file']")
+
+
+PAGES: list = []
+
+
+@pytest.fixture(autouse=True)
+def _screenshot_on_failure(request, tmp_path_factory):
+    """A failing browser test leaves a picture of each page it had open, for the person fixing it."""
+    PAGES.clear()
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        folder = tmp_path_factory.mktemp("failed-pages")
+        for n, page in enumerate(PAGES):
+            if not page.is_closed():
+                page.screenshot(path=str(folder / f"page-{n}.png"), full_page=True)
+        print(f"screenshots of the pages at failure: {folder}")
+
+
 def _open(browser, url: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    PAGES.append(page)
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
     return page
@@ -62,31 +84,52 @@ def test_family_member_reviews_through_an_invitation_link(portal, browser, perso
     api, production, _ = new_production(portal, persona_media)
     api.start_production(production.id)
     request = wait_for_review(api, production.id, "script-1", timeout_s=300)
-    _, link = invite(api.catalog, portal, production.id, "Mei", "stakeholder", "operator")
+    _, link = invite(api.catalog, portal, production.id, "Lan", "family", "operator")
 
     page = _open(browser, link)
-    page.get_by_text("Deciding as Mei").wait_for(timeout=60_000)
+    page.get_by_text("Deciding as Lan").wait_for(timeout=60_000)
     assert "invite=" not in page.url  # the secret left the address bar
     page.get_by_text("Come home for dinner").first.wait_for(timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     _settle(page)
     page.screenshot(path=str(SHOTS / "review-script.png"), full_page=True)
-    page.get_by_label("Comments (required to request changes; one per line)").fill("add: The tea is ready, come in.")
+    # a comment anchored to sentence 1 (the default anchor), then changes requested with it
+    page.get_by_label("Comment", exact=True).fill("add: The tea is ready, come in.")
+    page.get_by_role("button", name="Add comment").click()
+    page.get_by_text("Sentence 1:").first.wait_for(timeout=60_000)
+    _settle(page)
+    page.screenshot(path=str(SHOTS / "review-comments.png"), full_page=True)
     page.get_by_role("button", name="Request changes").click()
     page.get_by_text("Sent back with your comments.").wait_for(timeout=60_000)
     page.close()
 
     second = wait_for_review(api, production.id, "script-2", timeout_s=300)
-    assert "The tea is ready, come in." in [s.text for s in api.script(production.id, second.script_version).sentences]
+    v2 = api.script(production.id, second.script_version)
+    assert v2.sentences[1].text == "The tea is ready, come in."  # right after the sentence it was anchored to
     page = _open(browser, link)  # a new visit: the same link signs in again until it expires
     page.get_by_text("Changes since v1").wait_for(timeout=60_000)
     page.locator("[data-testid='stCode']").get_by_text("The tea is ready").first.wait_for(timeout=60_000)
     _settle(page)
     page.screenshot(path=str(SHOTS / "review-diff.png"), full_page=True)
     page.get_by_role("button", name="Approve").click()
-    page.get_by_text("Approved. The production continues.").wait_for(timeout=60_000)
+    page.get_by_text("Your approval is recorded. Still waiting for: stakeholder.").wait_for(timeout=60_000)
+    page.close()
+    assert api.run_state(request.flow_run_id).name == "Suspended"  # one role of two has approved
+
+    _, mei_link = invite(api.catalog, portal, production.id, "Mei", "stakeholder", "operator", language="zh")
+    page = _open(browser, mei_link)  # the stakeholder reads the portal in Chinese
+    page.get_by_text("等待您的审阅").wait_for(timeout=60_000)
+    page.get_by_text("家属：Lan 已于").wait_for(timeout=60_000)
+    _settle(page)
+    page.screenshot(path=str(SHOTS / "review-zh.png"), full_page=True)
+    page.get_by_role("button", name="批准").click()
+    page.get_by_text("已批准，制作继续进行。").wait_for(timeout=60_000)
     page.close()
     api.wait_past_gate(request.flow_run_id, "script-2", timeout_s=120)
+    approve_as_every_role(api, wait_for_review(api, production.id, "video-1", timeout_s=300))
+    api.wait_for_run(request.flow_run_id, {"COMPLETED"}, timeout_s=300)
+    template = api.save_template(production.id, "birthday greeting", {"day": "birthday"}, approved_by=["Lan"])
+    api.schedule_template(template.id, cron="0 8 15 3 *", values={"day": "birthday"}, active=True)
 
     other = _open(browser, f"{link}&review=prod-someone-else-script-1")
     other.get_by_text("You were not invited to this production.").wait_for(timeout=60_000)
@@ -98,19 +141,97 @@ def test_family_member_reviews_through_an_invitation_link(portal, browser, perso
     page.close()
 
 
-def test_operator_signs_in_and_sees_every_page(portal, browser):
+def test_operator_signs_in_and_sees_every_page(portal, browser, persona_media, tmp_path):
+    api, production, _ = new_production(portal, persona_media)
+    api.start_production(production.id)
+    wait_for_review(api, production.id, "script-1", timeout_s=300)  # its first steps are done
     set_operator_password(portal, "ops", "correct horse battery")
     page = _open(browser, portal.portal.public_url)
     page.get_by_label("Operator name").fill("ops")
     page.get_by_role("textbox", name="Password").fill("correct horse battery")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as").wait_for(timeout=60_000)
+
+    page.get_by_role("link", name="Personas and consent").click()
+    page.get_by_role("heading", name="Personas and consent").wait_for(timeout=60_000)
+    page.get_by_text("Add a persona").click()
+    page.get_by_label("Name", exact=True).fill("Aunt D (fictional)")
+    page.get_by_role("button", name="Add persona").click()
+    page.get_by_text("Added Aunt D (fictional)").wait_for(timeout=60_000)
+    page.get_by_text("New consent record").click()  # with evidence uploaded through the browser
+    page.get_by_label("Given by (name)").fill("Aunt D (fictional)")
+    _file_input(page, "Evidence: a signed form").set_input_files(str(persona_media["text"]))
+    page.get_by_role("button", name="Add consent").click()
+    page.get_by_text("Not recorded:").wait_for(timeout=60_000)  # no use chosen: refused, nothing stored
+    _settle(page)
+    page.screenshot(path=str(SHOTS / "personas.png"), full_page=True)
+
+    page.get_by_role("link", name="Materials").click()
+    page.get_by_role("heading", name="Materials").wait_for(timeout=60_000)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="These files are").click()
+    page.get_by_role("option", name="video footage").click()
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    _file_input(page, "Files").set_input_files([str(persona_media["footage"]), str(broken)])
+    page.get_by_text("broken.mp4").first.wait_for(timeout=60_000)
+    _settle(page)  # both files are on the server before the form is sent
+    page.get_by_role("button", name="Store these files").click()
+    page.get_by_text("2 of 2 files").wait_for(timeout=120_000)
+    page.get_by_text("broken.mp4: not stored").wait_for(timeout=60_000)  # a corrupt file is refused, alone
+    page.get_by_role("button", name="Tag this segment").click()
+    page.get_by_text("Tagged drinking at 0.0-2.0 s").wait_for(timeout=60_000)
+    _settle(page)
+    page.screenshot(path=str(SHOTS / "materials.png"), full_page=True)
+
     page.get_by_role("link", name="Productions").click()
     page.get_by_role("heading", name="Productions").wait_for(timeout=60_000)
+    page.get_by_text("select_materials").first.wait_for(timeout=60_000)  # step states read from Prefect
     _settle(page)
     page.screenshot(path=str(SHOTS / "productions.png"), full_page=True)
+    page.get_by_role("link", name="Templates").click()
+    page.get_by_role("heading", name="Templates and schedules").wait_for(timeout=60_000)
+    _settle(page)
+    page.screenshot(path=str(SHOTS / "templates.png"), full_page=True)
     page.get_by_role("link", name="Verify a file").click()
     page.get_by_role("heading", name="Verify a video").wait_for(timeout=60_000)
     _settle(page)
     page.screenshot(path=str(SHOTS / "verify.png"), full_page=True)
     page.close()
+
+
+def test_operator_signs_in_through_an_oidc_provider(studio_stack, browser):
+    """Streamlit's st.login against a real OIDC provider on 127.0.0.1: a listed address becomes
+    an operator; any other account that the provider vouches for is still refused."""
+    from pydantic import SecretStr
+
+    from tests.oidc_provider import OIDCProvider
+
+    with OIDCProvider("studio-portal", "client-secret-for-tests", "ops@example.org") as idp:
+        port = free_port()
+        portal = studio_stack.portal.model_copy(update={
+            "port": port, "public_url": f"http://127.0.0.1:{port}", "oidc_server_metadata_url": idp.metadata_url,
+            "oidc_client_id": "studio-portal", "oidc_client_secret": SecretStr("client-secret-for-tests"),
+            "oidc_operators": ["ops@example.org"]})
+        settings = studio_stack.model_copy(update={"portal": portal})
+        services.start_portal(settings)
+        try:
+            page = _open(browser, portal.public_url)
+            page.get_by_role("button", name="Sign in with single sign-on").click()
+            page.get_by_text("Signed in as ops@example.org").wait_for(timeout=60_000)
+            page.get_by_role("link", name="Productions").wait_for(timeout=30_000)
+            assert "code=" not in page.url and "state=" not in page.url
+            page.close()
+
+            idp.email = "someone.else@example.org"
+            context = browser.new_context()  # a different browser: no cookie from the first sign-in
+            page = context.new_page()
+            PAGES.append(page)
+            page.goto(portal.public_url)
+            page.get_by_role("button", name="Sign in with single sign-on").click()
+            page.get_by_text("is not an operator of this studio").wait_for(timeout=60_000)
+            assert page.get_by_role("link", name="Productions").count() == 0
+            context.close()
+            secrets_file = Path(settings.home) / "run" / "portal-secrets.toml"
+            assert oct(secrets_file.stat().st_mode & 0o777) == "0o600"
+        finally:
+            services.stop(settings, ("portal",))

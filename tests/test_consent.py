@@ -18,11 +18,12 @@ from studio.models import (
     Sentence, VideoTake, VoiceTake, utcnow,
 )
 
-GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review request-changes", "template run",
+GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review request-changes", "review edit", "template run",
                        "template schedule", "template resume"}
 OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "materials add",
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
-                  "operator set-password", "template save", "template list", "template pause"}
+                  "operator set-password", "template save", "template list", "template pause", "review comment",
+                  "review history", "materials tag"}
 GENERATING_TASKS = {"select_materials", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
                     "production_from_template"}
 OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "load_script",
@@ -80,7 +81,7 @@ def world(settings, tmp_path):
     api.catalog.save(script)
     request = ReviewRequest(id=ReviewRequest.id_for(production.id, "script-1"), production_id=production.id,
                             flow_run_id="00000000-0000-0000-0000-000000000000", gate="script", round=1,
-                            gate_key="script-1", role="stakeholder", reviewers=["Mei"], script_version=1)
+                            gate_key="script-1", roles={"stakeholder": ["Mei"]}, script_version=1)
     api.catalog.save(request)
     template = Template(id="tpl-test", name="birthday", persona_id=persona.id, use="greeting", source_production_id=production.id,
                         source_script_version=1, sentences=[Sentence(text="Happy birthday, {name}.")],
@@ -191,8 +192,8 @@ def test_consent_scope_window_audience_and_forbidden_topics(settings, tmp_path):
 
 
 def test_portal_decisions_refuse_without_consent(world, monkeypatch):
-    """The portal's only generating action is a decision; with consent revoked it is refused
-    on the page (the gate would normally have vanished already: revocation cancels the run)."""
+    """The portal's generating actions are decisions (approve, request changes, send an edit);
+    with consent revoked each is refused on the page (the gate would normally have vanished already: revocation cancels the run)."""
     from streamlit.testing.v1 import AppTest
 
     from review_ui.pages import get_api
@@ -204,11 +205,12 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
     get_api.clear()
     _, link = invite(api.catalog, api.settings, world["production"].id, "Mei", "stakeholder", "operator")
     before = _generated(api)
-    for button in ("approve", "request_changes"):
+    for button in ("approve", "request_changes", "send_edit"):
         at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
         at.query_params["invite"] = link.split("invite=")[1]
         at.run()
         at.text_area(key="comment").input("make it shorter")
+        at.text_area(key="edit_markup").input("{warm} A different greeting.")
         at.button(key=button).click().run()
         assert not at.exception and at.error and "revoked" in at.error[0].value, [e.value for e in at.error]
     assert _generated(api) == before
@@ -217,7 +219,7 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
 
 
 def _templates_page():
-    from review_ui.pages import templates_page
+    from review_ui.studio_pages import templates_page
 
     templates_page()
 

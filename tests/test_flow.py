@@ -9,17 +9,17 @@ import pytest
 from studio import services
 from studio.api import ReviewError, StudioAPI
 from studio.consent import ConsentError
-from studio.demo import wait_for_review
+from studio.demo import approve_as_every_role, wait_for_review
 from tests.conftest import new_production
-from studio.models import Brief, Delivery, Production, ReviewDecision, ScriptVersion, VoiceTake
+from studio.models import Brief, Delivery, Production, ReviewDecision, ReviewRequest, ScriptVersion, VoiceTake
 from tasks.media import probe
 
 pytestmark = pytest.mark.slow
 
 
-def decide(api, request, decision, reviewer, role, comments=(), redo=None):
-    api.submit_decision(request.id, ReviewDecision(decision=decision, reviewer=reviewer, role=role,
-                                                   comments=list(comments), redo=redo))
+def decide(api, request, decision, reviewer, role, comments=(), redo=None, edited_script=None):
+    return api.submit_decision(request.id, ReviewDecision(decision=decision, reviewer=reviewer, role=role,
+                                                          comments=list(comments), redo=redo, edited_script=edited_script))
 
 
 def test_gates_loop_back_with_comments_and_deliver(studio_stack, persona_media):
@@ -28,27 +28,51 @@ def test_gates_loop_back_with_comments_and_deliver(studio_stack, persona_media):
 
     first = wait_for_review(api, production.id, "script-1", timeout_s=300)
     assert api.run_state(run_id).name == "Suspended"
+    assert first.roles == {"stakeholder": ["Mei"], "family": ["Lan"]}
+    v1 = api.script(production.id, 1)
+    closing = len(v1.sentences)
+    note = api.add_comment(first.id, "Lan", "family", "remove", sentence=closing)  # anchored to the last sentence
+    api.add_comment(first.id, "Mei", "stakeholder", "Agreed, it is too formal.", reply_to=note.id)
+    with pytest.raises(ValueError, match="sentences 1-"):
+        api.add_comment(first.id, "Lan", "family", "?", sentence=closing + 1)
+    with pytest.raises(ValueError, match="anchor the comment to a sentence"):
+        api.add_comment(first.id, "Lan", "family", "too fast", start_s=0, end_s=1)
+    decide(api, first, "approve", "Lan", "family")  # one role of two: the run stays suspended
+    assert api.run_state(run_id).name == "Suspended"
+    assert api.catalog.load(ReviewRequest, first.id).missing_roles == ["stakeholder"]
     decide(api, first, "request_changes", "Mei", "stakeholder", ["add: The tea is ready, come in."])
 
     second = wait_for_review(api, production.id, "script-2", timeout_s=300)
-    v1, v2 = api.script(production.id, 1), api.script(production.id, 2)
+    v2 = api.script(production.id, 2)
     assert "The tea is ready, come in." in [s.text for s in v2.sentences]
     assert "The tea is ready, come in." not in [s.text for s in v1.sentences]
-    assert second.previous_script_version == 1 and v2.comments == ["add: The tea is ready, come in."]
-    decide(api, second, "approve", "Mei", "stakeholder")
+    assert v1.sentences[-1].text not in [s.text for s in v2.sentences]  # the anchored comment removed it
+    assert second.previous_script_version == 1 and second.approvals == []  # Lan's approval of v1 is void
+    assert v2.comments == ["add: The tea is ready, come in.", f"[sentence {closing}] remove"]
+    assert "review.approvals_voided" in [e.action for e in api.history(production.id)]
+    decide(api, second, "request_changes", "Lan", "family", ["my own words"],
+           edited_script=v2.markup.replace("The tea is ready, come in.", "The dumplings are ready."))
+
+    third = wait_for_review(api, production.id, "script-3", timeout_s=300)
+    v3 = api.script(production.id, 3)
+    assert v3.backend == "edit" and "The dumplings are ready." in [s.text for s in v3.sentences]
+    approve_as_every_role(api, third)
 
     video1 = wait_for_review(api, production.id, "video-1", timeout_s=300)
+    framed = api.add_comment(video1.id, "Lan", "family", "his smile here", start_s=1.0, end_s=2.5)
+    assert framed.frame and api.catalog.read_media(framed.frame)[:2] == b"\xff\xd8"  # the JPEG frame at 1.0 s
     decide(api, video1, "request_changes", "Lan", "family", ["a little slower please"], redo="voice")
     video2 = wait_for_review(api, production.id, "video-2", timeout_s=300)
-    takes = {t.take: t for t in api.catalog.find(VoiceTake, f"{production.id}-v002-voice")}
-    assert set(takes) == {1, 2} and takes[2].notes == ["a little slower please"]
+    takes = {t.take: t for t in api.catalog.find(VoiceTake, f"{production.id}-v003-voice")}
+    assert set(takes) == {1, 2} and takes[2].notes[0] == "a little slower please"
     assert takes[2].duration_s > takes[1].duration_s * 1.05  # slower, as asked
-    decide(api, video2, "approve", "Lan", "family")
+    approve_as_every_role(api, video2)
 
     api.wait_for_run(run_id, {"COMPLETED"}, timeout_s=300)
     delivery = next(d for d in api.catalog.find(Delivery) if d.production_id == production.id)
-    assert delivery.consent_id == consent.id and delivery.script_version == 2
-    assert [(a.reviewer, a.gate) for a in delivery.approvals] == [("Mei", "script"), ("Lan", "video")]
+    assert delivery.consent_id == consent.id and delivery.script_version == 3
+    assert [(a.reviewer, a.gate) for a in delivery.approvals] == [
+        ("Mei", "script"), ("Lan", "script"), ("Lan", "video"), ("Mei", "video")]
     path = api.catalog.media_path(delivery.video)
     info = probe(path)
     assert (info.video_codec, info.audio_codec) == ("h264", "aac")
@@ -62,7 +86,7 @@ def test_gates_loop_back_with_comments_and_deliver(studio_stack, persona_media):
     # finished work is never recomputed on resume: one selection, one draft per version
     actions = [e.action for e in api.catalog.audit_events(f"production/{production.id}")]
     assert actions.count("materials.selected") == 1
-    assert len(api.catalog.find(ScriptVersion, f"{production.id}-v")) == 2
+    assert len(api.catalog.find(ScriptVersion, f"{production.id}-v")) == 3
     assert api.catalog.verify_audit() == []
 
 
@@ -70,7 +94,7 @@ def test_decisions_need_a_named_reviewer_and_valid_consent(studio_stack, persona
     api, production, consent = new_production(studio_stack, persona_media)
     run_id = api.start_production(production.id)
     request = wait_for_review(api, production.id, "script-1", timeout_s=300)
-    with pytest.raises(ReviewError, match="not a reviewer"):
+    with pytest.raises(ReviewError, match="not a stakeholder reviewer"):
         decide(api, request, "approve", "Stranger", "stakeholder")
     api.revoke_consent(consent.id, "the family withdrew consent")
     # revocation stops the waiting run: it is cancelled, and the gate leaves every inbox
@@ -90,9 +114,9 @@ def test_waiting_run_survives_a_prefect_server_restart(studio_stack, persona_med
     services.stop(studio_stack, ("prefect-server",))
     services.start_prefect_server(studio_stack)
     assert api.run_state(run_id).type.value == "PAUSED"
-    decide(api, request, "approve", "Mei", "stakeholder")
+    approve_as_every_role(api, request)
     video = wait_for_review(api, production.id, "video-1", timeout_s=300)
-    decide(api, video, "approve", "Lan", "family")
+    approve_as_every_role(api, video)
     api.wait_for_run(run_id, {"COMPLETED"}, timeout_s=300)
 
 
@@ -117,8 +141,10 @@ def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media)
     at.text_area(key="comment").input("")
     at.button(key="request_changes").click().run()  # request changes without a comment: refused, shown, not raised
     assert not at.exception and "needs at least one comment" in at.error[0].value
-    at.button(key="approve").click().run()  # approve
-    assert not at.exception and at.success, [e.value for e in at.error]
+    at.button(key="approve").click().run()  # approve: one role of two
+    assert not at.exception and "Still waiting for: family" in at.success[0].value, [e.value for e in at.error]
+    assert api.run_state(run_id).name == "Suspended"
+    approve_as_every_role(api, api.catalog.load(ReviewRequest, request.id))
     api.wait_past_gate(run_id, "script-1", timeout_s=120)
     wait_for_review(api, production.id, "video-1", timeout_s=300)
 

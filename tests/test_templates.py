@@ -80,7 +80,7 @@ def _pause_in_portal(template):
 
 
 def _templates_only():
-    from review_ui.pages import templates_page
+    from review_ui.studio_pages import templates_page
 
     templates_page()
 

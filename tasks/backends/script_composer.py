@@ -11,6 +11,10 @@ Revisions apply reviewers' comments that say what to change:
     style <n> <style>          e.g. "style 2 teasing" sets sentence 2's voice style
     pause after <n>            add a [pause] after sentence n
 
+A comment anchored to a sentence in the portal arrives as ``[sentence 3] ...``; then ``remove``,
+``style warm``, ``pause``, ``add: ...`` (after it), ``say: <new words>`` and ``replace "a" with "b"``
+act on that sentence.
+
 A comment it cannot act on is reported back in ``notes`` (shown to reviewers) rather than
 guessed at. For free-form drafting, point ``llm.backend`` at a real model (``openai``).
 """
@@ -78,13 +82,54 @@ class ComposerScript:
 
     def revise(self, request: ReviseRequest) -> ScriptResult:
         sentences = [s.model_copy(deep=True) for s in request.previous]
+        numbered = list(sentences)  # anchors count sentences of the reviewed version
         notes = []
         for comment in request.comments:
+            m = re.match(r"^\[sentence (\d+)\]\s*(.+)$", comment.strip(), re.I | re.S)
+            if m:
+                n = int(m.group(1))
+                target = numbered[n - 1] if 1 <= n <= len(numbered) else None
+                applied = target is not None and target in sentences and self._apply_to(
+                    m.group(2).strip(), target, sentences, request)
+                if applied or self._apply(m.group(2).strip(), sentences, request):
+                    continue
+                notes.append(f"not applied automatically, needs an editor: {comment!r}")
+                continue
             if not self._apply(comment.strip(), sentences, request):
                 notes.append(f"not applied automatically, needs an editor: {comment!r}")
         if not sentences:
             raise ValueError("the comments removed every sentence; keep at least one")
         return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
+
+    @staticmethod
+    def _apply_to(comment: str, target: Sentence, sentences: list[Sentence], request: ReviseRequest) -> bool:
+        """A comment anchored to one sentence."""
+        low = comment.lower().strip(" .!")
+        if low in ("remove", "delete", "drop", "remove this", "delete this", "drop this", "remove it", "cut"):
+            sentences.remove(target)
+            return True
+        m = re.match(r"^style\s+([a-z_]+)$", low)
+        if m:
+            target.style = m.group(1)
+            return True
+        m = re.match(r"^pause(?: after)?(?:\s+(\d+(?:\.\d+)?)\s*s)?$", low)
+        if m:
+            target.cues_after.append(Cue(kind="pause", seconds=float(m.group(1) or 0.6)))
+            return True
+        m = re.match(r"^(?:please\s+)?add(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
+        if m:
+            styles = request.persona.styles or ["neutral"]
+            sentences.insert(sentences.index(target) + 1, Sentence(text=_sentence(m.group(1)), style=styles[0]))
+            return True
+        m = re.match(r"^(?:say|instead|rewrite|reword)(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
+        if m:
+            target.text = _sentence(m.group(1))
+            return True
+        m = re.match(r'^(?:please\s+)?replace\s+["“](.+?)["”]\s+with\s+["“](.+?)["”]', comment, re.I)
+        if m and m.group(1).lower() in target.text.lower():
+            target.text = re.sub(re.escape(m.group(1)), m.group(2), target.text, flags=re.I)
+            return True
+        return False
 
     def _apply(self, comment: str, sentences: list[Sentence], request: ReviseRequest) -> bool:
         low = comment.lower()

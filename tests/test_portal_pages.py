@@ -1,0 +1,140 @@
+"""The portal's pages (Streamlit AppTest, real catalog, real media): reviewing in Chinese,
+comments anchored to a sentence with replies, the history from the audit log, personas and
+consent with evidence and revocation, and action segments tagged on the materials page."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from studio.access import Identity, invite
+from studio.api import StudioAPI
+from studio.models import ActionTag, Brief, ConsentRecord, Persona, ReviewComment, ReviewRequest, ScriptVersion, Sentence
+
+
+@pytest.fixture
+def review(settings, tmp_path):
+    """A production waiting at its script gate for a stakeholder and a family member."""
+    from review_ui.pages import get_api
+
+    get_api.clear()
+    api = StudioAPI(settings)
+    evidence = tmp_path / "form.txt"
+    evidence.write_text("signed consent form")
+    persona = api.create_persona("Grandma A (fictional)", ["en", "zh"], fictional=True)
+    api.add_consent(persona.id, "Grandma A (fictional)", "self", ["greeting"], [evidence])
+    production = api.create_production(persona.id, "greeting", Brief(occasion="birthday", audience="family"),
+                                       ["Mei"], ["Lan"])
+    api.catalog.save(ScriptVersion(id=ScriptVersion.id_for(production.id, 1), production_id=production.id, version=1,
+                                   language="en", backend="composer",
+                                   sentences=[Sentence(text="Happy birthday, my dears."), Sentence(text="Eat well.")]))
+    request = ReviewRequest(id=ReviewRequest.id_for(production.id, "script-1"), production_id=production.id,
+                            flow_run_id="00000000-0000-0000-0000-000000000000", gate="script", round=1,
+                            gate_key="script-1", roles={"stakeholder": ["Mei"], "family": ["Lan"]}, script_version=1)
+    api.catalog.save(request)
+    yield api, production, request
+    get_api.clear()
+
+
+def _reviewer(api, production, request, monkeypatch, name, role, language="en") -> AppTest:
+    monkeypatch.setattr(StudioAPI, "pending_reviews", lambda self: [api.catalog.load(ReviewRequest, request.id)])
+    _, link = invite(api.catalog, api.settings, production.id, name, role, "ops", language=language)
+    at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
+    at.query_params["invite"] = link.split("invite=")[1]
+    return at.run()
+
+
+def test_a_family_member_invited_in_chinese_sees_the_portal_in_chinese(review, monkeypatch):
+    api, production, request = review
+    at = _reviewer(api, production, request, monkeypatch, "Lan", "family", language="zh")
+    assert not at.exception
+    assert at.title[0].value == "等待您的审阅"
+    assert {b.label for b in at.button} >= {"批准", "要求修改"}
+    assert any("家属：等待 Lan" in m.value for m in at.markdown)
+    at.selectbox(key="lang").set_value("en").run()  # the switch in the sidebar
+    assert at.title[0].value == "Waiting for your review"
+
+
+def test_comments_anchor_to_a_sentence_and_take_replies(review, monkeypatch):
+    api, production, request = review
+    at = _reviewer(api, production, request, monkeypatch, "Lan", "family")
+    at.radio(key="comment_kind").set_value("sentence")
+    at.selectbox(key="comment_sentence").set_value(2)
+    at.text_area(key="comment_text").input("say: Eat well and sleep early.")
+    at.button(key="comment_add").click().run()
+    assert not at.exception, at.exception
+    [comment] = api.comments(request.id)
+    assert (comment.author, comment.role, comment.sentence) == ("Lan", "family", 2)
+    assert comment.as_instruction() == "[sentence 2] say: Eat well and sleep early."
+    assert any("Eat well." in m.value and "Sentence 2" in m.value for m in at.markdown)
+
+    at = _reviewer(api, production, request, monkeypatch, "Mei", "stakeholder")  # another reviewer replies
+    at.text_input(key=f"reply-text-{comment.id}").input("Yes, she always said that.")
+    at.button(key=f"reply-send-{comment.id}").click().run()
+    reply = next(c for c in api.comments(request.id) if c.reply_to == comment.id)
+    assert (reply.author, reply.text) == ("Mei", "Yes, she always said that.")
+    assert any("Yes, she always said that." in m.value for m in at.markdown)
+    history = at.dataframe[0].value  # who did what and when, from the audit log
+    assert {"comment.added", "comment.replied", "invitation.used"} <= set(history["What"])
+    with pytest.raises(Exception, match="not a family reviewer"):
+        api.add_comment(request.id, "Mei", "family", "posing as family")
+    assert len(api.catalog.find(ReviewComment)) == 2
+
+
+def _personas_page():
+    from review_ui.studio_pages import personas_page
+
+    personas_page()
+
+
+def test_operator_adds_a_persona_sees_the_evidence_and_revokes_consent(review):
+    api, production, _ = review
+    at = AppTest.from_function(_personas_page, default_timeout=60)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    at.text_input(key="persona_name").input("Uncle C (fictional)")
+    at.checkbox(key="persona_fictional").check()
+    at.button(key="persona_add").click().run()
+    assert not at.exception and "Added Uncle C (fictional)" in at.success[0].value
+    assert "Uncle C (fictional)" in [p.display_name for p in api.catalog.find(Persona)]
+
+    consent = next(c for c in api.catalog.find(ConsentRecord) if c.persona_id == production.persona_id)
+    at.selectbox(key="consent_persona").set_value(production.persona_id).run()
+    assert any(consent.id in m.value and "valid" in m.value for m in at.markdown)
+    assert any("signed consent form" in t.value for t in at.text)  # the evidence itself, shown
+    at.button(key=f"revoke-{consent.id}").click().run()  # no reason: refused
+    assert at.error and "say why" in at.error[0].value
+    at.text_input(key=f"revoke-reason-{consent.id}").input("the family asked us to stop")
+    at.button(key=f"revoke-{consent.id}").click().run()
+    assert not at.exception
+    assert api.catalog.load(ConsentRecord, consent.id).revocation_reason == "the family asked us to stop"
+    assert any("revoked" in m.value for m in at.markdown)
+
+
+def _materials_page():
+    from review_ui.studio_pages import materials_page
+
+    materials_page()
+
+
+def test_operator_tags_an_action_segment_on_the_timeline(review, shared_data, tmp_path):
+    api, production, _ = review
+    upload = api.add_material(production.persona_id, "footage", shared_data / "footage" / "lp_d3.mp4")
+    at = AppTest.from_function(_materials_page, default_timeout=120)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    assert not at.exception, at.exception
+    at.slider(key="tag_span").set_value((2.0, 4.5))
+    at.selectbox(key="tag_label").set_value("drinking")
+    at.button(key="tag_add").click().run()
+    assert not at.exception, at.exception
+    [tag] = api.catalog.find(ActionTag)
+    assert (tag.label, tag.start_s, tag.end_s, tag.source.sha256) == ("drinking", 2.0, 4.5, upload.asset.sha256)
+    assert any("drinking: 2.0-4.5 s" in c.value for c in at.caption)
+    with pytest.raises(ValueError, match="lasts"):
+        api.tag_action(production.persona_id, upload.id, 10.0, 99.0, "laughing")
+
+    from tasks.materials import action_segments
+
+    [segment] = action_segments(api.catalog, [tag], tmp_path)
+    assert segment.label == "drinking" and segment.duration_s == 2.5 and segment.face_ratio > 0.5

@@ -353,6 +353,14 @@ class ReviewRequest(Record):
     decision: ReviewDecision | None = None
     decided_at: datetime | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_role_records(cls, data):
+        """Requests stored before gates named several roles had one ``role`` and its ``reviewers``."""
+        if isinstance(data, dict) and "roles" not in data and "role" in data:
+            data = {**data, "roles": {data.pop("role"): data.pop("reviewers", [])}}
+        return data
+
     @property
     def reviewers(self) -> list[str]:
         return [name for names in self.roles.values() for name in names]

@@ -62,6 +62,32 @@ def test_review_decision_is_a_run_input_and_needs_comments_for_changes():
     assert ok.comments == []
     with pytest.raises(ValidationError, match="needs at least one comment"):
         ReviewDecision(decision="request_changes", reviewer="Lan", role="family", comments=["  "])
+    edit = ReviewDecision(decision="request_changes", reviewer="Lan", role="family", edited_script="{warm} Hi.")
+    assert edit.comments == []  # an edit says what to change by itself
+    with pytest.raises(ValidationError, match="an edited script is a request for changes"):
+        ReviewDecision(decision="approve", reviewer="Lan", role="family", edited_script="Hi.")
+
+
+def test_a_gate_waits_for_every_role_and_reads_old_one_role_records():
+    from datetime import datetime, timezone
+
+    from studio.models import Approval, ReviewComment, ReviewRequest
+
+    request = ReviewRequest(id="p-script-1", production_id="p", flow_run_id="x", gate="script", round=1,
+                            gate_key="script-1", roles={"stakeholder": ["Mei", "Bo"], "family": ["Lan"]}, script_version=1)
+    assert request.reviewers == ["Mei", "Bo", "Lan"] and request.missing_roles == ["stakeholder", "family"]
+    now = datetime.now(timezone.utc)
+    request.approvals.append(Approval(gate="script", round=1, reviewer="Bo", role="stakeholder", at=now))
+    assert request.missing_roles == ["family"]
+    old = ReviewRequest.model_validate({**request.model_dump(exclude={"roles", "approvals"}), "role": "family",
+                                        "reviewers": ["Lan"]})
+    assert old.roles == {"family": ["Lan"]}
+    c = ReviewComment(id="comment-1", production_id="p", review_id="p-video-1", script_version=1, author="Lan",
+                      role="family", text="smile here", start_s=61.5, end_s=63.0)
+    assert c.as_instruction() == "[1:01.5-1:03.0] smile here"
+    with pytest.raises(ValidationError, match="must end after it starts"):
+        ReviewComment(id="comment-2", production_id="p", review_id="r", script_version=1, author="Lan", role="family",
+                      text="x", start_s=3, end_s=2)
 
 
 def test_record_ids_are_validated_and_script_ids_are_stable():

@@ -25,7 +25,9 @@ def test_studio_demo_end_to_end(tmp_path):
     report = json.loads(report_path.read_text())
     assert "Delivered MP4:" in proc.stdout and report["delivered"] in proc.stdout
     assert report["verify"]["verdict"] == "authorised" and report["audit_chain_ok"]
-    assert report["verify"]["approvers"] == ["Mei (assistant) (stakeholder, script)", "Lan (daughter) (family, video)"]
+    assert report["verify"]["approvers"] == [  # every role approved each gate
+        "Mei (assistant) (stakeholder, script)", "Lan (daughter) (family, script)",
+        "Lan (daughter) (family, video)", "Mei (assistant) (stakeholder, video)"]
     assert report["verify"]["c2pa"] == "Trusted" and report["verify"]["aigc"]["Label"] == "1"
     copy = report["verify_copy"]  # half size, CRF 28, AAC 64k, metadata stripped
     assert copy["verdict"] == "authorised" and copy["c2pa"] == "none" and copy["aigc"] is None
@@ -34,6 +36,7 @@ def test_studio_demo_end_to_end(tmp_path):
     assert (info.video_codec, info.audio_codec) == ("h264", "aac") and info.duration_s > 10
     actions = [e["action"] for e in report["events"]]
     assert actions.count("review.changes_requested") == 1 and actions.count("review.approved") == 2
+    assert actions.count("review.approved_by") == 4
     assert actions[-1] == "delivery.created"
     # the demo stops what it started
     assert not list((tmp_path / "home" / "demo" / "run").glob("*.pid"))

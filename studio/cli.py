@@ -18,6 +18,7 @@ materials_app = typer.Typer(no_args_is_help=True, help="Uploads: voice recording
 review_app = typer.Typer(no_args_is_help=True, help="Review gates waiting for a decision.")
 invite_app = typer.Typer(no_args_is_help=True, help="Invitation links for reviewers and family (one production, one role).")
 template_app = typer.Typer(no_args_is_help=True, help="Approved productions saved for re-use, and their schedules.")
+voice_app = typer.Typer(no_args_is_help=True, help="The studio's offline voice as a service.")
 operator_app = typer.Typer(no_args_is_help=True, help="Operators who sign in to the portal.")
 app.add_typer(persona_app, name="persona")
 app.add_typer(consent_app, name="consent")
@@ -26,6 +27,8 @@ app.add_typer(review_app, name="review")
 app.add_typer(invite_app, name="invite")
 app.add_typer(operator_app, name="operator")
 app.add_typer(template_app, name="template")
+app.add_typer(voice_app, name="voice")
+
 
 
 def _api():
@@ -428,6 +431,20 @@ def audit(subject: str = typer.Option("", help="Only events whose subject starts
     typer.echo("audit chain intact" if not problems else "AUDIT CHAIN BROKEN: " + "; ".join(problems))
     if problems:
         raise typer.Exit(code=3)
+
+
+@voice_app.command("serve")
+@_guard
+def voice_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8890),
+                api_key: Optional[str] = typer.Option(None, envvar="STUDIO_VOICE_SERVE_API_KEY",
+                                                      help="Require this bearer token.")) -> None:
+    """Serve the offline voice over the OpenAI-compatible /v1/audio/speech protocol (for
+    STUDIO_VOICE__BACKEND=openai on another machine). Consent is checked by the calling studio."""
+    from studio.settings import get_settings
+    from tasks.voice_server import serve
+
+    typer.echo(f"voice: http://{host}:{port}/v1/audio/speech")
+    serve(get_settings(), host, port, api_key)
 
 
 def main() -> None:  # pragma: no cover

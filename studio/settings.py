@@ -44,8 +44,23 @@ class LLMSettings(BaseModel):
 
 
 class VoiceSettings(BaseModel):
-    backend: Literal["espeak"] = "espeak"
+    """``espeak``: the offline default. ``openai``: any OpenAI-compatible ``/v1/audio/speech``
+    server (``studio voice serve`` is one). ``cosyvoice``: CosyVoice's FastAPI server.
+    ``gptsovits``: GPT-SoVITS ``api_v2.py``."""
+
+    backend: Literal["espeak", "openai", "cosyvoice", "gptsovits"] = "espeak"
     sample_rate: int = 24000
+    base_url: str = "http://127.0.0.1:8890/v1"  # openai: .../v1; cosyvoice: http://host:50000; gptsovits: http://host:9880
+    api_key: SecretStr = SecretStr("not-needed")
+    model: str = "tts-1"
+    voice: str = "persona"  # the server's voice name; the studio also sends the prompt clip itself
+    timeout_s: float = Field(default=120, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    cosyvoice_sample_rate: int = 22050  # its server streams raw 16-bit PCM at the model's rate (CosyVoice2: 24000)
+    # GPT-SoVITS reads the reference clip from its own disk: a folder both machines see, and its
+    # path as the server sees it (the same path when they share a machine).
+    gptsovits_ref_dir: Path | None = None
+    gptsovits_ref_dir_on_server: str | None = None
 
 
 class VideoSettings(BaseModel):

@@ -28,6 +28,27 @@ def _espeak(settings: StudioSettings) -> VoiceBackend:
     return EspeakVoice()
 
 
+def _openai_voice(settings: StudioSettings) -> VoiceBackend:
+    from tasks.backends.voice_openai import OpenAISpeechVoice
+
+    v = settings.voice
+    return OpenAISpeechVoice(v.base_url, v.api_key.get_secret_value(), v.model, v.voice, v.timeout_s, v.max_retries)
+
+
+def _cosyvoice(settings: StudioSettings) -> VoiceBackend:
+    from tasks.backends.voice_cosyvoice import CosyVoiceVoice
+
+    v = settings.voice
+    return CosyVoiceVoice(v.base_url, v.cosyvoice_sample_rate, v.timeout_s, v.max_retries)
+
+
+def _gptsovits(settings: StudioSettings) -> VoiceBackend:
+    from tasks.backends.voice_gptsovits import GPTSoVITSVoice
+
+    v = settings.voice
+    return GPTSoVITSVoice(v.base_url, v.gptsovits_ref_dir, v.gptsovits_ref_dir_on_server, v.timeout_s, v.max_retries)
+
+
 def _reenact(settings: StudioSettings) -> VideoBackend:
     from tasks.backends.video_reenact import ReenactVideo
 
@@ -35,7 +56,8 @@ def _reenact(settings: StudioSettings) -> VideoBackend:
 
 
 SCRIPT_BACKENDS: dict[str, Callable[[StudioSettings], ScriptBackend]] = {"composer": _composer, "openai": _openai}
-VOICE_BACKENDS: dict[str, Callable[[StudioSettings], VoiceBackend]] = {"espeak": _espeak}
+VOICE_BACKENDS: dict[str, Callable[[StudioSettings], VoiceBackend]] = {
+    "espeak": _espeak, "openai": _openai_voice, "cosyvoice": _cosyvoice, "gptsovits": _gptsovits}
 VIDEO_BACKENDS: dict[str, Callable[[StudioSettings], VideoBackend]] = {"reenact": _reenact}
 
 

@@ -12,6 +12,7 @@ import httpx
 from studio.contracts import DraftRequest, ReviseRequest, ScriptResult
 from studio.models import Sentence
 from studio.script_markup import MarkupError, parse_markup, render_markup
+from tasks.backends.http_retry import post_with_retries
 
 SYSTEM = """You write short spoken scripts for a digital human of a real person, in that person's own voice.
 Write ONE sentence per line. A line may start with a voice style in braces, one of: {styles}.
@@ -36,17 +37,14 @@ class OpenAIScript:
 
     def chat(self, messages: list[dict], stream: bool = False) -> str:
         body = {"model": self.model, "messages": messages, "temperature": self.temperature, "stream": stream}
+        if not stream:
+            resp = post_with_retries(self.client, f"{self.base_url}/chat/completions", LLMError, "model server",
+                                     self.max_retries, json=body)
+            return resp.json()["choices"][0]["message"]["content"]
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
             try:
-                if stream:
-                    return self._stream(body)
-                resp = self.client.post(f"{self.base_url}/chat/completions", json=body)
-                if resp.status_code >= 500 or resp.status_code == 429:
-                    raise httpx.HTTPStatusError(f"{resp.status_code}", request=resp.request, response=resp)
-                if resp.status_code >= 400:
-                    raise LLMError(f"the model server refused the request ({resp.status_code}): {resp.text[:300]}")
-                return resp.json()["choices"][0]["message"]["content"]
+                return self._stream(body)
             except (httpx.TransportError, httpx.HTTPStatusError) as exc:
                 last = exc
                 time.sleep(min(2**attempt, 10))

@@ -199,7 +199,7 @@ def test_operator_signs_in_and_sees_every_page(portal, browser, persona_media, t
     page.close()
 
 
-def test_operator_signs_in_through_an_oidc_provider(studio_stack, browser):
+def test_operator_signs_in_through_an_oidc_provider(studio_stack, browser, tmp_path):
     """Streamlit's st.login against a real OIDC provider on 127.0.0.1: a listed address becomes
     an operator; any other account that the provider vouches for is still refused."""
     from pydantic import SecretStr
@@ -212,7 +212,8 @@ def test_operator_signs_in_through_an_oidc_provider(studio_stack, browser):
             "port": port, "public_url": f"http://127.0.0.1:{port}", "oidc_server_metadata_url": idp.metadata_url,
             "oidc_client_id": "studio-portal", "oidc_client_secret": SecretStr("client-secret-for-tests"),
             "oidc_operators": ["ops@example.org"]})
-        settings = studio_stack.model_copy(update={"portal": portal})
+        # its own home, so its pid file never replaces the module portal's (each stops its own)
+        settings = studio_stack.model_copy(update={"portal": portal, "home": tmp_path / "oidc-home"})
         services.start_portal(settings)
         try:
             page = _open(browser, portal.public_url)

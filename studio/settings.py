@@ -44,11 +44,12 @@ class LLMSettings(BaseModel):
 
 
 class VoiceSettings(BaseModel):
-    """``espeak``: the offline default. ``openai``: any OpenAI-compatible ``/v1/audio/speech``
+    """``kokoro``: the offline default, Kokoro-82M converted with WORLD; ``espeak``: espeak-ng
+    steered to the prompts' pitch (robotic, very fast). ``openai``: any OpenAI-compatible ``/v1/audio/speech``
     server (``studio voice serve`` is one). ``cosyvoice``: CosyVoice's FastAPI server.
     ``gptsovits``: GPT-SoVITS ``api_v2.py``."""
 
-    backend: Literal["espeak", "openai", "cosyvoice", "gptsovits"] = "espeak"
+    backend: Literal["espeak", "kokoro", "openai", "cosyvoice", "gptsovits"] = "kokoro"
     sample_rate: int = 24000
     base_url: str = "http://127.0.0.1:8890/v1"  # openai: .../v1; cosyvoice: http://host:50000; gptsovits: http://host:9880
     api_key: SecretStr = SecretStr("not-needed")

@@ -44,11 +44,11 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def make_app(settings: StudioSettings, api_key: str | None = None) -> FastAPI:
     from tasks.analysis import median_f0
-    from tasks.backends.voice_espeak import EspeakVoice
+    from tasks.backends.voice_kokoro import KokoroVoice
     from tasks.media import load_audio
 
     app = FastAPI(title="Digital-Human Studio voice")
-    backend = EspeakVoice()
+    backend = KokoroVoice()
 
     @app.get("/health")
     def health() -> dict:

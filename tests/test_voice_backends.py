@@ -143,3 +143,21 @@ def test_an_unreachable_voice_server_says_so(prompts, tmp_path, settings):
     with pytest.raises(VoiceServiceError, match=f"CosyVoice server at {dead}/inference_zero_shot did not answer"):
         backend.synthesize(_request(prompts, tmp_path / "a.wav"))
     assert not (tmp_path / "a.wav").exists()  # nothing half-written
+
+
+def test_kokoro_voice_speaks_at_each_prompts_pitch_and_reads_polyphones(prompts, tmp_path):
+    from tasks.backends.voice_kokoro import KokoroVoice, kokoro, phonemes
+
+    vocab = kokoro().vocab
+    english = phonemes("Happy birthday, my dear family. Come home!", "en")
+    assert set(english) - set(vocab) == set(), english  # every symbol is one the model knows
+    assert english.count(",") == 1 and english.endswith("!")
+    words = phonemes("银行的行长很行。", "zh").rstrip("。.").split(" ")
+    assert words == ["i↗nxa↗ŋ", "tɤ", "xa↗ŋꭧa↓ŋ", "xə↓nɕi↗ŋ"], words  # yínháng de hángzhǎng hěn xíng
+
+    result = KokoroVoice().synthesize(_request(prompts, tmp_path / "a.wav"))
+    assert result.backend == "kokoro"
+    _check_follows_prompts(result, prompts)
+    zh = KokoroVoice().synthesize(VoiceRequest(sentences=[Sentence(text="祝大家春节快乐，身体健康。", style="teasing")],
+                                               language="zh", prompts=prompts, median_f0_hz=150, out_path=tmp_path / "zh.wav"))
+    assert 1.2 < zh.duration_s < 6 and abs(_sentence_f0(zh, 0) / prompts[1].median_f0_hz - 1) < 0.2

@@ -28,6 +28,12 @@ def _espeak(settings: StudioSettings) -> VoiceBackend:
     return EspeakVoice()
 
 
+def _kokoro(settings: StudioSettings) -> VoiceBackend:
+    from tasks.backends.voice_kokoro import KokoroVoice
+
+    return KokoroVoice()
+
+
 def _openai_voice(settings: StudioSettings) -> VoiceBackend:
     from tasks.backends.voice_openai import OpenAISpeechVoice
 
@@ -57,7 +63,7 @@ def _reenact(settings: StudioSettings) -> VideoBackend:
 
 SCRIPT_BACKENDS: dict[str, Callable[[StudioSettings], ScriptBackend]] = {"composer": _composer, "openai": _openai}
 VOICE_BACKENDS: dict[str, Callable[[StudioSettings], VoiceBackend]] = {
-    "espeak": _espeak, "openai": _openai_voice, "cosyvoice": _cosyvoice, "gptsovits": _gptsovits}
+    "espeak": _espeak, "kokoro": _kokoro, "openai": _openai_voice, "cosyvoice": _cosyvoice, "gptsovits": _gptsovits}
 VIDEO_BACKENDS: dict[str, Callable[[StudioSettings], VideoBackend]] = {"reenact": _reenact}
 
 

@@ -243,10 +243,17 @@ def comments_section(api: StudioAPI, request: ReviewRequest, script: ScriptVersi
                          span=span if kind == "time" else None)
 
 
-def _add_comment(api: StudioAPI, request: ReviewRequest, identity: Identity, text: str, sentence: int | None = None,
-                 span: tuple[float, float] | None = None, reply_to: str | None = None) -> None:
+def _still_covers(identity: Identity, request: ReviewRequest) -> bool:
+    """Re-checked at the moment of acting: the invitation may have ended since the page was drawn."""
     if current_identity() != identity or not _visible(identity, request):
         st.error(t("Your invitation does not cover this review (any more)."))
+        return False
+    return True
+
+
+def _add_comment(api: StudioAPI, request: ReviewRequest, identity: Identity, text: str, sentence: int | None = None,
+                 span: tuple[float, float] | None = None, reply_to: str | None = None) -> None:
+    if not _still_covers(identity, request):
         return
     try:
         api.add_comment(request.id, identity.name, _comment_role(identity), text, sentence=sentence,
@@ -285,9 +292,8 @@ def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity, sc
         return
     comments = [c.strip() for c in comment.splitlines() if c.strip()]
     if changes and not comments:  # the version's anchored comments say what to change
-        comments = [c.as_instruction() for c in api.comments(request.id) if c.reply_to is None]
-    if current_identity() != identity or not _visible(identity, request):  # re-checked at the moment of deciding
-        st.error(t("Your invitation does not cover this review (any more)."))
+        comments = api.change_instructions(request.id)
+    if not _still_covers(identity, request):
         return
     try:
         if edited is not None:

@@ -301,8 +301,7 @@ def verify_page() -> None:
     from tasks.verify import verify_file
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
+        [path] = _saved_uploads([upload], Path(tmp))
         api = get_api()
         report = verify_file(api.catalog, api.settings, path)
     verdicts = {"authorised": "made by this studio with valid consent and approval",

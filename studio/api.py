@@ -469,7 +469,7 @@ class StudioAPI:
                 return request  # the flow stays suspended, holding no worker
             decision = decision.model_copy(update={"approvals": request.approvals})
         else:
-            anchored = [c.as_instruction() for c in self.comments(request.id) if c.reply_to is None]
+            anchored = self.change_instructions(request.id)
             decision = decision.model_copy(update={
                 "comments": decision.comments + [c for c in anchored if c not in decision.comments]})
             if request.approvals:
@@ -521,11 +521,12 @@ class StudioAPI:
                            reply_to=reply_to, text=comment.text[:500])
         return comment
 
-    def comments(self, review_id: str | None = None, production_id: str | None = None) -> list[ReviewComment]:
-        found = [c for c in self.catalog.find(ReviewComment)
-                 if (review_id is None or c.review_id == review_id)
-                 and (production_id is None or c.production_id == production_id)]
-        return sorted(found, key=lambda c: c.created_at)
+    def comments(self, review_id: str) -> list[ReviewComment]:
+        return sorted((c for c in self.catalog.find(ReviewComment) if c.review_id == review_id), key=lambda c: c.created_at)
+
+    def change_instructions(self, review_id: str) -> list[str]:
+        """The version's comments (replies aside) as a request for changes carries them."""
+        return [c.as_instruction() for c in self.comments(review_id) if c.reply_to is None]
 
     def history(self, production_id: str) -> list[AuditEvent]:
         """Everything the audit log holds about one production: who did what, and when."""

@@ -132,6 +132,21 @@ def _syllable_rate(clip: np.ndarray) -> float:
     return float(peaks.sum())
 
 
+def _analysis_size(info) -> tuple[float, int, int]:
+    """(scale, width, height) at which footage is analysed: at most 384 px on the long side, even sizes."""
+    scale = min(1.0, 384 / max(info.width, info.height))
+    return scale, int(info.width * scale) // 2 * 2, int(info.height * scale) // 2 * 2
+
+
+def _store_still(catalog: Catalog, frame: np.ndarray, path: Path) -> AssetRef:
+    """A frame as a JPEG in the store, for people to look at."""
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return catalog.put_media_file(path, "image/jpeg")
+
+
 def select_footage(catalog: Catalog, videos: list[AssetRef], work: Path, sample_fps: float = 5.0) -> list[FootageSegment]:
     """Find stretches with a face visible, steady and sharp; rank them for base footage."""
     import cv2
@@ -142,8 +157,7 @@ def select_footage(catalog: Catalog, videos: list[AssetRef], work: Path, sample_
         info = probe(path)
         if not info.has_video or info.duration_s <= 0:
             raise MediaError(f"{ref.name or ref.key} has no video stream")
-        scale = min(1.0, 384 / max(info.width, info.height))
-        w, h = int(info.width * scale) // 2 * 2, int(info.height * scale) // 2 * 2
+        scale, w, h = _analysis_size(info)
         frames = read_frames(path, 0, info.duration_s, w, h, sample_fps)
         faces = [detect_face(f) for f in frames]
         diffs = np.r_[0, [float(np.mean(cv2.absdiff(a, b))) for a, b in zip(frames[:-1], frames[1:])]]
@@ -165,15 +179,12 @@ def select_footage(catalog: Catalog, videos: list[AssetRef], work: Path, sample_
             sharp = float(np.median([sharpness(frames[i]) for i in range(a, b, max(1, (b - a) // 5))]))
             face_frac = box[2] * box[3] / (info.width * info.height)
             score = 0.4 * min(dur / 10, 1) + 0.3 * steadiness + 0.2 * min(sharp / 100, 1) + 0.1 * min(face_frac * 10, 1)
-            mid = frames[(a + b) // 2]
-            still_path = work / f"still_{ref.sha256[:8]}_{a}.jpg"
-            still_path.parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(still_path), mid, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            still = _store_still(catalog, frames[(a + b) // 2], work / f"still_{ref.sha256[:8]}_{a}.jpg")
             segments.append(
                 FootageSegment(
                     source=ref, start_s=round(a / sample_fps, 2), duration_s=round(dur, 2), face_ratio=1.0,
                     steadiness=round(steadiness, 3), sharpness=round(sharp, 1), face_box=box,
-                    still=catalog.put_media_file(still_path, "image/jpeg"), score=round(score, 3),
+                    still=still, score=round(score, 3),
                     why=(f"{dur:.1f} s with the face in every sampled frame, steadiness {steadiness:.2f}, "
                          f"sharpness {sharp:.0f}, face {face_frac * 100:.0f}% of the frame"),
                 )
@@ -190,8 +201,7 @@ def action_segments(catalog: Catalog, tags: list[ActionTag], work: Path, sample_
     for tag in tags:
         path = catalog.media_path(tag.source)
         info = probe(path)
-        scale = min(1.0, 384 / max(info.width, info.height))
-        w, h = int(info.width * scale) // 2 * 2, int(info.height * scale) // 2 * 2
+        scale, w, h = _analysis_size(info)
         frames = read_frames(path, tag.start_s, tag.end_s - tag.start_s, w, h, sample_fps)
         faces = [f for f in (detect_face(frame) for frame in frames) if f is not None]
         box = (tuple(int(v / scale) for v in np.median(np.array(faces), axis=0)) if faces
@@ -199,14 +209,12 @@ def action_segments(catalog: Catalog, tags: list[ActionTag], work: Path, sample_
         diffs = [float(np.mean(cv2.absdiff(a, b))) for a, b in zip(frames[:-1], frames[1:])] or [0.0]
         steadiness = float(1 / (1 + np.mean(diffs) / 10))
         sharp = float(np.median([sharpness(f) for f in frames[:: max(1, len(frames) // 5)]]))
-        still_path = work / f"action_{tag.id}.jpg"
-        still_path.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(still_path), frames[len(frames) // 2], [cv2.IMWRITE_JPEG_QUALITY, 90])
+        still = _store_still(catalog, frames[len(frames) // 2], work / f"action_{tag.id}.jpg")
         ratio = len(faces) / len(frames)
         segments.append(FootageSegment(
             source=tag.source, start_s=tag.start_s, duration_s=round(tag.end_s - tag.start_s, 2), face_ratio=round(ratio, 3),
             steadiness=round(steadiness, 3), sharpness=round(sharp, 1), face_box=box,
-            still=catalog.put_media_file(still_path, "image/jpeg"), label=tag.label, score=round(ratio, 3),
+            still=still, label=tag.label, score=round(ratio, 3),
             why=f"tagged {tag.label.replace('_', ' ')} by {tag.tagged_by}; face in {ratio * 100:.0f}% of sampled frames"))
     return segments
 

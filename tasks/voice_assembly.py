@@ -8,6 +8,7 @@ and the sentence timings the video step and subtitles use."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Callable
 
@@ -25,6 +26,17 @@ LEAD_S, GAP_S = 0.3, 0.25
 
 class VoiceServiceError(RuntimeError):
     """A voice server refused or could not be reached; the message says which and why."""
+
+
+def decode_wav(data: bytes, what: str) -> tuple[np.ndarray, int]:
+    """A WAV file a voice server sent, as (audio, sample rate); anything else is the server's fault."""
+    import soundfile as sf
+
+    try:
+        audio, sr = sf.read(io.BytesIO(data), dtype="float32")
+    except Exception as exc:  # the server sent JSON or HTML, or a truncated file
+        raise VoiceServiceError(f"the {what} did not return a WAV file ({len(data)} bytes: {data[:120]!r}): {exc}") from None
+    return audio, sr
 
 
 def directions(notes: list[str]) -> tuple[float, float]:

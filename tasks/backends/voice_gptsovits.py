@@ -17,8 +17,7 @@ import numpy as np
 
 from studio.contracts import PromptClip, VoiceRequest, VoiceResult
 from tasks.backends.http_retry import post_with_retries
-from tasks.backends.voice_openai import decode_wav
-from tasks.voice_assembly import VoiceServiceError, assemble_speech
+from tasks.voice_assembly import VoiceServiceError, assemble_speech, decode_wav
 
 
 class GPTSoVITSVoice:

@@ -11,24 +11,13 @@ them and speak with their named ``voice``."""
 from __future__ import annotations
 
 import base64
-import io
 
 import httpx
 import numpy as np
 
 from studio.contracts import PromptClip, VoiceRequest, VoiceResult
 from tasks.backends.http_retry import post_with_retries
-from tasks.voice_assembly import VoiceServiceError, assemble_speech
-
-
-def decode_wav(data: bytes, what: str) -> tuple[np.ndarray, int]:
-    import soundfile as sf
-
-    try:
-        audio, sr = sf.read(io.BytesIO(data), dtype="float32")
-    except Exception as exc:  # the server sent JSON or HTML, or a truncated file
-        raise VoiceServiceError(f"the {what} did not return a WAV file ({len(data)} bytes: {data[:120]!r}): {exc}") from None
-    return audio, sr
+from tasks.voice_assembly import VoiceServiceError, assemble_speech, decode_wav
 
 
 class OpenAISpeechVoice:

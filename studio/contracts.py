@@ -12,7 +12,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from studio.models import Brief, Sentence, SentenceTiming
+from studio.models import Brief, Sentence, SentenceCheck, SentenceTiming
 
 
 # ------------------------------------------------------------------------- script
@@ -63,6 +63,25 @@ class PromptClip(BaseModel):
     transcript: str | None = None
 
 
+class SoundClip(BaseModel):
+    """One of the persona's own non-verbal sounds, played for the cue of its kind."""
+
+    path: Path
+    kind: str
+
+
+class SpeechCheck(BaseModel):
+    """How generated speech is checked: a CTranslate2 Whisper model, and the error above which
+    a sentence is spoken again (``retries`` times) and then flagged for reviewers."""
+
+    model_dir: Path
+    device: str = "cpu"
+    compute_type: str = "int8"
+    threads: int = 2
+    max_error: float = 0.15
+    retries: int = 1
+
+
 class VoiceRequest(BaseModel):
     sentences: list[Sentence] = Field(min_length=1)
     language: str
@@ -72,6 +91,8 @@ class VoiceRequest(BaseModel):
     sample_rate: int = 24000
     notes: list[str] = Field(default_factory=list)  # reviewer directions ("slower", "warmer")
     out_path: Path
+    check: SpeechCheck | None = None  # None: no self-check, timings of words estimated
+    sound_bank: list[SoundClip] = Field(default_factory=list)  # the persona's own coughs, laughs, breaths
 
 
 class VoiceResult(BaseModel):
@@ -80,6 +101,7 @@ class VoiceResult(BaseModel):
     sample_rate: int
     sentence_timings: list[SentenceTiming]
     backend: str
+    checks: list[SentenceCheck] = Field(default_factory=list)
 
 
 class VoiceBackend(Protocol):

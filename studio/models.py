@@ -170,6 +170,29 @@ class VoicePrompt(BaseModel):
     snr_db: float
     score: float
     why: str
+    transcript: str | None = None  # what Whisper heard; zero-shot servers take it as the reference text
+    # quality and style figures the choice was made on (shown to operators)
+    clipping_pct: float | None = None
+    reverb: float | None = None  # 0 dry .. 1 very reverberant
+    f0_range_st: float | None = None  # semitones between the 10th and 90th pitch percentile
+    syllables_per_s: float | None = None
+    level_db: float | None = None
+    speaker_similarity: float | None = None  # to the recordings' main speaker
+    chosen_by: Literal["selection", "operator"] = "selection"
+
+
+SoundKind = Literal["cough", "laugh", "breath", "sigh"]
+
+
+class SoundEvent(BaseModel):
+    """A non-verbal sound of the persona found in the recordings (the cue sound bank)."""
+
+    kind: SoundKind
+    clip: AssetRef
+    source: AssetRef
+    start_s: float
+    duration_s: float
+    why: str
 
 
 class FootageSegment(BaseModel):
@@ -198,11 +221,14 @@ class MaterialSet(Record):
     photo: AssetRef | None = None
     median_f0_hz: float
     speaking_rate_wpm: float | None = None
+    sound_bank: list[SoundEvent] = Field(default_factory=list)
+    # every clip the selection scored, chosen or not, so an operator can pick others
+    prompt_candidates: list[VoicePrompt] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- script
 
-CueKind = Literal["pause", "cough", "laugh", "breath", "drink"]
+CueKind = Literal["pause", "cough", "laugh", "breath", "sigh", "drink"]
 
 
 class Cue(BaseModel):
@@ -210,11 +236,35 @@ class Cue(BaseModel):
     seconds: float | None = Field(default=None, ge=0, le=10)
 
 
+class Reading(BaseModel):
+    """How to say one character: ``行`` at ``index`` read ``hang2`` (tone-numbered pinyin)."""
+
+    index: int = Field(ge=0)
+    pinyin: str = Field(pattern=r"^[a-zü]+[1-5]$")
+
+
 class Sentence(BaseModel):
     text: str = Field(min_length=1)
     style: str = "neutral"
     cues_before: list[Cue] = Field(default_factory=list)
     cues_after: list[Cue] = Field(default_factory=list)
+    speed: float = Field(default=1.0, ge=0.5, le=2.0)
+    emphasis: list[tuple[int, int]] = Field(default_factory=list)  # (start, end) character spans to stress
+    readings: list[Reading] = Field(default_factory=list)  # pronunciation overrides
+
+    @model_validator(mode="after")
+    def _marks_in_text(self) -> "Sentence":
+        for r in self.readings:
+            if r.index >= len(self.text):
+                raise ValueError(f"reading {r.pinyin} points past the sentence ({r.index} >= {len(self.text)})")
+        for start, end in self.emphasis:
+            if not 0 <= start < end <= len(self.text):
+                raise ValueError(f"stressed span {start}-{end} is outside the sentence")
+        return self
+
+    @property
+    def stressed(self) -> list[str]:
+        return [self.text[a:b] for a, b in self.emphasis]
 
 
 class Brief(BaseModel):
@@ -256,10 +306,28 @@ class ScriptVersion(Record):
 # ---------------------------------------------------------------- takes
 
 
+class WordTiming(BaseModel):
+    word: str
+    start_s: float
+    end_s: float
+
+
 class SentenceTiming(BaseModel):
     index: int
     start_s: float
     end_s: float
+    words: list[WordTiming] = Field(default_factory=list)  # heard by the self-check, or estimated
+
+
+class SentenceCheck(BaseModel):
+    """The voice self-check of one sentence: what the recogniser heard and how far it is off."""
+
+    index: int
+    heard: str
+    metric: Literal["CER", "WER"]
+    error: float
+    attempts: int = 1
+    flagged: bool = False  # still above the limit after the retries: reviewers are told
 
 
 class VoiceTake(Record):
@@ -275,6 +343,11 @@ class VoiceTake(Record):
     sentence_timings: list[SentenceTiming]
     backend: str
     notes: list[str] = Field(default_factory=list)
+    checks: list[SentenceCheck] = Field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[SentenceCheck]:
+        return [c for c in self.checks if c.flagged]
 
 
 class VideoTake(Record):

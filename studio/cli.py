@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -189,6 +190,47 @@ def materials_tag(persona_id: str, upload_id: str, start: float = typer.Option(.
     """Mark an action segment (a sip of water, a laugh) in a footage upload for the video step."""
     tag = _api().tag_action(persona_id, upload_id, start, end, label)
     typer.echo(f"{tag.id}\t{tag.label}\t{tag.start_s:.2f}-{tag.end_s:.2f} s")
+
+
+@materials_app.command("prompts")
+@_guard
+def materials_prompts(persona_id: str, all_clips: bool = typer.Option(False, "--all", help="Every scored clip, not only the chosen.")) -> None:
+    """The voice prompts of the persona's latest selection, with the figures they were chosen on."""
+    materials = _api().latest_materials(persona_id)
+    if materials is None:
+        raise ValueError(f"{persona_id} has no material selection yet; it is made by the first production's materials step")
+    rows = materials.prompt_candidates if all_clips else materials.voice_prompts
+    for p in rows:
+        typer.echo(f"{p.style:<13} {p.source.name or p.source.key}@{p.start_s:.2f}+{p.duration_s:.2f}  score {p.score:.2f}  "
+                   f"{p.chosen_by}\n    {p.why}" + (f"\n    heard: {p.transcript}" if p.transcript else ""))
+    for s in materials.sound_bank:
+        typer.echo(f"sound {s.kind:<7} {s.source.name or s.source.key}@{s.start_s:.2f}+{s.duration_s:.2f}  {s.why}")
+
+
+@materials_app.command("choose")
+@_guard
+def materials_choose(persona_id: str,
+                     pick: list[str] = typer.Option([], help="UPLOAD_ID@START+SECONDS:STYLE, e.g. upload-x-voice@12.5+4:warm (repeatable)."),
+                     automatic: bool = typer.Option(False, "--automatic", help="Drop the override: back to the selection.")) -> None:
+    """Choose the persona's voice prompts by hand for its next productions."""
+    from studio.models import PromptPick, Upload
+
+    api = _api()
+    if automatic:
+        api.clear_voice_choice(persona_id)
+        typer.echo(f"{persona_id}: voice prompts chosen automatically again")
+        return
+    if not pick:
+        raise ValueError("give at least one --pick UPLOAD_ID@START+SECONDS:STYLE, or --automatic")
+    picks = []
+    for text in pick:
+        m = re.fullmatch(r"(?P<upload>[^@]+)@(?P<start>\d+(?:\.\d+)?)\+(?P<secs>\d+(?:\.\d+)?):(?P<style>[a-z_]+)", text.strip())
+        if not m:
+            raise ValueError(f"--pick {text!r}: write it as UPLOAD_ID@START+SECONDS:STYLE, e.g. upload-x-voice@12.5+4:warm")
+        upload = api.catalog.load(Upload, m["upload"])
+        picks.append(PromptPick(source=upload.asset, start_s=float(m["start"]), duration_s=float(m["secs"]), style=m["style"]))
+    choice = api.choose_voice_prompts(persona_id, picks)
+    typer.echo(f"{persona_id}: {len(choice.picks)} prompt(s) chosen by {choice.chosen_by}; used from the next production")
 
 
 @app.command()

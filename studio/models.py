@@ -195,6 +195,15 @@ class SoundEvent(BaseModel):
     why: str
 
 
+class PromptPick(BaseModel):
+    """One prompt an operator chose by hand: a stretch of an uploaded recording and its style."""
+
+    source: AssetRef
+    start_s: float = Field(ge=0)
+    duration_s: float = Field(ge=1.0, le=15.0)
+    style: str = Field(pattern=r"^[a-z_]+$")
+
+
 class FootageSegment(BaseModel):
     """A stretch of footage with the face visible, usable as base footage."""
 
@@ -498,6 +507,18 @@ def _clock(seconds: float) -> str:
 
 
 ActionLabel = Literal["drinking", "looking_down", "laughing", "gesture", "idle"]
+
+
+class VoiceChoice(Record):
+    """An operator's override of the voice prompt selection for a persona (id = persona id):
+    the picks are used instead of the automatic choice in the persona's next productions;
+    no picks: back to the automatic choice."""
+
+    kind: ClassVar[str] = "voice_choice"
+
+    persona_id: str
+    picks: list[PromptPick] = Field(default_factory=list, max_length=8)
+    chosen_by: str
 
 
 class ActionTag(Record):

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from studio.models import Cue, Reading, Sentence
 
@@ -41,12 +42,20 @@ def parse_cue(text: str, line_no: int) -> Cue:
     return Cue(kind=kind, seconds=float(secs) if secs else DEFAULT_CUE_SECONDS[kind])
 
 
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    from pypinyin.contrib.tone_convert import to_normal
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    return frozenset(to_normal(r) for readings in pinyin_dict.values() for r in readings.split(","))
+
+
 def _tone3(pinyin: str, line_no: int) -> str:
     from pypinyin.contrib.tone_convert import to_tone3
 
     pinyin = pinyin.lower().replace("v", "ü")
     tone3 = pinyin if pinyin[-1].isdigit() else to_tone3(pinyin, neutral_tone_with_five=True)
-    if not re.fullmatch(r"[a-zü]+[1-5]", tone3):
+    if not re.fullmatch(r"[a-zü]+[1-5]", tone3) or tone3[:-1].replace("ü", "v") not in _syllables():
         raise MarkupError(f"line {line_no}: give the reading as pinyin with its tone, e.g. 行(háng) or 行(hang2), not ({pinyin})")
     return tone3
 

@@ -16,9 +16,10 @@ from studio.contracts import (DraftRequest, FootageClip, PersonaStyle, PromptCli
                               VoiceRequest)
 from studio.models import (
     ActionTag, Approval, AssetRef, Brief, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
-    ScriptVersion, Template, Upload, VideoTake, VoiceTake, WatermarkRecord, utcnow,
+    ScriptVersion, Template, Upload, VideoTake, VoiceChoice, VoiceTake, WatermarkRecord, utcnow,
 )
 from studio.settings import StudioSettings, get_settings
+from tasks.asr import speech_check_options
 
 # The production record's status changes while a run waits; one run serves one production,
 # so the run id (in DEFAULT) already identifies it and the record is left out of cache keys.
@@ -60,7 +61,8 @@ def check_consent(production: Production) -> ConsentRecord:
 
 @task(**PERSISTED)
 def select_materials(production: Production) -> MaterialSet:
-    from tasks.materials import action_segments, select_footage, select_voice_prompts
+    from tasks.materials import action_segments, select_footage
+    from tasks.voice_materials import select_voice_prompts
 
     settings, catalog = _ctx()
     _consent(catalog, production)
@@ -73,7 +75,11 @@ def select_materials(production: Production) -> MaterialSet:
     if not footage and not photos:
         raise ValueError(f"persona {production.persona_id} has no footage or photo; add one with `studio materials add --role footage`")
     work = _scratch(settings)
-    prompts = select_voice_prompts(catalog, voice, work)
+    choice = catalog.load(VoiceChoice, production.persona_id) if catalog.exists(VoiceChoice, production.persona_id) else None
+    choice = choice if choice and choice.picks else None
+    selection = select_voice_prompts(catalog, voice, work, check=speech_check_options(settings),
+                                     picks=choice.picks if choice else None, picked_by=choice.chosen_by if choice else "")
+    prompts = selection.prompts
     segments = select_footage(catalog, footage, work) if footage else []
     if footage and not segments and not photos:
         raise ValueError("no footage segment shows a face steadily for 2 s or more; add clearer footage or a photo")
@@ -82,12 +88,15 @@ def select_materials(production: Production) -> MaterialSet:
         id=f"{production.id}-materials", persona_id=production.persona_id, voice_prompts=prompts, footage=segments,
         photo=photos[0] if photos else None,
         median_f0_hz=sorted(p.median_f0_hz for p in prompts)[len(prompts) // 2],
+        speaking_rate_wpm=selection.speaking_rate_wpm, sound_bank=selection.sound_bank,
+        prompt_candidates=selection.candidates,
     )
     if catalog.exists(MaterialSet, materials.id):
         return catalog.load(MaterialSet, materials.id)
     catalog.save(materials)
     catalog.audit("studio", "materials.selected", f"production/{production.id}", materials=materials.id,
-                  prompts=len(prompts), footage_segments=len(segments))
+                  prompts=len(prompts), footage_segments=len(segments), sounds=len(selection.sound_bank),
+                  prompts_chosen_by="operator" if choice else "selection")
     return materials
 
 

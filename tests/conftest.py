@@ -35,6 +35,15 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def speech_check(tmp_path_factory):
+    """The shipped Whisper-base as the studio's recogniser (assembled once per session)."""
+    from studio.contracts import SpeechCheck
+    from tasks.asr import whisper_dir
+
+    return SpeechCheck(model_dir=whisper_dir(tmp_path_factory.mktemp("models")))
+
+
+@pytest.fixture(scope="session")
 def s3_endpoint():
     from moto.server import ThreadedMotoServer
 

@@ -21,33 +21,6 @@ def catalog(tmp_path):
     return Catalog(LocalStore(tmp_path / "store"), tmp_path / "cache")
 
 
-def test_voice_prompts_are_3_to_5_s_clips_of_real_speech(catalog, shared_data, tmp_path):
-    from tasks.materials import select_voice_prompts
-
-    ref = catalog.put_media_file(shared_data / "footage" / "musetalk_sun.wav")
-    prompts = select_voice_prompts(catalog, [ref], tmp_path)
-    assert 2 <= len(prompts) <= 5
-    for p in prompts:
-        assert 2.5 <= p.duration_s <= 5.3, p
-        clip = load_audio(catalog.media_path(p.clip), 16000)
-        assert abs(clip.size / 16000 - p.duration_s) < 0.1
-        assert 80 < p.median_f0_hz < 400 and p.why
-    assert len({p.start_s for p in prompts}) == len(prompts)
-
-
-def test_voice_selection_refuses_silence_and_corrupt_files(catalog, tmp_path):
-    from tasks.materials import select_voice_prompts
-    from tasks.media import write_wav
-
-    silent = catalog.put_media_file(write_wav(tmp_path / "silent.wav", np.zeros(16000 * 5), 16000))
-    with pytest.raises(MediaError, match="no speech"):
-        select_voice_prompts(catalog, [silent], tmp_path)
-    junk = tmp_path / "junk.wav"
-    junk.write_bytes(b"this is not audio at all" * 100)
-    with pytest.raises(MediaError, match="not a readable media file"):
-        load_audio(junk)
-
-
 def test_footage_selection_finds_the_face_in_real_footage(catalog, shared_data, tmp_path):
     from tasks.materials import select_footage
 

@@ -1,0 +1,119 @@
+"""Cues and the self-check of the shared voice assembly, on real speech and the real
+recogniser: sentences the voice did not say are retried and flagged, words get timings,
+stress is louder, the persona's own sounds play for their cues, pinyin overrides reach the
+voice, and the offline Kokoro voice passes its own check in both languages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.contracts import PromptClip, SoundClip, VoiceRequest
+from studio.script_markup import MarkupError, parse_markup
+from tasks.media import load_audio, write_wav
+from tasks.voice_assembly import assemble_speech
+
+NATURE = "Some call me nature, others call me mother nature."
+
+
+@pytest.fixture
+def prompt(shared_data):
+    return PromptClip(path=shared_data / "speech" / "f5_ref_en.wav", style="neutral", median_f0_hz=200)
+
+
+def recorded_speech(shared_data, calls: list):
+    """A 'voice' that always says the real sample sentence, whatever it is asked."""
+    audio = load_audio(shared_data / "speech" / "f5_ref_en.wav", 24000)
+
+    def speak(text, prompt, speed, pitch):
+        calls.append((text, speed))
+        return audio, 24000
+
+    return speak
+
+
+def _request(tmp_path, markup, prompt, **kw):
+    return VoiceRequest(sentences=parse_markup(markup), language=kw.pop("language", "en"), prompts=[prompt],
+                        median_f0_hz=200, out_path=tmp_path / "voice.wav", **kw)
+
+
+def test_self_check_passes_what_was_said_and_flags_what_was_not(tmp_path, shared_data, prompt, speech_check):
+    calls = []
+    request = _request(tmp_path, f"{NATURE}\nHappy new year to all of you, my dear friends.", prompt, check=speech_check)
+    result = assemble_speech(request, recorded_speech(shared_data, calls), "recorded")
+    said, wrong = result.checks
+    assert said.metric == "WER" and said.error == 0 and not said.flagged and said.attempts == 1
+    assert wrong.flagged and wrong.error > 0.5 and wrong.attempts == 2 and "nature" in wrong.heard.lower()
+    assert len(calls) == 3  # the second sentence was spoken again, a little slower
+    assert calls[2][1] < calls[1][1]
+    timing = result.sentence_timings[0]
+    assert [w.word.strip(",.").lower() for w in timing.words][:3] == ["some", "call", "me"]
+    assert all(timing.start_s - 0.05 <= w.start_s < w.end_s <= timing.end_s + 0.05 for w in timing.words)
+
+
+def test_stress_sounds_and_speed_follow_the_markup(tmp_path, shared_data, prompt, speech_check):
+    plain = assemble_speech(_request(tmp_path, NATURE, prompt, check=speech_check), recorded_speech(shared_data, []), "recorded")
+    audio_plain = load_audio(plain.path, 24000)
+    stressed_req = _request(tmp_path, NATURE.replace("mother", "*mother*"), prompt, check=speech_check)
+    stressed = assemble_speech(stressed_req, recorded_speech(shared_data, []), "recorded")
+    audio_stressed = load_audio(stressed.path, 24000)
+    word = next(w for w in stressed.sentence_timings[0].words if w.word.strip(",.").lower() == "mother")
+
+    def level(audio, a, b):
+        seg = audio[int(a * 24000) : int(b * 24000)]
+        return 20 * np.log10(np.sqrt(np.mean(seg**2)) + 1e-9)
+
+    rest = (stressed.sentence_timings[0].start_s, word.start_s - 0.1)
+    # both tracks are normalised to the same peak, so compare the word against the rest of the sentence
+    lift = (level(audio_stressed, word.start_s, word.end_s) - level(audio_stressed, *rest)) - (
+        level(audio_plain, word.start_s, word.end_s) - level(audio_plain, *rest))
+    assert lift > 1.5, lift
+
+    # the persona's own cough from the sound bank, and the sentence's speed
+    rng = np.random.default_rng(0)
+    t = np.arange(int(0.4 * 24000)) / 24000
+    cough = (np.sin(2 * np.pi * 330 * t) * np.exp(-t / 0.1) * (1 + 0.3 * rng.normal(size=t.size))).astype(np.float32)
+    bank = [SoundClip(path=write_wav(tmp_path / "cough.wav", cough, 24000), kind="cough")]
+    calls = []
+    result = assemble_speech(_request(tmp_path, f"{{neutral 1.25x}} {NATURE} [cough]", prompt, sound_bank=bank),
+                             recorded_speech(shared_data, calls), "recorded")
+    assert calls[0][1] == pytest.approx(1.25)
+    out = load_audio(result.path, 24000)
+    after = out[int(result.sentence_timings[0].end_s * 24000) :][: cough.size + 2400]
+    corr = np.correlate(after, cough, mode="valid")
+    assert corr.max() / (np.linalg.norm(cough) * np.linalg.norm(after[: cough.size]) + 1e-9) > 0.8
+
+
+def test_pinyin_overrides_reach_kokoro_as_phonemes_and_servers_as_homophones(tmp_path, shared_data, prompt):
+    from tasks.backends.voice_kokoro import mandarin_phonemes
+    from tasks.voice_assembly import annotated_text, homophone_text
+
+    [sentence] = parse_markup("他很行(háng)")
+    assert sentence.text == "他很行" and sentence.readings[0].pinyin == "hang2"
+    assert mandarin_phonemes(annotated_text(sentence)).endswith("xa↗ŋ")
+    assert mandarin_phonemes("他很行").endswith("ɕi↗ŋ")  # the default reading differs
+    assert homophone_text(annotated_text(sentence)) == "他很航"
+    calls = []
+    assemble_speech(_request(tmp_path, "他很行(háng)", prompt, language="zh"), recorded_speech(shared_data, calls), "recorded")
+    assert calls[0][0] == "他很航"
+    calls = []
+    assemble_speech(_request(tmp_path, "他很行(háng)", prompt, language="zh"), recorded_speech(shared_data, calls), "reads",
+                    reads_pinyin=True)
+    assert calls[0][0] == "他很行(hang2)"
+    with pytest.raises(MarkupError, match="pinyin with its tone"):
+        parse_markup("他很行(hxng)")
+    with pytest.raises(MarkupError, match="unpaired"):
+        parse_markup("I *really mean it.")
+
+
+def test_kokoro_passes_its_own_self_check_in_both_languages(tmp_path, speech_check):
+    from tasks.backends.voice_kokoro import KokoroVoice
+    from tasks.synthetic_persona import make_persona_media
+
+    voice = make_persona_media(tmp_path / "persona")["voice"]
+    prompt = PromptClip(path=voice, style="neutral", median_f0_hz=130)
+    for language, markup in (("en", "Dear friends, happy Spring Festival!\nI promised myself a *short* speech this year."),
+                             ("zh", "亲爱的朋友们，新春快乐！\n银行的行长今年很忙。")):
+        result = KokoroVoice().synthesize(_request(tmp_path, markup, prompt, language=language, check=speech_check))
+        assert [c.flagged for c in result.checks] == [False, False], result.checks
+        assert all(c.error <= 0.15 for c in result.checks)

@@ -46,6 +46,12 @@ ZH: dict[str, str] = {
     "Changes since v{version}": "自第 {version} 版以来的修改",
     "Side by side": "并排对比",
     "Voice and video": "声音与视频",
+    "Speech check": "语音自检",
+    "Each sentence was transcribed by speech recognition and compared with the script ({metric}: share of words missing, added or changed).":
+        "每句话都经语音识别转写并与稿件比对（{metric}：漏读、多读或读错的比例）。",
+    "Sentence {n} may not say what the script says ({metric} {error}): heard “{heard}”. Listen to it before approving.":
+        "第 {n} 句可能与稿件不符（{metric} {error}）：识别为“{heard}”。批准前请先听一下。",
+    "Every sentence says what the script says.": "每句话都与稿件一致。",
     "Approvals": "审批情况",
     "{role}: approved by {name} on {at}": "{role}：{name} 已于 {at} 批准",
     "{role}: waiting for {names}": "{role}：等待 {names}",

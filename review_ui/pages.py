@@ -177,7 +177,25 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
         st.audio(api.catalog.read_media(voice.audio), format="audio/wav")
         st.video(api.catalog.read_media(video.video), format="video/mp4")
         st.caption(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}")
+        show_speech_check(voice, script)
     return script
+
+
+def show_speech_check(voice: VoiceTake, script: ScriptVersion) -> None:
+    """The voice self-check: flagged sentences first, then the figure for every sentence."""
+    if not voice.checks:
+        return
+    metric = voice.checks[0].metric
+    st.markdown(f"**{t('Speech check')}**")
+    for c in voice.flagged:
+        st.warning(t("Sentence {n} may not say what the script says ({metric} {error}): heard “{heard}”. Listen to it before approving.",
+                     n=c.index + 1, metric=c.metric, error=f"{c.error:.0%}", heard=c.heard))
+    if not voice.flagged:
+        st.success(t("Every sentence says what the script says."))
+    st.caption(t("Each sentence was transcribed by speech recognition and compared with the script ({metric}: share of words missing, added or changed).",
+                 metric=metric))
+    st.table([{"#": c.index + 1, t("Sentence"): script.sentences[c.index].text if c.index < len(script.sentences) else "",
+               metric: f"{c.error:.0%}", "ASR": c.heard} for c in voice.checks])
 
 
 def show_approvals(request: ReviewRequest) -> None:

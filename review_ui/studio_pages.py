@@ -205,13 +205,13 @@ def materials_page() -> None:
     st.dataframe([{"role": u.role, "file": u.asset.name, "size": f"{u.asset.size:,}", "type": u.asset.media_type,
                    "id": u.id} for u in sorted(uploads, key=lambda u: (u.role, u.created_at))],
                  hide_index=True, use_container_width=True)
-    _show_selection(api, persona)
+    _show_selection(api, persona, identity.name)
     footage = [u for u in uploads if u.role == "footage"]
     if footage:
         _tag_actions(api, persona, footage, identity.name)
 
 
-def _show_selection(api, persona) -> None:
+def _show_selection(api, persona, actor: str) -> None:
     sets = sorted((m for m in api.catalog.find(MaterialSet) if m.persona_id == persona.id), key=lambda m: m.created_at)
     st.subheader("Selection")
     if not sets:
@@ -223,8 +223,18 @@ def _show_selection(api, persona) -> None:
     for prompt in chosen.voice_prompts:
         cols = st.columns([2, 3])
         cols[0].audio(api.catalog.read_media(prompt.clip), format="audio/wav")
-        cols[1].markdown(f"{prompt.style} · {prompt.duration_s:.1f} s at {prompt.start_s:.1f} s of "
-                         f"{prompt.source.name or 'a recording'} · score {prompt.score:.2f}  \n{prompt.why}")
+        heard = f"  \n*“{prompt.transcript}”*" if prompt.transcript else ""
+        cols[1].markdown(f"**{prompt.style}** · {prompt.duration_s:.1f} s at {prompt.start_s:.1f} s of "
+                         f"{prompt.source.name or 'a recording'} · score {prompt.score:.2f} · {prompt.chosen_by}  \n"
+                         f"{prompt.why}{heard}")
+    if chosen.sound_bank:
+        st.markdown("**Sound bank** (played for [cough], [laugh], [breath], [sigh])")
+        for sound in chosen.sound_bank:
+            cols = st.columns([2, 3])
+            cols[0].audio(api.catalog.read_media(sound.clip), format="audio/wav")
+            cols[1].markdown(f"**{sound.kind}** at {sound.start_s:.1f} s of {sound.source.name or 'a recording'}  \n{sound.why}")
+    if chosen.prompt_candidates:
+        _choose_prompts(api, persona, chosen, actor)
     st.markdown("**Footage segments**")
     for segment in chosen.footage:
         cols = st.columns([1, 3])
@@ -232,6 +242,42 @@ def _show_selection(api, persona) -> None:
         cols[1].markdown(f"**{segment.label.replace('_', ' ')}** · {segment.start_s:.1f}-"
                          f"{segment.start_s + segment.duration_s:.1f} s of {segment.source.name or 'footage'} · "
                          f"score {segment.score:.2f}  \n{segment.why}")
+
+
+def _choose_prompts(api, persona, chosen, actor: str) -> None:
+    """Every clip the selection scored; an operator may pick the prompts by hand instead."""
+    from studio.models import PromptPick, VoiceChoice
+
+    with st.expander(f"All {len(chosen.prompt_candidates)} scored clips, and choosing prompts by hand"):
+        st.table([{"#": i, "recording": c.source.name or c.source.key[:12], "at s": f"{c.start_s:.1f}",
+                   "s": f"{c.duration_s:.1f}", "style": c.style, "score": f"{c.score:.2f}", "why": c.why}
+                  for i, c in enumerate(chosen.prompt_candidates)])
+        with st.form("choose_prompts"):
+            picked = st.multiselect("Use these clips as prompts", list(range(len(chosen.prompt_candidates))), key="prompt_picks",
+                                    format_func=lambda i: f"#{i} {chosen.prompt_candidates[i].style} "
+                                                          f"@{chosen.prompt_candidates[i].start_s:.1f} s")
+            styles = st.text_input("Their styles, in the same order (comma separated; empty keeps each clip's)", key="prompt_styles")
+            if st.form_submit_button("Use these prompts from the next production"):
+                names = [s.strip() for s in styles.split(",") if s.strip()]
+                try:
+                    picks = [PromptPick(source=chosen.prompt_candidates[i].source, start_s=chosen.prompt_candidates[i].start_s,
+                                        duration_s=chosen.prompt_candidates[i].duration_s,
+                                        style=names[n] if n < len(names) else chosen.prompt_candidates[i].style)
+                             for n, i in enumerate(picked)]
+                    if not picks:
+                        raise ValueError("pick at least one clip")
+                    api.choose_voice_prompts(persona.id, picks, actor=actor)
+                    st.session_state["flash"] = f"{len(picks)} prompt(s) chosen by hand for {persona.id}'s next productions"
+                    st.rerun()
+                except ValueError as exc:
+                    st.error(str(exc))
+        choice = api.catalog.load(VoiceChoice, persona.id) if api.catalog.exists(VoiceChoice, persona.id) else None
+        if choice and choice.picks:
+            st.info(f"{len(choice.picks)} prompt(s) chosen by {choice.chosen_by} are used from the next production.")
+            if st.button("Back to the automatic choice", key="prompt_auto"):
+                api.clear_voice_choice(persona.id, actor=actor)
+                st.session_state["flash"] = "voice prompts are chosen automatically again"
+                st.rerun()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from studio.api import StudioAPI
-from studio.models import Brief, Delivery, ReviewDecision, ReviewRequest
+from studio.models import Brief, Delivery, MaterialSet, ReviewDecision, ReviewRequest, VideoTake, VoiceTake
 from studio.settings import StudioSettings
 
 SCRIPT_REVIEWER = "Mei (assistant)"
@@ -151,6 +151,13 @@ def run_demo(settings: StudioSettings, log=print) -> dict:
             "synthesising voice and rendering video ...")
 
         request = wait_for_review(api, production.id, "video-1")
+        voice = api.catalog.load(VoiceTake, api.catalog.load(VideoTake, request.video_take_id).voice_take_id)
+        materials = next(m for m in api.catalog.find(MaterialSet) if m.persona_id == production.persona_id)
+        log(f"voice prompts: {', '.join(f'{p.style} ({p.duration_s:.1f} s)' for p in materials.voice_prompts)}; "
+            f"sound bank: {', '.join(s.kind for s in materials.sound_bank) or 'none found'}")
+        log("speech check (Whisper) per sentence: "
+            + ", ".join(f"{c.index + 1}: {c.metric} {c.error:.0%}{' FLAGGED' if c.flagged else ''}" for c in voice.checks))
+        report["speech_check"] = [c.model_dump() for c in voice.checks]
         approve_as_every_role(api, request, {"family": ["He sounds like himself. Approved."]})
         latencies.append(api.wait_past_gate(run_id, request.gate_key))
         log(f"{FAMILY_REVIEWER} and {SCRIPT_REVIEWER} approved the video; delivering ...")

@@ -110,14 +110,46 @@ def to_simplified(text: str) -> str:
     return zhconv.convert(text, "zh-cn")
 
 
+# British and American spellings the recogniser may swap
+_SPELLING = {"humour": "humor", "colour": "color", "favour": "favor", "honour": "honor", "neighbour": "neighbor",
+             "labour": "labor", "behaviour": "behavior", "centre": "center", "theatre": "theater", "realise": "realize",
+             "organise": "organize", "programme": "program", "travelled": "traveled", "grey": "gray", "ok": "okay"}
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(n: int) -> str:
+    """0-999999 in English words ("2026" -> "two thousand twenty six")."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + number_words(n % 100))
+    return number_words(n // 1000) + " thousand" + ("" if n % 1000 == 0 else " " + number_words(n % 1000))
+
+
 def normalise(text: str, language: str) -> list[str]:
-    """Tokens to compare: characters for Chinese, lower-case words for English; no punctuation."""
+    """Tokens to compare: characters for Chinese, lower-case words for English; no punctuation,
+    numbers as words (Whisper writes "30" for "thirty", "30年" for "三十年")."""
     text = unicodedata.normalize("NFKC", text)
     if language == "zh":
+        import cn2an
+
+        digits = "零一二三四五六七八九"
+
+        def spoken(m: re.Match) -> str:
+            if len(m.group()) == 4 and text[m.end() : m.end() + 1] == "年":  # a year: 2026年, read digit by digit
+                return "".join(digits[int(d)] for d in m.group())
+            return cn2an.an2cn(m.group(), "low")
+
         text = to_simplified(text)
+        text = re.sub(r"\d{1,12}", spoken, text)
         return [c for c in text if _CJK.match(c) or c.isalnum()]
-    text = re.sub(r"[^\w\s']", " ", text.lower()).replace("'", "")
-    return text.split()
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text.lower())
+    text = re.sub(r"\d{1,6}", lambda m: f" {number_words(int(m.group()))} ", text)
+    text = re.sub(r"[^\w\s']", " ", text).replace("'", "").replace("-", " ")
+    return [_SPELLING.get(w, w) for w in text.split()]
 
 
 def _syllables(chars: list[str]) -> list[frozenset[str]]:

@@ -138,3 +138,53 @@ def test_operator_tags_an_action_segment_on_the_timeline(review, shared_data, tm
 
     [segment] = action_segments(api.catalog, [tag], tmp_path)
     assert segment.label == "drinking" and segment.duration_s == 2.5 and segment.face_ratio > 0.5
+
+
+def test_operator_hears_the_selection_and_picks_prompts_by_hand(review, shared_data, tmp_path):
+    from studio.models import MaterialSet, VoiceChoice
+    from tasks.voice_materials import select_voice_prompts
+
+    api, production, _ = review
+    upload = api.add_material(production.persona_id, "voice", shared_data / "footage" / "musetalk_sun.wav")
+    selection = select_voice_prompts(api.catalog, [upload.asset], tmp_path)
+    api.catalog.save(MaterialSet(id=f"{production.id}-materials", persona_id=production.persona_id,
+                                 voice_prompts=selection.prompts, footage=[], median_f0_hz=160,
+                                 prompt_candidates=selection.candidates, sound_bank=selection.sound_bank))
+    at = AppTest.from_function(_materials_page, default_timeout=120)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("style cluster" in m.value for m in at.markdown)
+    at.multiselect(key="prompt_picks").set_value([1, 3])
+    at.text_input(key="prompt_styles").set_value("warm, teasing")
+    next(b for b in at.button if "next production" in b.label).click().run()
+    assert not at.exception, at.exception
+    choice = api.catalog.load(VoiceChoice, production.persona_id)
+    assert [(p.style, p.start_s) for p in choice.picks] == [("warm", selection.candidates[1].start_s),
+                                                            ("teasing", selection.candidates[3].start_s)]
+    assert choice.chosen_by == "ops"
+    at.button(key="prompt_auto").click().run()
+    assert api.catalog.load(VoiceChoice, production.persona_id).picks == []
+
+
+def _speech_check(voice, script):
+    from review_ui.pages import show_speech_check
+
+    show_speech_check(voice, script)
+
+
+def test_reviewers_see_sentences_the_speech_check_flagged(review):
+    from studio.models import AssetRef, SentenceCheck, SentenceTiming, VoiceTake
+
+    api, production, _ = review
+    script = api.script(production.id, 1)
+    voice = VoiceTake(id="v-1", production_id=production.id, script_version=1,
+                      audio=AssetRef(key="media/x", sha256="0" * 64, media_type="audio/wav", size=1), duration_s=3,
+                      sample_rate=24000, backend="kokoro",
+                      sentence_timings=[SentenceTiming(index=0, start_s=0, end_s=1), SentenceTiming(index=1, start_s=1, end_s=2)],
+                      checks=[SentenceCheck(index=0, heard="Happy birthday my dears", metric="WER", error=0.0),
+                              SentenceCheck(index=1, heard="Eat wheel", metric="WER", error=0.5, attempts=2, flagged=True)])
+    at = AppTest.from_function(_speech_check, args=(voice, script), default_timeout=30).run()
+    assert not at.exception, at.exception
+    [warning] = at.warning
+    assert "Sentence 2" in warning.value and "Eat wheel" in warning.value and "50%" in warning.value

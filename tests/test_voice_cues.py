@@ -117,3 +117,17 @@ def test_kokoro_passes_its_own_self_check_in_both_languages(tmp_path, speech_che
         result = KokoroVoice().synthesize(_request(tmp_path, markup, prompt, language=language, check=speech_check))
         assert [c.flagged for c in result.checks] == [False, False], result.checks
         assert all(c.error <= 0.15 for c in result.checks)
+
+
+def test_error_rates_count_dropped_and_repeated_words_not_spelling_or_digits():
+    from tasks.asr import error_rate
+
+    script = "Thank you for thirty years of hard work and good humour."
+    assert error_rate(script, "Thank you for 30 years of hard work and good humor.", "en") == 0
+    assert error_rate(script, "Thank you for thirty years of work and good humour.", "en") == pytest.approx(1 / 11)
+    assert error_rate(script, "Thank you thank you for thirty years of hard work and good humour.", "en") == pytest.approx(2 / 11)
+    assert error_rate("感谢大家三十年来的辛勤工作", "感谢大家30年来的辛勤工作", "zh") == 0
+    assert error_rate("二零二六年快乐", "2026年快乐", "zh") == 0
+    assert error_rate("太乙真人", "太以真人", "zh") == pytest.approx(0.25)  # CER counts the homophone
+    assert error_rate("太乙真人", "太以真人", "zh", phonetic=True) == 0  # by sound it is right
+    assert error_rate("银行的行长很行", "银行的行长很行很行", "zh", phonetic=True) == pytest.approx(2 / 7)

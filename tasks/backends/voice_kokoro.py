@@ -124,7 +124,8 @@ def prompt_contour(path: str) -> tuple[float, float]:
     from tasks.media import load_audio
 
     audio = load_audio(Path(path), 16000).astype(np.float64)
-    f0, _ = pyworld.harvest(audio, 16000, f0_floor=50, f0_ceil=600)
+    f0, t = pyworld.dio(audio, 16000, f0_floor=50, f0_ceil=600, frame_period=5.0)
+    f0 = pyworld.stonemask(audio, f0, t, 16000)
     voiced = f0[f0 > 0]
     if voiced.size < 10:
         return 0.0, 0.0

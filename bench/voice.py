@@ -33,7 +33,7 @@ from storage.local import LocalStore  # noqa: E402
 from studio.contracts import PromptClip, SpeechCheck, VoiceRequest  # noqa: E402
 from studio.script_markup import parse_markup  # noqa: E402
 from tasks.asr import error_rate, transcribe, whisper_dir  # noqa: E402
-from tasks.backends.voice_kokoro import MALE_BELOW_HZ, SAMPLE_RATE, KokoroVoice, kokoro, phonemes  # noqa: E402
+from tasks.backends.voice_kokoro import SAMPLE_RATE, KokoroVoice, base_speaker, kokoro, phonemes  # noqa: E402
 from tasks.media import load_audio, write_wav  # noqa: E402
 from tasks.speaker import embed, similarity  # noqa: E402
 from tasks.voice_materials import select_voice_prompts  # noqa: E402
@@ -89,8 +89,8 @@ def main() -> None:
         result = KokoroVoice().synthesize(request)
         rtf = (time.perf_counter() - started) / result.duration_s
         out = load_audio(result.path, 24000)
-        style = "jm_kumo" if request.median_f0_hz < MALE_BELOW_HZ else "jf_alpha"
-        base = np.concatenate([kokoro().infer(phonemes(s, language), style, 1.0) for s in SCRIPTS[language]])
+        base = np.concatenate([kokoro().infer(phonemes(s, language), base_speaker(request.median_f0_hz), 1.0)
+                               for s in SCRIPTS[language]])
         target = embed(held_out, 24000)
         sim_out, sim_base = similarity(embed(out, 24000), target), similarity(embed(base, SAMPLE_RATE), target)
         sim_ceiling = similarity(embed(material, 24000), target)

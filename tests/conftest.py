@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.settings import PrefectSettings, StudioSettings, get_settings
+from studio.settings import PrefectSettings, SpeechCheckSettings, StudioSettings, get_settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -72,10 +72,13 @@ def studio_stack(tmp_path_factory):
     port = free_port()
     prefect = PrefectSettings(api_url=f"http://127.0.0.1:{port}/api", ui_url=f"http://127.0.0.1:{port}",
                               runner_poll_seconds=1, scheduler_loop_seconds=2)
-    settings = StudioSettings(home=home, prefect=prefect)
-    old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL")}
+    settings = StudioSettings(home=home, prefect=prefect, speech_check=SpeechCheckSettings(enabled=False))
+    old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL", "STUDIO_SPEECH_CHECK__ENABLED")}
     os.environ["STUDIO_HOME"] = str(home)
     os.environ["STUDIO_PREFECT__API_URL"] = prefect.api_url
+    # these flows test gates, resumes and schedules; the speech self-check has its own tests
+    # (test_voice_cues) and runs inside a production in test_demo
+    os.environ["STUDIO_SPEECH_CHECK__ENABLED"] = "false"
     get_settings.cache_clear()
     try:
         services.start_prefect_server(settings)

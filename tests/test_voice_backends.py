@@ -154,6 +154,9 @@ def test_kokoro_voice_speaks_at_each_prompts_pitch_and_reads_polyphones(prompts,
     assert english.count(",") == 1 and english.endswith("!")
     words = phonemes("银行的行长很行。", "zh").rstrip("。.").split(" ")
     assert words == ["i↗nxa↗ŋ", "tɤ", "xa↗ŋꭧa↓ŋ", "xə↓nɕi↗ŋ"], words  # yínháng de hángzhǎng hěn xíng
+    # a syllable with no initial stays apart from the coda before it: qīn'ài, not qí nèi; numbers read out
+    assert phonemes("亲爱的", "zh").startswith("ʨʰi→n ai↘") and phonemes("西安", "zh") == "ɕi→ a→n"
+    assert phonemes("3个", "zh") == "sa→nkɤ↘"
 
     result = KokoroVoice().synthesize(_request(prompts, tmp_path / "a.wav"))
     assert result.backend == "kokoro"

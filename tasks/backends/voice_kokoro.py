@@ -34,6 +34,7 @@ except ImportError as exc:  # pragma: no cover
 SAMPLE_RATE = 24000
 MAX_TOKENS = 500
 MALE_BELOW_HZ = 165.0
+_ZH_VOWELS = set("aoeiuyɤəɛʊɚ")
 # espeak-ng IPA -> Kokoro's (misaki's) symbols: diphthongs are single letters there
 _EN_MAP = [("\u200d", ""), ("eɪ", "A"), ("aɪ", "I"), ("oʊ", "O"), ("aʊ", "W"), ("ɔɪ", "Y"), ("əʊ", "Q"),
            ("g", "ɡ"), ("r", "ɹ"), ("ɜː", "ɜɹ"), ("ɪə", "ɪɹ")]
@@ -75,13 +76,6 @@ def kokoro() -> KokoroModel:
     return KokoroModel()
 
 
-@lru_cache(maxsize=1)
-def _zh_g2p():
-    from misaki import zh
-
-    return zh.ZHG2P()
-
-
 def english_phonemes(text: str) -> str:
     out = []
     for clause, punct in re.findall(r"([^,.!?;:]+)([,.!?;:]?)", text):
@@ -99,23 +93,42 @@ def english_phonemes(text: str) -> str:
     return " ".join(out)
 
 
+def _zh_word_ipa(word: str) -> str:
+    """One word's IPA, syllable by syllable; a syllable that starts with a vowel is set apart
+    (Kokoro otherwise runs it into the coda before it: 亲爱 qīn'ài came out as 其内 qí nèi)."""
+    from misaki.zh import ZHG2P
+    from pypinyin import Style, lazy_pinyin
+
+    out = ""
+    for syllable in lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True):
+        ipa = ZHG2P.py2ipa(syllable) if re.fullmatch(r"[a-z]+[1-5]?", syllable) else syllable
+        out += (" " if out and ipa[:1] in _ZH_VOWELS else "") + ipa
+    return out
+
+
 def mandarin_phonemes(text: str) -> str:
     """Misaki's Mandarin G2P (jieba words, pypinyin with its phrase dictionary for polyphones,
-    tone sandhi); a character annotated ``行(hang2)`` is read as told."""
+    numbers read out by cn2an); a character annotated ``行(hang2)`` is read as told."""
+    import cn2an
+    import jieba
     from misaki.zh import ZHG2P
 
     out = []
     for chars, reading in split_readings(text):
         if reading:
             out.append(ZHG2P.py2ipa(reading))
-        else:
-            result = _zh_g2p()(chars)
-            out.append(result[0] if isinstance(result, tuple) else result)
+            continue
+        plain = ZHG2P.map_punctuation(cn2an.transform(chars, "an2cn"))
+        for segment in re.findall(r"[\u4E00-\u9FFF]+|[^\u4E00-\u9FFF]+", plain):
+            if re.match(r"[\u4E00-\u9FFF]", segment):
+                segment = " ".join(_zh_word_ipa(w) for w in jieba.lcut(segment, cut_all=False))
+            out.append(segment.replace(chr(815), ""))
     return "".join(out)
 
 
 def phonemes(text: str, language: str) -> str:
-    return mandarin_phonemes(text) if language == "zh" else english_phonemes(text)
+    # a leading space: without it Kokoro swallows a sentence-initial vowel ("I promised" -> "promised")
+    return mandarin_phonemes(text) if language == "zh" else " " + english_phonemes(text)
 
 
 @lru_cache(maxsize=32)
@@ -155,6 +168,11 @@ def convert_toward(audio: np.ndarray, sr: int, target_hz: float, target_spread: 
     return y.astype(np.float32)
 
 
+def base_speaker(hz: float) -> str:
+    """Kokoro's packaged speaker that a voice of median pitch ``hz`` starts from."""
+    return "jm_kumo" if hz < MALE_BELOW_HZ else "jf_alpha"
+
+
 class KokoroVoice:
     name = "kokoro"
 
@@ -168,8 +186,7 @@ class KokoroVoice:
         def speak(text: str, prompt: PromptClip, speed: float, pitch: float) -> tuple[np.ndarray, int]:
             measured_hz, spread = prompt_contour(str(prompt.path)) if prompt.path.stat().st_size else (0.0, 0.0)
             target = (prompt.median_f0_hz or measured_hz) * pitch
-            style = "jm_kumo" if target < MALE_BELOW_HZ else "jf_alpha"
-            base = model.infer(phonemes(text, request.language), style, float(np.clip(speed * pace, 0.5, 2.0)))
+            base = model.infer(phonemes(text, request.language), base_speaker(target), float(np.clip(speed * pace, 0.5, 2.0)))
             return convert_toward(base, SAMPLE_RATE, target, spread or None), SAMPLE_RATE
 
         return assemble_speech(request, speak, self.name, self.seed, reads_pinyin=True)

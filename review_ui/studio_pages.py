@@ -320,6 +320,37 @@ def _tag_actions(api, persona, footage, actor: str) -> None:
             st.error(f"Not tagged: {exc}")
     for tag in tags:
         st.caption(f"{tag.label.replace('_', ' ')}: {tag.start_s:.1f}-{tag.end_s:.1f} s, tagged by {tag.tagged_by}")
+    _suggested_actions(api, persona, upload, actor)
+
+
+def _suggested_actions(api, persona, upload, actor: str) -> None:
+    """The footage analysis's segments and suggested actions; a suggestion becomes a tag when accepted."""
+    from studio.models import FootageAnalysis
+    from tasks.footage_analysis import analysis_id
+
+    st.markdown("**Footage analysis**")
+    if not api.catalog.exists(FootageAnalysis, analysis_id(upload.asset)):
+        if st.button("Analyse this footage (faces, pose, shots, speech)", key="analyse_footage"):
+            with st.spinner("Analysing..."):
+                api.analyse_footage(persona.id, upload.id)
+            st.rerun()
+        return
+    analysis = api.catalog.load(FootageAnalysis, analysis_id(upload.asset))
+    st.caption(f"face in {analysis.face_ratio * 100:.0f}% of frames, {analysis.speech_s:.1f} s of speech, "
+               f"shot changes at {', '.join(f'{c:.1f} s' for c in analysis.shot_changes_s) or 'none'}")
+    for n, seg in enumerate(analysis.segments, 1):
+        st.caption(f"{n}. {seg.start_s:.1f}-{seg.start_s + seg.duration_s:.1f} s, score {seg.score:.2f}: {seg.why}")
+    for n, sug in enumerate(analysis.suggestions):
+        left, right = st.columns([4, 1])
+        left.markdown(f"Suggested **{sug.label.replace('_', ' ')}** {sug.start_s:.1f}-{sug.end_s:.1f} s "
+                      f"({sug.confidence:.2f}): {sug.why}")
+        if right.button("Accept", key=f"accept_suggestion_{n}"):
+            try:
+                tag = api.tag_action(persona.id, upload.id, sug.start_s, sug.end_s, sug.label, actor=actor)
+                st.session_state["flash"] = f"Tagged {tag.label.replace('_', ' ')} at {tag.start_s:.1f}-{tag.end_s:.1f} s."
+                st.rerun()
+            except Exception as exc:
+                st.error(f"Not tagged: {exc}")
 
 
 _COLOURS = {"drinking": "#1f77b4", "looking_down": "#9467bd", "laughing": "#ff7f0e", "gesture": "#2ca02c",

@@ -15,8 +15,9 @@ from storage import Catalog, open_catalog
 from storage.catalog import guess_media_type
 from studio.consent import consent_for, require_consent
 from studio.models import (
-    ActionTag, Approval, AssetRef, AuditEvent, Brief, ConsentRecord, ConsentScope, MaterialSet, Persona, Production, PromptPick,
-    ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, Template, Upload, VoiceChoice, new_id, utcnow,
+    ActionTag, Approval, AssetRef, AuditEvent, Brief, ConsentRecord, ConsentScope, FootageAnalysis, MaterialSet, Persona,
+    Production, PromptPick, ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, Template, Upload, VoiceChoice, new_id,
+    utcnow,
 )
 from studio.settings import StudioSettings
 
@@ -553,6 +554,18 @@ class StudioAPI:
         self.catalog.audit(tag.tagged_by, "material.action_tagged", f"action/{tag.id}", persona=persona_id,
                            upload=upload_id, start_s=tag.start_s, end_s=tag.end_s, label=label)
         return tag
+
+    def analyse_footage(self, persona_id: str, upload_id: str | None = None) -> list[tuple[Upload, FootageAnalysis]]:
+        """The footage analysis of each of the persona's footage uploads (or of one), made once
+        and kept: shots, segments ranked for base footage with the reasons, suggested actions."""
+        from tasks.footage_analysis import analyse_footage
+
+        self.catalog.load(Persona, persona_id)
+        uploads = [u for u in self.catalog.find(Upload) if u.persona_id == persona_id and u.role == "footage"
+                   and (upload_id is None or u.id == upload_id)]
+        if not uploads:
+            raise ValueError(f"{upload_id or persona_id} has no footage upload; add one with `studio materials add --role footage`")
+        return [(u, analyse_footage(self.catalog, u.asset)) for u in uploads]
 
     def latest_materials(self, persona_id: str) -> MaterialSet | None:
         """The persona's most recent material selection (prompts, candidates, sound bank)."""

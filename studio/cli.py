@@ -192,6 +192,22 @@ def materials_tag(persona_id: str, upload_id: str, start: float = typer.Option(.
     typer.echo(f"{tag.id}\t{tag.label}\t{tag.start_s:.2f}-{tag.end_s:.2f} s")
 
 
+@materials_app.command("analyse")
+@_guard
+def materials_analyse(persona_id: str, upload_id: str = typer.Argument(None, help="One footage upload (default: all).")) -> None:
+    """Footage analysis: shots, segments ranked for base footage (and why), suggested actions."""
+    for upload, a in _api().analyse_footage(persona_id, upload_id):
+        typer.echo(f"{upload.id}\t{a.width}x{a.height} {a.fps:g} fps {a.duration_s:.1f} s, face in {a.face_ratio * 100:.0f}% "
+                   f"of frames, {a.speech_s:.1f} s of speech, shot changes at {a.shot_changes_s or 'none'} "
+                   f"(analysed in {a.seconds_taken:.1f} s)")
+        for i, seg in enumerate(a.segments, 1):
+            typer.echo(f"  {i}. {seg.start_s:.2f}+{seg.duration_s:.2f} s  score {seg.score:.2f}\n     {seg.why}")
+        for sug in a.suggestions:
+            typer.echo(f"  suggested {sug.label:<12} {sug.start_s:.2f}-{sug.end_s:.2f} s ({sug.confidence:.2f}): {sug.why}\n"
+                       f"     to use it: studio materials tag {persona_id} {upload.id} --start {sug.start_s:g} "
+                       f"--end {sug.end_s:g} --label {sug.label}")
+
+
 @materials_app.command("prompts")
 @_guard
 def materials_prompts(persona_id: str, all_clips: bool = typer.Option(False, "--all", help="Every scored clip, not only the chosen.")) -> None:

@@ -218,6 +218,64 @@ class FootageSegment(BaseModel):
     label: Literal["base", "drinking", "looking_down", "laughing", "gesture", "idle"] = "base"
     score: float
     why: str
+    # from the footage analysis (absent in selections made before it)
+    speech_ratio: float | None = None  # share of the segment with speech in the footage's own sound
+    head_motion_deg: float | None = None  # spread of yaw and pitch
+    talking: bool | None = None
+
+
+class AnalysedSegment(BaseModel):
+    """A continuous stretch of one shot with the face found in (nearly) every analysed frame."""
+
+    start_s: float
+    duration_s: float
+    face_ratio: float = Field(ge=0, le=1)
+    face_box: tuple[int, int, int, int]  # x, y, w, h in source pixels, median
+    face_size_px: float  # outer eye corners' distance in source pixels, median
+    steadiness: float = Field(ge=0, le=1)  # 1: no camera shake at all
+    shake_px: float  # camera motion per frame, px at source size, median
+    sharpness: float  # Laplacian variance of the face, median
+    head_motion_deg: float  # spread (std) of yaw and pitch
+    frontal_deg: float  # median angle away from facing the camera
+    speech_ratio: float = Field(ge=0, le=1)
+    mouth_activity: float  # spread of the mouth opening
+    talking: bool
+    score: float
+    why: str
+
+
+class ActionSuggestion(BaseModel):
+    """A stretch the analysis believes shows an action; an operator confirms it by tagging."""
+
+    label: Literal["looking_down", "laughing", "gesture", "idle"]
+    start_s: float
+    end_s: float
+    confidence: float = Field(ge=0, le=1)
+    why: str
+
+
+class FootageAnalysis(Record):
+    """What one footage upload holds, frame by frame (landmarks, pose, mouth, blur, shake,
+    speech, in ``tracks``: an NPZ in the store) and in summary: its shots, its usable segments
+    ranked for base footage with the reasons, and the actions it seems to show."""
+
+    kind: ClassVar[str] = "footage-analysis"
+    immutable: ClassVar[bool] = True
+
+    source: AssetRef
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    analysed_fps: float
+    has_audio: bool
+    shot_changes_s: list[float]
+    face_ratio: float = Field(ge=0, le=1)
+    speech_s: float
+    segments: list[AnalysedSegment]  # best first
+    suggestions: list[ActionSuggestion]
+    tracks: AssetRef
+    seconds_taken: float
 
 
 class MaterialSet(Record):

@@ -28,48 +28,25 @@ def _store_still(catalog: Catalog, frame: np.ndarray, path: Path) -> AssetRef:
     return catalog.put_media_file(path, "image/jpeg")
 
 
-def select_footage(catalog: Catalog, videos: list[AssetRef], work: Path, sample_fps: float = 5.0) -> list[FootageSegment]:
-    """Find stretches with a face visible, steady and sharp; rank them for base footage."""
-    import cv2
+def select_footage(catalog: Catalog, videos: list[AssetRef], work: Path, min_s: float = 2.0) -> list[FootageSegment]:
+    """Base footage: the segments the footage analysis found (one shot, the face in nearly every
+    frame, at least ``min_s`` long), best first, each with a still and the analysis's reasons."""
+    from tasks.footage_analysis import analyse_footage, analysis_size
 
     segments = []
     for ref in videos:
-        path = catalog.media_path(ref)
-        info = probe(path)
-        if not info.has_video or info.duration_s <= 0:
-            raise MediaError(f"{ref.name or ref.key} has no video stream")
-        scale, w, h = _analysis_size(info)
-        frames = read_frames(path, 0, info.duration_s, w, h, sample_fps)
-        faces = [detect_face(f) for f in frames]
-        diffs = np.r_[0, [float(np.mean(cv2.absdiff(a, b))) for a, b in zip(frames[:-1], frames[1:])]]
-        runs, start = [], None
-        for i, face in enumerate(list(faces) + [None]):
-            if face is not None and start is None:
-                start = i
-            elif face is None and start is not None:
-                runs.append((start, i))
-                start = None
-        for a, b in runs:
-            dur = (b - a) / sample_fps
-            if dur < 2.0:
+        analysis = analyse_footage(catalog, ref)
+        _, w, h = analysis_size(analysis.width, analysis.height)
+        for seg in analysis.segments:
+            if seg.duration_s < min_s:
                 continue
-            boxes = np.array([faces[i] for i in range(a, b)])
-            box = tuple(int(v / scale) for v in np.median(boxes, axis=0))
-            jitter = float(np.mean(np.abs(np.diff(boxes[:, :2], axis=0)))) / max(box[2] * scale, 1) if b - a > 1 else 0
-            steadiness = float(1 / (1 + 20 * jitter + np.mean(diffs[a + 1 : b]) / 10))
-            sharp = float(np.median([sharpness(frames[i]) for i in range(a, b, max(1, (b - a) // 5))]))
-            face_frac = box[2] * box[3] / (info.width * info.height)
-            score = 0.4 * min(dur / 10, 1) + 0.3 * steadiness + 0.2 * min(sharp / 100, 1) + 0.1 * min(face_frac * 10, 1)
-            still = _store_still(catalog, frames[(a + b) // 2], work / f"still_{ref.sha256[:8]}_{a}.jpg")
-            segments.append(
-                FootageSegment(
-                    source=ref, start_s=round(a / sample_fps, 2), duration_s=round(dur, 2), face_ratio=1.0,
-                    steadiness=round(steadiness, 3), sharpness=round(sharp, 1), face_box=box,
-                    still=still, score=round(score, 3),
-                    why=(f"{dur:.1f} s with the face in every sampled frame, steadiness {steadiness:.2f}, "
-                         f"sharpness {sharp:.0f}, face {face_frac * 100:.0f}% of the frame"),
-                )
-            )
+            frame = read_frames(catalog.media_path(ref), seg.start_s + seg.duration_s / 2, 0.5, w, h, 2)[0]
+            still = _store_still(catalog, frame, work / f"still_{ref.sha256[:8]}_{int(seg.start_s * 100)}.jpg")
+            segments.append(FootageSegment(
+                source=ref, start_s=seg.start_s, duration_s=seg.duration_s, face_ratio=seg.face_ratio,
+                steadiness=seg.steadiness, sharpness=seg.sharpness, face_box=seg.face_box, still=still,
+                score=seg.score, why=seg.why, speech_ratio=seg.speech_ratio, head_motion_deg=seg.head_motion_deg,
+                talking=seg.talking))
     return sorted(segments, key=lambda s: -s.score)
 
 

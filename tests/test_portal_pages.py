@@ -140,6 +140,23 @@ def test_operator_tags_an_action_segment_on_the_timeline(review, shared_data, tm
     assert segment.label == "drinking" and segment.duration_s == 2.5 and segment.face_ratio > 0.5
 
 
+def test_operator_analyses_footage_and_accepts_a_suggested_action(review, shared_data):
+    api, production, _ = review
+    upload = api.add_material(production.persona_id, "footage", shared_data / "footage" / "lp_d3.mp4")
+    at = AppTest.from_function(_materials_page, default_timeout=180)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    at.button(key="analyse_footage").click().run()
+    assert not at.exception, at.exception
+    assert any("between the eyes" in c.value for c in at.caption)
+    shown = [m.value for m in at.markdown if m.value.startswith("Suggested")]
+    idle = next(n for n, text in enumerate(shown) if text.startswith("Suggested **idle**"))
+    at.button(key=f"accept_suggestion_{idle}").click().run()
+    assert not at.exception, at.exception
+    [tag] = [t for t in api.catalog.find(ActionTag) if t.source.sha256 == upload.asset.sha256]
+    assert tag.label == "idle" and tag.tagged_by == "ops" and tag.end_s - tag.start_s > 3
+
+
 def test_operator_hears_the_selection_and_picks_prompts_by_hand(review, shared_data, tmp_path):
     from studio.models import MaterialSet, VoiceChoice
     from tasks.voice_materials import select_voice_prompts

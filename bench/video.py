@@ -1,0 +1,189 @@
+"""Video benchmark: speed, lip sync, identity, smoothness and memory of the offline video step.
+
+Run with ``make bench-video`` (or ``uv run python bench/video.py``). Each case renders real
+footage from ../shared/data (or the project's fictional persona, or its photo) talking to real
+speech, then measures the output with dlib's face landmarks and identity embedding:
+
+- RTF: seconds of rendering per second of video (2 cores), at the case's size;
+- peak memory of the rendering process (its own, in a fresh process);
+- lip sync: Pearson correlation between the mouth opening measured on the output frames and
+  the speech loudness per frame; beside it the same for the unmodified loop (the footage as
+  the renderer plays it, with a silent track: near 0 when the mouth follows nothing);
+- identity: cosine of dlib's embedding of output frames to the footage's mean embedding,
+  against the footage's own frame-to-frame figure (``ID source``);
+- smoothness: the output's largest frame-to-frame change (a join shows as a spike) over the
+  footage's own largest natural change, and landmark jerk (third difference of the landmarks,
+  px/frame^3, median) of output over footage.
+
+Targets (issue 6): RTF <= 1 at 512x512; lip-sync correlation >= 0.6; identity within 5 % of
+the footage's own; largest change <= the footage's own (ratio <= 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from studio.contracts import FootageClip, VideoRequest  # noqa: E402
+from tasks.analysis import envelope_per_frame  # noqa: E402
+from tasks.media import load_audio, probe, read_frames, write_wav  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+FPS = 25.0
+
+
+def _render(request_json: str, queue) -> None:
+    from tasks.backends.video_reenact import ReenactVideo
+
+    request = VideoRequest.model_validate_json(request_json)
+    started = time.perf_counter()
+    result = ReenactVideo().render(request)
+    seconds = time.perf_counter() - started
+    # VmHWM: this process's own peak (getrusage's maxrss would carry the parent's over from the fork)
+    status = Path("/proc/self/status").read_text()
+    peak_kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    queue.put((result.model_dump_json(), seconds, peak_kib / 1024))
+
+
+def render(request: VideoRequest):
+    """Render in a fresh process: (result, seconds, peak MiB of that process)."""
+    from studio.contracts import VideoResult
+
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_render, args=(request.model_dump_json(), queue))
+    proc.start()
+    out = queue.get(timeout=1800)
+    proc.join()
+    return VideoResult.model_validate_json(out[0]), out[1], out[2]
+
+
+def face_series(path: Path, width: int, height: int, start_s: float = 0.0, duration_s: float | None = None):
+    """(mouth opening per frame, landmarks per frame, identity embeddings of every 10th frame, frames)."""
+    from tasks.face import find_face, identity, landmarks, measure
+
+    duration_s = duration_s if duration_s is not None else probe(path).duration_s
+    frames = read_frames(path, start_s, duration_s, width, height, FPS)
+    mouth, points, ids = [], [], []
+    for i, frame in enumerate(frames):
+        box = find_face(frame)
+        if box is None:
+            mouth.append(np.nan)
+            points.append(np.full((68, 2), np.nan, np.float32))
+            continue
+        p = landmarks(frame, box)
+        mouth.append(measure(p, width, height).mouth_open)
+        points.append(p)
+        if i % 10 == 0:
+            e = identity(frame, p)
+            ids.append(e / np.linalg.norm(e))
+    return np.array(mouth), np.stack(points), np.array(ids), frames
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    n = min(a.size, b.size)
+    a, b = a[:n], b[:n]
+    ok = ~np.isnan(a) & ~np.isnan(b)
+    if ok.sum() < 10 or np.std(a[ok]) < 1e-9 or np.std(b[ok]) < 1e-9:
+        return 0.0
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+def max_change(frames: np.ndarray) -> float:
+    if len(frames) < 2:
+        return 0.0
+    f = frames.astype(np.int16)
+    return float(np.abs(np.diff(f, axis=0)).mean(axis=(1, 2, 3)).max())
+
+
+def jerk(points: np.ndarray) -> float:
+    d3 = np.diff(points, n=3, axis=0)
+    mag = np.linalg.norm(d3, axis=2).mean(axis=1)
+    return float(np.nanmedian(mag)) if mag.size else 0.0
+
+
+def cases(work: Path) -> list[tuple[str, dict]]:
+    from tasks.synthetic_persona import make_persona_media
+
+    media = make_persona_media(work / "persona")
+    speech_en = SHARED / "speech" / "f5_ref_en.wav"
+    sun_speech = work / "sun_10s.wav"
+    write_wav(sun_speech, load_audio(SHARED / "footage" / "musetalk_sun.wav", 24000)[: 10 * 24000], 24000)
+    # not the persona's own recording: its footage was drawn talking to that, so its loop would "sync"
+    uncle_speech = speech_en
+    return [
+        ("lp_d3 512x512 (real)", dict(footage=SHARED / "footage" / "lp_d3.mp4", audio=speech_en, max_height=512)),
+        ("sun 720p (real)", dict(footage=SHARED / "footage" / "musetalk_sun.mp4", audio=sun_speech, max_height=720)),
+        ("Uncle Bo 512x512 (fictional)", dict(footage=media["footage"], audio=uncle_speech, max_height=512)),
+        ("Uncle Bo photo 512x512", dict(photo=media["photo"], audio=uncle_speech, max_height=512)),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="run only cases whose name contains this")
+    args = parser.parse_args()
+    from storage import Catalog
+    from storage.local import LocalStore
+    from tasks.materials import face_box_of_photo, select_footage
+
+    work = Path(tempfile.mkdtemp(prefix="bench-video-"))
+    catalog = Catalog(LocalStore(work / "store"), work / "cache")
+    rows = []
+    for name, case in cases(work):
+        if args.only and args.only not in name:
+            continue
+        audio = case["audio"]
+        if "footage" in case:
+            [seg, *_] = select_footage(catalog, [catalog.put_media_file(case["footage"])], work)
+            clip = FootageClip(path=case["footage"], start_s=seg.start_s, duration_s=seg.duration_s, face_box=seg.face_box)
+            request = VideoRequest(audio_path=audio, footage=[clip], max_height=case["max_height"], fps=FPS, out_path=work / "out.mp4")
+        else:
+            face_box_of_photo(case["photo"])
+            request = VideoRequest(audio_path=audio, photo_path=case["photo"], max_height=case["max_height"], fps=FPS,
+                                   out_path=work / "out.mp4")
+        result, seconds, peak_mib = render(request)
+        silent = work / "silent.wav"
+        write_wav(silent, np.zeros(load_audio(audio, 16000).size, np.float32), 16000)
+        loop, _, _ = render(request.model_copy(update={"audio_path": silent, "out_path": work / "loop.mp4"}))
+        speech = load_audio(audio, 16000)
+        w, h = result.width, result.height
+        mouth, points, ids, frames = face_series(result.path, w, h)
+        env = envelope_per_frame(speech, 16000, FPS, len(mouth))
+        loop_mouth, loop_points, _, loop_frames = face_series(loop.path, w, h)
+        if "footage" in case:
+            src_mouth, src_points, src_ids, src_frames = face_series(case["footage"], w, h, clip.start_s, min(clip.duration_s, result.duration_s))
+        else:  # the photo's own figures come from the unmodified (swaying) still
+            src_points, src_frames = loop_points, loop_frames
+            src_ids = face_series(loop.path, w, h)[2]
+        reference = src_ids.mean(axis=0)
+        reference /= np.linalg.norm(reference)
+        id_out = float(np.mean(ids @ reference)) if len(ids) else 0.0
+        id_src = float(np.mean(src_ids @ reference)) if len(src_ids) else 0.0
+        rows.append(dict(name=name, size=f"{w}x{h}", rtf=seconds / result.duration_s, peak=peak_mib,
+                         sync=correlation(mouth, env), sync_loop=correlation(loop_mouth, env), id_out=id_out, id_src=id_src,
+                         change=max_change(frames) / max(max_change(src_frames), 1e-6) if "footage" in case else None,
+                         jerk=jerk(points) / max(jerk(src_points), 1e-6), face=float(np.mean(~np.isnan(mouth)))))
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+    print("| case | size | RTF | peak MiB | lip sync | loop sync | ID out | ID source | largest change / source | jerk / source | face found |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        change = "-" if r["change"] is None else f"{r['change']:.2f}"
+        print(f"| {r['name']} | {r['size']} | {r['rtf']:.2f} | {r['peak']:.0f} | {r['sync']:.2f} | {r['sync_loop']:.2f} | "
+              f"{r['id_out']:.3f} | {r['id_src']:.3f} | {change} | "
+              f"{r['jerk']:.2f} | {r['face'] * 100:.0f}% |")
+    print("\n(A photo has no joins: its largest change is not comparable and is left out.)")
+    print("Targets: RTF <= 1 at 512x512; lip sync >= 0.6; ID out within 5 % of ID source; largest change / source <= 1.")
+
+
+if __name__ == "__main__":
+    main()

@@ -111,6 +111,24 @@ def jerk(points: np.ndarray) -> float:
     return float(np.nanmedian(mag)) if mag.size else 0.0
 
 
+FRAMES = ROOT / "bench" / "out" / "video"
+
+
+def _save_frames(name: str, frames: np.ndarray, env: np.ndarray) -> None:
+    """JPEGs of the output at rest, at its widest opening and at its largest frame change."""
+    import cv2
+
+    FRAMES.mkdir(parents=True, exist_ok=True)
+    slug = "".join(c if c.isalnum() else "_" for c in name.split(" (")[0]).strip("_").lower()
+    change = np.abs(np.diff(frames.astype(np.int16), axis=0)).mean(axis=(1, 2, 3))
+    picks = {"rest": int(np.argmin(env[: len(frames)])), "widest": int(np.argmax(env[: len(frames)])),
+             "largest_change": int(np.argmax(change)) + 1 if change.size else 0}
+    for what, i in picks.items():
+        path = FRAMES / f"{slug}_{what}_{i:04d}.jpg"
+        cv2.imwrite(str(path), frames[i], [cv2.IMWRITE_JPEG_QUALITY, 88])
+        print(f"  frame: {path.relative_to(ROOT)}", file=sys.stderr)
+
+
 def cases(work: Path) -> list[tuple[str, dict]]:
     from tasks.synthetic_persona import make_persona_media
 
@@ -169,6 +187,7 @@ def main() -> None:
         reference /= np.linalg.norm(reference)
         id_out = float(np.mean(ids @ reference)) if len(ids) else 0.0
         id_src = float(np.mean(src_ids @ reference)) if len(src_ids) else 0.0
+        _save_frames(name, frames, env)
         rows.append(dict(name=name, size=f"{w}x{h}", rtf=seconds / result.duration_s, peak=peak_mib,
                          sync=correlation(mouth, env), sync_loop=correlation(loop_mouth, env), id_out=id_out, id_src=id_src,
                          change=max_change(frames) / max(max_change(src_frames), 1e-6) if "footage" in case else None,

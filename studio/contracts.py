@@ -12,7 +12,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from studio.models import Brief, Sentence, SentenceCheck, SentenceTiming
+from studio.models import Brief, CueKind, CueTiming, Sentence, SentenceCheck, SentenceTiming
 
 
 # ------------------------------------------------------------------------- script
@@ -93,6 +93,8 @@ class VoiceRequest(BaseModel):
     out_path: Path
     check: SpeechCheck | None = None  # None: no self-check, timings of words estimated
     sound_bank: list[SoundClip] = Field(default_factory=list)  # the persona's own coughs, laughs, breaths
+    # how long a cue lasts when the script gives no length: [drink] as long as the persona's drinking footage
+    cue_seconds: dict[CueKind, float] = Field(default_factory=dict)
 
 
 class VoiceResult(BaseModel):
@@ -102,6 +104,7 @@ class VoiceResult(BaseModel):
     sentence_timings: list[SentenceTiming]
     backend: str
     checks: list[SentenceCheck] = Field(default_factory=list)
+    cue_timings: list[CueTiming] = Field(default_factory=list)
 
 
 class VoiceBackend(Protocol):
@@ -118,11 +121,18 @@ class FootageClip(BaseModel):
     start_s: float
     duration_s: float
     face_box: tuple[int, int, int, int]
+    label: str = "base"  # or the action it shows: drinking, laughing, looking_down, gesture, idle
+
+
+# the action footage a cue cuts to
+CUE_ACTIONS: dict[str, str] = {"drink": "drinking", "laugh": "laughing"}
 
 
 class VideoRequest(BaseModel):
     audio_path: Path
     footage: list[FootageClip] = Field(default_factory=list)
+    actions: list[FootageClip] = Field(default_factory=list)  # tagged action segments
+    cues: list[CueTiming] = Field(default_factory=list)  # where the voice track's cues sound
     photo_path: Path | None = None
     fps: float = 25.0
     max_height: int = 720

@@ -386,6 +386,15 @@ class SentenceTiming(BaseModel):
     words: list[WordTiming] = Field(default_factory=list)  # heard by the self-check, or estimated
 
 
+class CueTiming(BaseModel):
+    """Where a cue sounds in the voice track ([drink] 12.4-15.9 s), for the video's actions."""
+
+    kind: CueKind
+    start_s: float
+    end_s: float
+    sentence: int  # the sentence it stands before or after
+
+
 class SentenceCheck(BaseModel):
     """The voice self-check of one sentence: what the recogniser heard and how far it is off."""
 
@@ -411,6 +420,7 @@ class VoiceTake(Record):
     backend: str
     notes: list[str] = Field(default_factory=list)
     checks: list[SentenceCheck] = Field(default_factory=list)
+    cue_timings: list[CueTiming] = Field(default_factory=list)  # absent in takes made before
 
     @property
     def flagged(self) -> list[SentenceCheck]:

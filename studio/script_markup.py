@@ -6,7 +6,8 @@
 - ``{style}`` at the start of a line picks the voice prompt style for that sentence
   (default ``neutral``); ``{warm 0.9x}`` also sets its speed (0.5x-2x).
 - Cues in square brackets: ``[pause 0.8s]``, ``[cough]``, ``[laugh]``, ``[breath]``,
-  ``[sigh]``, ``[drink]`` (a timed silence for the video's drinking action, 2.5 s unless given).
+  ``[sigh]``, ``[drink]`` (a timed silence for the video's drinking action: as long as the
+  persona's drinking footage, 2.5 s without any, unless given).
   Cues before the text play before the sentence, cues after it play after.
 - ``*word*`` stresses a word; ``行(háng)`` or ``行(hang2)`` says a character as that pinyin
   (for polyphones: ``银行(háng)``).
@@ -20,7 +21,8 @@ from functools import lru_cache
 
 from studio.models import Cue, Reading, Sentence
 
-DEFAULT_CUE_SECONDS = {"pause": 0.6, "cough": None, "laugh": None, "breath": None, "sigh": None, "drink": 2.5}
+# [drink] with no length lasts as long as the persona's drinking footage (2.5 s without any)
+DEFAULT_CUE_SECONDS = {"pause": 0.6, "cough": None, "laugh": None, "breath": None, "sigh": None, "drink": None}
 _TOKEN = re.compile(r"\{(?P<style>[a-z_]+)(?:\s+(?P<speed>\d+(?:\.\d+)?)x)?\}|\[(?P<cue>[^\]]*)\]")
 _CUE = re.compile(r"^(?P<kind>pause|cough|laugh|breath|sigh|drink)(?:\s+(?P<secs>\d+(?:\.\d+)?)\s*s?)?$")
 _EMPHASIS = re.compile(r"\*([^*]+)\*")

@@ -81,7 +81,17 @@ class SpeechCheckSettings(BaseModel):
 
 
 class VideoSettings(BaseModel):
-    backend: Literal["reenact"] = "reenact"
+    """``reenact``: the offline default, re-enactment from the persona's own footage (or photo).
+    ``heygem``: a HeyGem (Duix.Avatar) lip-sync server, given the studio's base track and the
+    speech through a folder both machines see."""
+
+    backend: Literal["reenact", "heygem"] = "reenact"
+    base_url: str = "http://127.0.0.1:8383"  # heygem: its video service
+    heygem_data_dir: Path | None = None  # heygem: its data volume as this machine sees it
+    heygem_data_dir_on_server: str | None = None  # ... and as the server sees it (e.g. /code/data)
+    timeout_s: float = Field(default=1800, gt=0)  # a server's whole job, queueing included
+    poll_s: float = Field(default=2.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
     max_height: int = Field(default=720, le=1080)
     fps: float = 25.0
     crf: int = 20

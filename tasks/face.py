@@ -71,6 +71,14 @@ def identity(frame_bgr: np.ndarray, points: np.ndarray) -> np.ndarray:
     return np.array(_models()[2].compute_face_descriptor(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), det), np.float32)
 
 
+def mouth_opening(points: np.ndarray) -> float:
+    """The inner-lip gap over the nose-to-chin length (about 0 closed, 0.2+ wide open); NaN without a face."""
+    if np.isnan(points).any():
+        return float("nan")
+    gap = np.mean([np.linalg.norm(points[a] - points[b]) for a, b in ((61, 67), (62, 66), (63, 65))])
+    return float(gap / (np.linalg.norm(points[8] - points[33]) or 1.0))
+
+
 @dataclass(frozen=True)
 class FaceMeasures:
     yaw: float  # degrees, + turned to the image's right
@@ -100,12 +108,10 @@ def measure(points: np.ndarray, width: int, height: int) -> FaceMeasures:
         pitch = float(np.degrees(np.arctan2(rot[2, 1], rot[2, 2])))
         yaw = float(np.degrees(np.arcsin(np.clip(-rot[2, 0], -1, 1))))
         roll = float(np.degrees(np.arctan2(rot[1, 0], rot[0, 0])))
-    face_len = float(np.linalg.norm(points[8] - points[33])) or 1.0
-    gap = float(np.mean([np.linalg.norm(points[a] - points[b]) for a, b in ((61, 67), (62, 66), (63, 65))]))
 
     def ear(e: np.ndarray) -> float:
         return float((np.linalg.norm(e[1] - e[5]) + np.linalg.norm(e[2] - e[4])) / (2 * np.linalg.norm(e[0] - e[3]) + 1e-6))
 
-    return FaceMeasures(yaw=yaw, pitch=pitch, roll=roll, mouth_open=gap / face_len,
+    return FaceMeasures(yaw=yaw, pitch=pitch, roll=roll, mouth_open=mouth_opening(points),
                         mouth_width=float(np.linalg.norm(points[54] - points[48])) / eyes,
                         eyes_open=(ear(points[36:42]) + ear(points[42:48])) / 2, size=eyes)

@@ -173,15 +173,18 @@ def synthesize_voice(production: Production, materials: MaterialSet, script: Scr
     prompts = [PromptClip(path=catalog.media_path(p.clip), style=p.style, median_f0_hz=p.median_f0_hz,
                           transcript=p.transcript) for p in materials.voice_prompts]
     bank = [SoundClip(path=catalog.media_path(s.clip), kind=s.kind) for s in materials.sound_bank]
+    # a [drink] with no length of its own lasts as long as the persona's drinking footage
+    drinking = [s.duration_s for s in materials.footage if s.label == "drinking"]
     result = voice_backend(settings).synthesize(VoiceRequest(
         sentences=script.sentences, language=script.language, prompts=prompts, median_f0_hz=materials.median_f0_hz,
         speaking_rate_wpm=materials.speaking_rate_wpm, sample_rate=settings.voice.sample_rate, notes=notes,
-        out_path=work / "voice.wav", check=speech_check_options(settings), sound_bank=bank))
+        out_path=work / "voice.wav", check=speech_check_options(settings), sound_bank=bank,
+        cue_seconds={"drink": min(drinking[0], 10.0)} if drinking else {}))
     voice = VoiceTake(
         id=f"{script.id}-voice-t{take}", production_id=production.id, script_version=script.version, take=take,
         audio=catalog.put_media_file(result.path, "audio/wav"), duration_s=round(result.duration_s, 3),
         sample_rate=result.sample_rate, sentence_timings=result.sentence_timings, backend=result.backend, notes=notes,
-        checks=result.checks)
+        checks=result.checks, cue_timings=result.cue_timings)
     if not catalog.exists(VoiceTake, voice.id):
         catalog.save(voice)
         catalog.audit("studio", "voice.synthesized", f"voice/{voice.id}", duration_s=voice.duration_s, backend=voice.backend,
@@ -196,10 +199,12 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
     settings, catalog = _ctx()
     _consent(catalog, production)
     work = _scratch(settings)
-    footage = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box)
-               for s in materials.footage if s.label == "base"]
+    clips = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
+                         label=s.label) for s in materials.footage]
+    footage = [c for c in clips if c.label == "base"]
     result = video_backend(settings).render(VideoRequest(
-        audio_path=catalog.media_path(voice.audio), footage=footage,
+        audio_path=catalog.media_path(voice.audio), footage=footage, actions=[c for c in clips if c.label != "base"],
+        cues=voice.cue_timings,
         photo_path=catalog.media_path(materials.photo) if materials.photo and not footage else None,
         fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
         preset=settings.video.preset, out_path=work / "video.mp4"))

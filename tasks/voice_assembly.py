@@ -20,13 +20,14 @@ from typing import Callable
 import numpy as np
 
 from studio.contracts import PromptClip, SpeechCheck, VoiceRequest, VoiceResult
-from studio.models import Cue, Sentence, SentenceCheck, SentenceTiming, WordTiming
+from studio.models import Cue, CueTiming, Sentence, SentenceCheck, SentenceTiming, WordTiming
 from tasks.media import load_audio, write_wav
 
 # text, prompt, speed (1 = the persona's rate), pitch factor -> (mono float audio, its sample rate)
 Speak = Callable[[str, PromptClip, float, float], tuple[np.ndarray, int]]
 LAUGH_TEXT = {"en": "Ha ha ha!", "zh": "哈哈哈！"}
 LEAD_S, GAP_S = 0.3, 0.25
+SILENT_CUE_SECONDS = {"pause": 0.6, "drink": 2.5}  # when neither the script nor the footage says
 
 
 class VoiceServiceError(RuntimeError):
@@ -96,9 +97,9 @@ def _noise_burst(seconds: float, sr: int, lo: float, hi: float, attack: float, r
 
 
 def cue_sound(cue: Cue, sr: int, rng: np.random.Generator, laugh: Callable[[], np.ndarray],
-              bank: dict[str, list[np.ndarray]] | None = None) -> np.ndarray:
+              bank: dict[str, list[np.ndarray]] | None = None, default_seconds: float | None = None) -> np.ndarray:
     if cue.kind in ("pause", "drink"):
-        return np.zeros(int((cue.seconds or 0.6) * sr), np.float32)
+        return np.zeros(int((cue.seconds or default_seconds or SILENT_CUE_SECONDS[cue.kind]) * sr), np.float32)
     own = (bank or {}).get(cue.kind)
     if own:
         clip = own[int(rng.integers(len(own)))]
@@ -250,18 +251,23 @@ def assemble_speech(request: VoiceRequest, speak: Speak, backend: str, seed: int
 
     parts: list[np.ndarray] = [np.zeros(int(LEAD_S * sr), np.float32)]
     t = parts[0].size / sr
-    timings, checks = [], []
+    timings, checks, cue_timings = [], [], []
 
     def add(audio: np.ndarray) -> None:
         nonlocal t
         parts.append(audio)
         t += audio.size / sr
 
+    def add_cue(cue: Cue, index: int, laugh: Callable[[], np.ndarray]) -> None:
+        start = t
+        add(cue_sound(cue, sr, rng, laugh, bank, request.cue_seconds.get(cue.kind)))
+        cue_timings.append(CueTiming(kind=cue.kind, start_s=round(start, 3), end_s=round(t, 3), sentence=index))
+
     for i, sentence in enumerate(request.sentences):
         prompt = prompt_for(sentence.style, request.prompts)
         laugh = lambda: said(LAUGH_TEXT.get(request.language, LAUGH_TEXT["en"]), prompt, speed * 1.1)  # noqa: E731
         for cue in sentence.cues_before:
-            add(cue_sound(cue, sr, rng, laugh, bank))
+            add_cue(cue, i, laugh)
         text = annotated_text(sentence)
         text = text if reads_pinyin or not sentence.readings else homophone_text(text)
         speech = said(text, prompt, speed * sentence.speed)
@@ -288,10 +294,10 @@ def assemble_speech(request: VoiceRequest, speak: Speak, backend: str, seed: int
                                              for w in words]))
         add(speech)
         for cue in sentence.cues_after:
-            add(cue_sound(cue, sr, rng, laugh, bank))
+            add_cue(cue, i, laugh)
         add(np.zeros(int(GAP_S * sr), np.float32))
     audio = np.concatenate(parts)
     audio = 0.85 * audio / (np.abs(audio).max() + 1e-9)
     write_wav(request.out_path, audio, sr)
     return VoiceResult(path=request.out_path, duration_s=audio.size / sr, sample_rate=sr,
-                       sentence_timings=timings, backend=backend, checks=checks)
+                       sentence_timings=timings, backend=backend, checks=checks, cue_timings=cue_timings)

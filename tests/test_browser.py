@@ -155,7 +155,9 @@ def test_operator_signs_in_and_sees_every_page(portal, browser, persona_media, t
     page.get_by_role("link", name="Personas and consent").click()
     page.get_by_role("heading", name="Personas and consent").wait_for(timeout=60_000)
     page.get_by_text("Add a persona").click()
+    _settle(page)  # the form is drawn, so the typed name is the one it sends (a busy machine lags here)
     page.get_by_label("Name", exact=True).fill("Aunt D (fictional)")
+    _settle(page)
     page.get_by_role("button", name="Add persona").click()
     page.get_by_text("Added Aunt D (fictional)").wait_for(timeout=60_000)
     page.get_by_text("New consent record").click()  # with evidence uploaded through the browser

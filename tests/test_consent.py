@@ -23,7 +23,7 @@ GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review reques
 OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "materials add",
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
                   "operator set-password", "template save", "template list", "template pause", "review comment",
-                  "review history", "materials tag", "materials prompts", "materials choose",
+                  "review history", "materials tag", "materials prompts", "materials choose", "materials analyse",
                   "voice serve"}  # a component: the calling studio's steps check consent before they call it
 GENERATING_TASKS = {"select_materials", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
                     "production_from_template"}

@@ -1,6 +1,7 @@
 """Servers on 127.0.0.1 that follow the documented request and response formats of
 CosyVoice's FastAPI server and GPT-SoVITS's api_v2, speaking real (espeak-ng) speech at the
-reference clip's pitch, and recording what they were sent, for the adapters' tests."""
+reference clip's pitch, and of HeyGem's (Duix.Avatar) video service, recording what they were
+sent, for the adapters' tests."""
 
 from __future__ import annotations
 
@@ -105,3 +106,65 @@ class LocalServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def heygem_app(data_dir: Path, received: list[dict], on_server: str = "/code/data", busy_first: int = 0) -> FastAPI:
+    """HeyGem's (Duix.Avatar) video service: ``/easy/submit`` takes paths on its data volume
+    (``on_server``, here backed by ``data_dir``) and answers 10000 (10001 while busy); the job
+    runs in the background and ``/easy/query`` reports status 1/2/3 with progress and the
+    result's path. Its "lip sync" is ffmpeg putting the sound on the reference video."""
+    import subprocess
+
+    app = FastAPI()
+    jobs: dict[str, dict] = {}
+    state = {"busy": busy_first}
+
+    def local(path: str) -> Path:
+        if not path.startswith(on_server + "/"):
+            raise ValueError(f"{path} is not on the data volume {on_server}")
+        return data_dir / path[len(on_server) + 1 :]
+
+    def run(code: str, video: Path, audio: Path) -> None:
+        job = jobs[code]
+        job.update(status=1, progress=20, msg="视频特征提取完成")
+        time.sleep(0.3)
+        out = data_dir / "temp" / f"{code}-r.mp4"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        import cv2
+
+        from tasks.face import find_face
+
+        ok, first = cv2.VideoCapture(str(video)).read()
+        if not ok or find_face(first) is None:
+            job.update(status=3, progress=30, msg="未检测到人脸 (no face detected)")
+            return
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(video), "-i", str(audio), "-map", "0:v", "-map", "1:a",
+                        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(out)], check=True)
+        job.update(status=2, progress=100, msg="合成完成", result=f"/temp/{code}-r.mp4")
+
+    @app.post("/easy/submit")
+    async def submit(body: dict):
+        received.append(body)
+        if state["busy"] > 0:
+            state["busy"] -= 1
+            return {"code": 10001, "data": {}, "msg": "忙碌中 (busy)", "success": False}
+        missing = {"audio_url", "video_url", "code"} - set(body)
+        if missing:
+            return JSONResponse(status_code=422, content={"code": 10002, "msg": f"missing {sorted(missing)}"})
+        try:
+            video, audio = local(body["video_url"]), local(body["audio_url"])
+        except ValueError as exc:
+            return {"code": 10003, "msg": str(exc), "success": False}
+        if not video.is_file() or not audio.is_file():
+            return {"code": 10003, "msg": "file not found", "success": False}
+        jobs[body["code"]] = {"code": body["code"], "status": 0, "progress": 0, "msg": "", "result": ""}
+        threading.Thread(target=run, args=(body["code"], video, audio), daemon=True).start()
+        return {"code": 10000, "data": {}, "msg": "success", "success": True}
+
+    @app.get("/easy/query")
+    def query(code: str):
+        if code not in jobs:
+            return {"code": 10004, "data": None, "msg": "task not found", "success": False}
+        return {"code": 10000, "data": jobs[code], "msg": "", "success": True}
+
+    return app

@@ -61,10 +61,17 @@ def _reenact(settings: StudioSettings) -> VideoBackend:
     return ReenactVideo()
 
 
+def _heygem(settings: StudioSettings) -> VideoBackend:
+    from tasks.backends.video_heygem import HeyGemVideo
+
+    v = settings.video
+    return HeyGemVideo(v.base_url, v.heygem_data_dir, v.heygem_data_dir_on_server, v.timeout_s, v.poll_s, v.max_retries)
+
+
 SCRIPT_BACKENDS: dict[str, Callable[[StudioSettings], ScriptBackend]] = {"composer": _composer, "openai": _openai}
 VOICE_BACKENDS: dict[str, Callable[[StudioSettings], VoiceBackend]] = {
     "espeak": _espeak, "kokoro": _kokoro, "openai": _openai_voice, "cosyvoice": _cosyvoice, "gptsovits": _gptsovits}
-VIDEO_BACKENDS: dict[str, Callable[[StudioSettings], VideoBackend]] = {"reenact": _reenact}
+VIDEO_BACKENDS: dict[str, Callable[[StudioSettings], VideoBackend]] = {"reenact": _reenact, "heygem": _heygem}
 
 
 def _pick(registry: dict, key: str, what: str, settings: StudioSettings):

@@ -1,13 +1,18 @@
 """Offline video: re-enactment from the persona's own footage (or one photo).
 
 The base track is the best footage segment played forward then backward (a ping-pong loop
-never jumps). Per frame the face is tracked, and the jaw below the upper lip is warped
-downward by the speech loudness at that moment, with the mouth opening darkened, blended by a
-feathered mask so no edge shows. With a photo only, the still gets a slow head sway, blinks are
-not synthesised, and the same mouth warp.
+never jumps), with the footage's own head motion and blinks. Its face is tracked with dlib's
+68 landmarks. The footage's frames form a mouth bank: one representative frame for each step of
+mouth opening, from closed to the widest the person opens it. For every output frame the speech
+loudness at that moment picks the bank frame whose mouth opening matches it; its lower face is
+aligned to the base frame by the landmarks that do not move with the mouth (nose, eye corners,
+upper jaw) and blended in under a feathered mask, so the mouth, teeth and chin are the
+person's own. Footage whose mouth never opens enough for a bank, and a photo, fall back to a
+displacement warp that opens the jaw and darkens the gap. With a photo only, the still also
+sways slightly and blinks (the eyelids drawn over the eyes from the landmarks).
 
-First implementation: mouth shapes follow loudness, not phonemes (see issue 6 for the
-landmark- and phoneme-driven renderer).
+Mouth opening follows loudness, not phonemes (visemes from the voice step's word timings are
+the next step, see issue 6).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import numpy as np
 
 from studio.contracts import VideoRequest, VideoResult
 from tasks.analysis import detect_face, envelope_per_frame
+from tasks.face import box_of, find_face, landmarks, mouth_opening
 from tasks.media import MediaError, VideoWriter, load_audio, probe, read_frames
 
 try:
@@ -31,24 +37,6 @@ log = logging.getLogger(__name__)
 
 def _even(x: float) -> int:
     return max(2, int(round(x / 2)) * 2)
-
-
-def _track_faces(frames: np.ndarray, fallback: tuple[int, int, int, int], every: int = 5) -> np.ndarray:
-    """Face boxes per frame: detected every few frames, interpolated and smoothed between."""
-    n = len(frames)
-    keys, boxes = [], []
-    for i in range(0, n, every):
-        box = detect_face(frames[i])
-        if box is not None:
-            keys.append(i)
-            boxes.append(box)
-    if not keys:
-        return np.tile(np.array(fallback, float), (n, 1))
-    boxes = np.array(boxes, float)
-    out = np.stack([np.interp(np.arange(n), keys, boxes[:, k]) for k in range(4)], axis=1)
-    kernel = np.ones(7) / 7
-    padded = np.pad(out, ((3, 3), (0, 0)), mode="edge")
-    return np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(4)], axis=1)
 
 
 def lip_line(frames: list[np.ndarray], boxes: list[np.ndarray]) -> float:
@@ -100,7 +88,302 @@ class MouthWarp:
         return frame
 
 
+BANK_STEPS = 12
+MIN_BANK_RANGE = 0.06  # widest minus closed opening (inner-lip gap over nose-to-chin) a bank needs
+_STABLE = [0, 1, 2, 14, 15, 16, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45]  # unmoved by the mouth
+
+
+def track_landmarks(frames: np.ndarray, every: int = 5) -> np.ndarray:
+    """68 landmarks per frame (NaN where no face): found by the detector every few frames and
+    followed by the landmark model between, lightly smoothed over time."""
+    n = len(frames)
+    out = np.full((n, 68, 2), np.nan, np.float32)
+    box, misses = None, 0
+    for i, frame in enumerate(frames):
+        if i % every == 0 or box is None:
+            found = find_face(frame)
+            misses = 0 if found else misses + 1
+            if found:
+                box = found
+            elif misses > 1:
+                box = None
+        if box is None:
+            continue
+        out[i] = landmarks(frame, box)
+        box = box_of(out[i])
+    smoothed = out.copy()
+    for i in range(1, n - 1):
+        window = out[i - 1 : i + 2]
+        if not np.isnan(window).any():
+            smoothed[i] = 0.25 * window[0] + 0.5 * window[1] + 0.25 * window[2]
+    return smoothed
+
+
+class MouthBank:
+    """One representative footage frame per step of mouth opening (the most typical pose of
+    that step), and the lower face of any of them pasted onto a base frame."""
+
+    def __init__(self, frames: np.ndarray, points: np.ndarray):
+        openings = np.array([mouth_opening(p) for p in points])
+        ok = ~np.isnan(openings)
+        self.closed = float(np.percentile(openings[ok], 5)) if ok.sum() >= 5 else 0.0
+        self.widest = float(np.percentile(openings[ok], 95)) if ok.sum() >= 5 else 0.0
+        self.entries: list[tuple[float, np.ndarray, np.ndarray]] = []  # (opening, frame, landmarks)
+        if self.usable:
+            edges = np.linspace(self.closed, self.widest, BANK_STEPS + 1)
+            nose = np.nanmedian(points[:, 27:36], axis=0)
+            for lo, hi in zip(edges[:-1], edges[1:]):
+                idx = np.nonzero(ok & (openings >= lo) & (openings <= hi))[0]
+                if idx.size:
+                    k = idx[np.argmin([np.abs(points[j, 27:36] - nose).mean() for j in idx])]
+                    self.entries.append((float(openings[k]), frames[k], points[k]))
+
+    @property
+    def usable(self) -> bool:
+        return self.widest - self.closed >= MIN_BANK_RANGE
+
+    def pick(self, loudness: float) -> list[tuple[float, int]]:
+        """(weight, entry) of the two bank steps around the opening this loudness asks for, so
+        the mouth moves between steps smoothly instead of jumping."""
+        target = self.closed + float(np.clip(loudness, 0, 1)) * (self.widest - self.closed)
+        openings = np.array([e[0] for e in self.entries])
+        above = int(np.searchsorted(openings, target))
+        if above == 0 or above == len(openings):
+            return [(1.0, min(above, len(openings) - 1))]
+        lo, hi = openings[above - 1], openings[above]
+        t = float((target - lo) / max(hi - lo, 1e-9))
+        return [(1 - t, above - 1), (t, above)]
+
+    def _lower_face(self, entry: int, points: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Bank step ``entry`` warped onto a face with ``points``: (image, its landmarks there)."""
+        _, src, src_pts = self.entries[entry]
+        m, _ = cv2.estimateAffinePartial2D(src_pts[_STABLE], points[_STABLE])
+        if m is None:
+            return None
+        warped = cv2.warpAffine(src, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return warped.astype(np.float32), src_pts @ m[:, :2].T + m[:, 2]
+
+    def apply(self, frame: np.ndarray, points: np.ndarray, loudness: float) -> np.ndarray:
+        if np.isnan(points).any():
+            return frame
+        h, w = frame.shape[:2]
+        layers = [(weight, self._lower_face(entry, points, (w, h))) for weight, entry in self.pick(loudness)]
+        layers = [(weight, layer) for weight, layer in layers if layer is not None]
+        if not layers:
+            return frame
+        total = sum(weight for weight, _ in layers)
+        pasted = sum(weight * image for weight, (image, _) in layers) / total
+        moved = sum(weight * pts for weight, (_, pts) in layers) / total
+        face_w = float(np.linalg.norm(points[16] - points[0]))
+        # inside this face's own jaw line (drawn a little inward), so its outline is never doubled
+        centre = points[48:68].mean(axis=0)
+        jaw = centre + 0.85 * (points[3:14] - centre)
+        hull = cv2.convexHull(np.concatenate([jaw, points[31:36], moved[48:60]]).astype(np.int32))
+        x, y, bw, bh = cv2.boundingRect(hull)
+        pad = int(0.08 * face_w) + 2
+        x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            return frame
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillConvexPoly(mask, hull - (x0, y0), 1.0)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.035 * face_w))[..., None]
+        out = frame.copy()
+        roi = frame[y0:y1, x0:x1].astype(np.float32)
+        out[y0:y1, x0:x1] = (roi * (1 - mask) + pasted[y0:y1, x0:x1] * mask).clip(0, 255).astype(np.uint8)
+        return out
+
+
+def close_eyes(frame: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
+    """Draw the upper eyelids down over the eyes (``amount`` 1 = shut): skin (the texture below
+    the eye, mirrored, evened by the nose bridge's colour) over the eye down to the lid's edge,
+    with a dark lash line there, feathered."""
+    if amount <= 0.01 or np.isnan(points).any():
+        return frame
+    out = frame.astype(np.float32)
+    for eye in (points[36:42], points[42:48]):
+        x, y, w, h = cv2.boundingRect(eye.astype(np.int32))
+        pad = max(3, int(0.4 * w))
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        x1, y1 = min(frame.shape[1], x + w + pad), min(frame.shape[0], y + h + pad)
+        # the lid's colour: the skin of the nose bridge between the eyes, slightly darker
+        cx, cy, r = int(points[28, 0]), int(points[28, 1]), max(2, int(0.2 * w))
+        skin = frame[max(0, cy - r) : cy + r, max(0, cx - r) : cx + r].reshape(-1, 3).astype(np.float32)
+        if skin.size == 0 or x1 - x0 < 3 or y1 - y0 < 3:
+            continue
+        lid = 0.92 * np.median(skin, axis=0)
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.fillConvexPoly(mask, cv2.convexHull(eye.astype(np.int32)) - (x0, y0), 1.0)
+        grow = max(3, int(0.3 * w)) | 1  # the landmarks sit inside the lids' edges: cover the whole eye
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+        edge = int(y - y0 - grow // 2 + amount * (h + grow))
+        mask[edge + 1 :] = 0
+        cv2.line(mask, (int(eye[0, 0] - x0), edge), (int(eye[3, 0] - x0), edge), 2.0, max(1, int(0.08 * w)))
+        lash = (mask > 1.5).astype(np.float32)
+        mask = cv2.GaussianBlur(np.minimum(mask, 1.0), (0, 0), max(0.7, 0.06 * w))[..., None]
+        lash = cv2.GaussianBlur(lash, (0, 0), 0.8)[..., None]
+        # the lid's texture: the skin just below the eye, mirrored (no brow or lashes in it), evened by the colour
+        below = int(eye[:, 1].max()) + 1
+        texture = frame[below : below + (y1 - y0), x0:x1]
+        skin_tone = (0.5 * cv2.flip(texture, 0).astype(np.float32) + 0.5 * lid) if texture.shape[0] == y1 - y0 else lid
+        roi = out[y0:y1, x0:x1] * (1 - mask) + skin_tone * mask
+        out[y0:y1, x0:x1] = roi * (1 - 0.7 * lash) + skin_tone * 0.35 * 0.7 * lash
+    return out.clip(0, 255).astype(np.uint8)
+
+
+def blink_times(seconds: float, seed: int = 5) -> np.ndarray:
+    """When a still blinks: every 2.5-5 s, from about the first second."""
+    rng = np.random.default_rng(seed)
+    times, t = [], rng.uniform(1.0, 2.5)
+    while t < seconds:
+        times.append(t)
+        t += rng.uniform(2.5, 5.0)
+    return np.array(times)
+
+
+def blink_amount(t: float, blinks: np.ndarray, half_s: float = 0.1) -> float:
+    """Eyelid closure at time ``t``: 1 at a blink's middle, 0 further than ``half_s`` from it."""
+    if blinks.size == 0:
+        return 0.0
+    return float(max(0.0, 1 - np.min(np.abs(blinks - t)) / half_s))
+
+
+class FrameSource:
+    """The base track of a render: frame ``i`` of the footage's ping-pong loop (or of the swaying,
+    blinking photo) with its face box and landmarks, and the mouth bank of the footage."""
+
+    def __init__(self, request: VideoRequest, duration_s: float):
+        fps = request.fps
+        self.bank: MouthBank | None = None
+        if request.footage:
+            clip = request.footage[0]
+            info = probe(clip.path)
+            scale = min(1.0, request.max_height / info.height)
+            self.width, self.height = _even(info.width * scale), _even(info.height * scale)
+            # as much of the segment as the talk needs (at least 8 s, so the mouth bank has range), at most 20 s
+            seconds = min(clip.duration_s, 20.0, max(duration_s + 0.5, 8.0))
+            self.base = read_frames(clip.path, clip.start_s, seconds, self.width, self.height, fps)
+            self.points = track_landmarks(self.base)
+            fallback = np.array(clip.face_box, float) * scale
+            self.boxes = np.array([box_of(p) if not np.isnan(p).any() else fallback for p in self.points])
+            self.bank = MouthBank(self.base, self.points)
+            log.info("mouth bank: %d steps of opening %.3f-%.3f (%s)", len(self.bank.entries), self.bank.closed,
+                     self.bank.widest, "used" if self.bank.usable else "too narrow: the jaw warp instead")
+            n = len(self.base)
+            self.order = np.r_[np.arange(n), np.arange(n - 2, 0, -1)] if n > 2 else np.arange(n)
+            self.photo = None
+        elif request.photo_path is not None:
+            img = cv2.imread(str(request.photo_path))
+            if img is None:
+                raise MediaError(f"{request.photo_path.name} is not a readable image")
+            scale = min(1.0, request.max_height / img.shape[0])
+            self.width, self.height = _even(img.shape[1] * scale), _even(img.shape[0] * scale)
+            self.photo = cv2.resize(img, (self.width, self.height))
+            found = find_face(self.photo) or detect_face(self.photo)
+            if found is None:
+                raise MediaError("no face found in the photo; use a frontal photo with the face visible")
+            self.photo_points = landmarks(self.photo, found)
+            self.photo_box = np.array(box_of(self.photo_points), float)
+            self.blinks = blink_times(duration_s)
+        else:
+            raise MediaError("the video step needs footage or a photo of the persona; add materials first")
+        self.fps = fps
+
+    def frame(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(BGR frame, face box x/y/w/h, 68 landmarks) at output frame ``i``."""
+        if self.photo is None:
+            k = self.order[i % len(self.order)]
+            return self.base[k], self.boxes[k], self.points[k]
+        t = i / self.fps
+        w, h = self.width, self.height
+        m = cv2.getRotationMatrix2D((w / 2, h * 0.6), 0.8 * np.sin(2 * np.pi * 0.11 * t), 1.0)
+        m[:, 2] += (3 * np.sin(2 * np.pi * 0.07 * t), 2 * np.sin(2 * np.pi * 0.13 * t))
+        moved = cv2.warpAffine(self.photo, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+        pts = self.photo_points @ m[:, :2].T + m[:, 2]
+        box = self.photo_box.copy()
+        box[:2] = m @ np.array([box[0] + box[2] / 2, box[1] + box[3] / 2, 1]) - box[2:] / 2
+        return close_eyes(moved, pts, blink_amount(t, self.blinks)), box, pts
+
+
+def write_base_track(request: VideoRequest, out_path, duration_s: float) -> VideoResult:
+    """The base track alone, ``duration_s`` long and silent: what a lip-sync server is given
+    as the person's reference video."""
+    source = FrameSource(request, duration_s)
+    n = int(np.ceil(duration_s * request.fps))
+    writer = VideoWriter(out_path, source.width, source.height, request.fps, crf=18, preset=request.preset)
+    try:
+        for i in range(n):
+            writer.write(source.frame(i)[0])
+    finally:
+        writer.close()
+    return VideoResult(path=out_path, duration_s=n / request.fps, width=source.width, height=source.height,
+                       fps=request.fps, backend="base-track")
+
+
+FADE_S = 0.3  # cross-fade into and out of an action clip
+MAX_STEP_PER_S = 6.0  # a mouth goes from closed to wide open in no less than about 1/6 s
+
+
+def slew_limited(env: np.ndarray, max_step: float) -> np.ndarray:
+    """``env`` changing by at most ``max_step`` from one frame to the next."""
+    out = np.empty_like(env)
+    level = float(env[0]) if env.size else 0.0
+    for i, v in enumerate(env):
+        level += float(np.clip(v - level, -max_step, max_step))
+        out[i] = level
+    return out
+
+
+def _fit(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Frames scaled to fit ``width`` x ``height`` whole, the rest filled with their edge."""
+    h, w = frames.shape[1:3]
+    if (w, h) == (width, height):
+        return frames
+    scale = min(width / w, height / h)
+    nw, nh = max(2, int(w * scale)), max(2, int(h * scale))
+    top, left = (height - nh) // 2, (width - nw) // 2
+    return np.stack([cv2.copyMakeBorder(cv2.resize(f, (nw, nh)), top, height - nh - top, left, width - nw - left,
+                                        cv2.BORDER_REPLICATE) for f in frames])
+
+
+class ActionTrack:
+    """The action clips the script's cues call for ([drink] cuts to the persona drinking, [laugh]
+    to them laughing, when such footage is tagged), placed on the cues' times, with cross-fades."""
+
+    def __init__(self, request: VideoRequest, width: int, height: int):
+        from studio.contracts import CUE_ACTIONS
+
+        fps = request.fps
+        self.fade = max(1, int(round(FADE_S * fps)))
+        self.spans: list[tuple[int, int, np.ndarray]] = []  # first frame, end frame, the clip's frames
+        clips = {c.label: c for c in reversed(request.actions)}  # the first of each label
+        read: dict[str, np.ndarray] = {}
+        for cue in request.cues:
+            clip = clips.get(CUE_ACTIONS.get(cue.kind, ""))
+            if clip is None or cue.end_s - cue.start_s < 2 * FADE_S:
+                continue
+            if clip.label not in read:
+                info = probe(clip.path)
+                scale = min(width / info.width, height / info.height)
+                read[clip.label] = _fit(read_frames(clip.path, clip.start_s, min(clip.duration_s, 10.0),
+                                                    _even(info.width * scale), _even(info.height * scale), fps), width, height)
+            first, end = int(round(cue.start_s * fps)), int(round(cue.end_s * fps))
+            self.spans.append((first, end, read[clip.label]))
+            log.info("action %s at %.2f-%.2f s from %s", clip.label, cue.start_s, cue.end_s, clip.path.name)
+
+    def at(self, i: int) -> tuple[float, np.ndarray | None]:
+        """(how much of the action shows at frame ``i``, 0-1; its frame)."""
+        for first, end, frames in self.spans:
+            if first <= i < end:
+                period = max(1, 2 * len(frames) - 2)  # a clip shorter than its cue plays back and forth
+                k = (i - first) % period
+                frame = frames[k if k < len(frames) else period - k]
+                return min(1.0, (i - first + 1) / self.fade, (end - i) / self.fade), frame
+        return 0.0, None
+
+
 class ReenactVideo:
+    """The offline default video backend (see the module docstring)."""
+
     name = "reenact"
 
     def render(self, request: VideoRequest) -> VideoResult:
@@ -109,46 +392,25 @@ class ReenactVideo:
         audio = load_audio(request.audio_path, 16000)
         duration = audio.size / 16000
         n = int(np.ceil(duration * fps))
-        if request.footage:
-            clip = request.footage[0]
-            info = probe(clip.path)
-            scale = min(1.0, request.max_height / info.height)
-            w, h = _even(info.width * scale), _even(info.height * scale)
-            base = read_frames(clip.path, clip.start_s, min(clip.duration_s, 20.0), w, h, fps)
-            fallback = tuple(v * scale for v in clip.face_box)
-            boxes = _track_faces(base, fallback)
-            order = np.r_[np.arange(len(base)), np.arange(len(base) - 2, 0, -1)] if len(base) > 2 else np.arange(len(base))
-            frame_at = lambda i: (base[order[i % len(order)]], boxes[order[i % len(order)]])  # noqa: E731
-        elif request.photo_path is not None:
-            img = cv2.imread(str(request.photo_path))
-            if img is None:
-                raise MediaError(f"{request.photo_path.name} is not a readable image")
-            scale = min(1.0, request.max_height / img.shape[0])
-            w, h = _even(img.shape[1] * scale), _even(img.shape[0] * scale)
-            img = cv2.resize(img, (w, h))
-            found = detect_face(img)
-            if found is None:
-                raise MediaError("no face found in the photo; use a frontal photo with the face visible")
-            photo_box = np.array(found, float)
-
-            def frame_at(i: int):
-                t = i / fps
-                m = cv2.getRotationMatrix2D((w / 2, h * 0.6), 0.8 * np.sin(2 * np.pi * 0.11 * t), 1.0)
-                m[:, 2] += (3 * np.sin(2 * np.pi * 0.07 * t), 2 * np.sin(2 * np.pi * 0.13 * t))
-                moved = cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REFLECT)
-                b = photo_box.copy()
-                b[:2] = m @ np.array([b[0] + b[2] / 2, b[1] + b[3] / 2, 1]) - b[2:] / 2
-                return moved, b
-        else:
-            raise MediaError("the video step needs footage or a photo of the persona; add materials first")
-        env = envelope_per_frame(audio, 16000, fps, n)
-        samples = [frame_at(i) for i in range(0, min(n, int(5 * fps)), max(1, int(fps)))]
-        warp = MouthWarp(lip_line([f for f, _ in samples], [b for _, b in samples]))
+        source = FrameSource(request, duration)
+        w, h = source.width, source.height
+        env = slew_limited(envelope_per_frame(audio, 16000, fps, n), MAX_STEP_PER_S / fps)
+        samples = [source.frame(i) for i in range(0, min(n, int(5 * fps)), max(1, int(fps)))]
+        warp = MouthWarp(lip_line([f for f, _, _ in samples], [b for _, b, _ in samples]))
+        bank = source.bank if source.bank is not None and source.bank.usable else None
+        actions = ActionTrack(request, w, h)
         writer = VideoWriter(request.out_path, w, h, fps, audio_path=request.audio_path, crf=request.crf, preset=request.preset)
         try:
             for i in range(n):
-                frame, face = frame_at(i)
-                writer.write(warp.apply(frame, face, float(env[i])))
+                weight, action = actions.at(i)
+                if weight >= 1:
+                    writer.write(action)
+                    continue
+                frame, box, pts = source.frame(i)
+                frame = bank.apply(frame, pts, float(env[i])) if bank else warp.apply(frame, box, float(env[i]))
+                if weight > 0:
+                    frame = cv2.addWeighted(frame, 1 - weight, action, weight, 0)
+                writer.write(frame)
                 if i and i % int(fps * 10) == 0:
                     log.info("rendered %d/%d frames (%.0f%%)", i, n, 100 * i / n)
         finally:

@@ -1,0 +1,146 @@
+"""The video backends on real footage: the re-enactment's mouth follows the speech from the
+persona's own mouth shapes (and does not without speech), the photo blinks, and the HeyGem
+adapter against a server on 127.0.0.1 that follows HeyGem's documented API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.contracts import FootageClip, VideoRequest
+from tasks.analysis import envelope_per_frame
+from tasks.media import load_audio, probe, read_frames, write_wav
+from tests.voice_servers import LocalServer, heygem_app
+
+
+def _mouth_and_eyes(path, width, height):
+    from tasks.face import find_face, landmarks, measure
+
+    mouth, eyes = [], []
+    for frame in read_frames(path, 0, probe(path).duration_s, width, height, 25):
+        box = find_face(frame)
+        m = measure(landmarks(frame, box), width, height) if box else None
+        mouth.append(m.mouth_open if m else np.nan)
+        eyes.append(m.eyes_open if m else np.nan)
+    return np.array(mouth), np.array(eyes)
+
+
+def _corr(a, b) -> float:
+    n = min(len(a), len(b))
+    ok = ~np.isnan(a[:n])
+    return float(np.corrcoef(a[:n][ok], b[:n][ok])[0, 1])
+
+
+@pytest.fixture(scope="module")
+def speech(shared_data, tmp_path_factory):
+    """Real speech (5.3 s) with a second of silence in the middle."""
+    audio = load_audio(shared_data / "speech" / "f5_ref_en.wav", 16000)
+    mid = audio.size // 2
+    return write_wav(tmp_path_factory.mktemp("speech") / "speech.wav",
+                     np.concatenate([audio[:mid], np.zeros(16000, np.float32), audio[mid:]]), 16000)
+
+
+def test_reenacted_mouth_follows_the_speech_with_the_persons_own_mouth(shared_data, speech, tmp_path):
+    from tasks.backends.video_reenact import ReenactVideo
+
+    clip = FootageClip(path=shared_data / "footage" / "lp_d3.mp4", start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
+    out = ReenactVideo().render(VideoRequest(audio_path=speech, footage=[clip], max_height=384, out_path=tmp_path / "talk.mp4"))
+    info = probe(out.path)
+    assert (info.width, info.height) == (384, 384) and info.video_codec == "h264" and info.audio_codec == "aac"
+    mouth, _ = _mouth_and_eyes(out.path, 384, 384)
+    env = envelope_per_frame(load_audio(speech, 16000), 16000, 25, len(mouth))
+    assert np.mean(~np.isnan(mouth)) > 0.95  # the face stays a face
+    assert _corr(mouth, env) > 0.6
+    # the silent second in the middle: the mouth rests near closed
+    quiet = slice(int(2.75 * 25), int(3.55 * 25))
+    assert np.nanmedian(mouth[quiet]) < np.nanpercentile(mouth, 75)
+    # without speech the same footage's mouth follows nothing
+    silent = write_wav(tmp_path / "silent.wav", np.zeros(load_audio(speech, 16000).size, np.float32), 16000)
+    loop = ReenactVideo().render(VideoRequest(audio_path=silent, footage=[clip], max_height=384, out_path=tmp_path / "loop.mp4"))
+    loop_mouth, _ = _mouth_and_eyes(loop.path, 384, 384)
+    assert abs(_corr(loop_mouth, env)) < 0.4
+
+
+def test_a_photo_talks_sways_and_blinks(persona_media, speech, tmp_path):
+    from tasks.backends.video_reenact import ReenactVideo, blink_times
+
+    out = ReenactVideo().render(VideoRequest(audio_path=speech, photo_path=persona_media["photo"], max_height=384,
+                                             out_path=tmp_path / "photo.mp4"))
+    mouth, eyes = _mouth_and_eyes(out.path, 384, 384)
+    env = envelope_per_frame(load_audio(speech, 16000), 16000, 25, len(mouth))
+    assert _corr(mouth, env) > 0.6
+    blinks = blink_times(out.duration_s)
+    assert blinks.size >= 1
+    at_blink = [eyes[int(round(t * 25))] for t in blinks if int(round(t * 25)) < len(eyes)]
+    assert np.nanmax(at_blink) < 0.7 * np.nanmedian(eyes)  # the eyes close at each blink
+
+
+def test_a_drink_cue_cuts_to_the_drinking_footage_for_its_length(shared_data, tmp_path):
+    from studio.contracts import PromptClip, VoiceRequest
+    from studio.script_markup import parse_markup
+    from tasks.backends.video_reenact import ReenactVideo
+    from tasks.backends.voice_espeak import EspeakVoice
+
+    voice = EspeakVoice().synthesize(VoiceRequest(
+        sentences=parse_markup("Thank you all. [drink]\nNow, where was I?"), language="en",
+        prompts=[PromptClip(path=tmp_path / "none.wav", style="neutral", median_f0_hz=120)], median_f0_hz=120,
+        cue_seconds={"drink": 2.4}, out_path=tmp_path / "voice.wav"))
+    [drink] = voice.cue_timings
+    assert drink.kind == "drink" and drink.sentence == 0 and drink.end_s - drink.start_s == pytest.approx(2.4, abs=0.01)
+    assert voice.sentence_timings[0].end_s <= drink.start_s < drink.end_s <= voice.sentence_timings[1].start_s
+    base = FootageClip(path=shared_data / "footage" / "lp_d3.mp4", start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
+    # another upload, another shape (576x768 into 256x256): it is fitted whole, not stretched
+    drinking = FootageClip(path=shared_data / "footage" / "musetalk_sun.mp4", start_s=5, duration_s=3, face_box=(0, 0, 576, 768),
+                           label="drinking")
+    out = ReenactVideo().render(VideoRequest(audio_path=voice.path, footage=[base], actions=[drinking], cues=voice.cue_timings,
+                                             max_height=256, out_path=tmp_path / "drink.mp4"))
+    frames = read_frames(out.path, 0, out.duration_s, 256, 256, 25).astype(np.float32)
+    action = read_frames(drinking.path, 5, 3, 192, 256, 25).astype(np.float32)
+    mid = int((drink.start_s + drink.end_s) / 2 * 25)
+    k = mid - int(round(drink.start_s * 25))
+    assert np.abs(frames[mid][:, 32:224] - action[k]).mean() < 8  # the drinking footage itself, letterboxed
+    before = frames[int(drink.start_s * 25) - 10]
+    assert np.abs(before[:, 32:224] - action[0]).mean() > 25  # the base footage until the cue
+    # fades, not cuts: no frame-to-frame change at the cue's edges beyond the fade's share
+    steps = np.abs(np.diff(frames[int(drink.start_s * 25) - 2 : int(drink.start_s * 25) + 9], axis=0)).mean(axis=(1, 2, 3))
+    assert steps.max() < 0.5 * np.abs(before - frames[mid]).mean()
+
+
+def test_heygem_adapter_sends_the_base_track_and_reads_the_result(shared_data, speech, tmp_path, settings):
+    from tasks.backends import video_backend
+
+    data = tmp_path / "heygem-data"
+    received: list[dict] = []
+    clip = FootageClip(path=shared_data / "footage" / "lp_d3.mp4", start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
+    with LocalServer(heygem_app(data, received, busy_first=1)) as server:
+        backend = video_backend(settings.model_copy(update={"video": settings.video.model_copy(update=dict(
+            backend="heygem", base_url=server.url, heygem_data_dir=data, heygem_data_dir_on_server="/code/data",
+            poll_s=0.2))}))
+        out = backend.render(VideoRequest(audio_path=speech, footage=[clip], max_height=256, out_path=tmp_path / "hg.mp4"))
+        info = probe(out.path)
+        assert out.backend == "heygem" and (info.width, info.height) == (256, 256)
+        assert info.video_codec == "h264" and info.audio_codec == "aac"
+        assert abs(info.duration_s - load_audio(speech, 16000).size / 16000) < 0.2
+        # busy at first: the adapter waited and sent the same job again
+        assert len(received) == 2 and received[0] == received[1]
+        job = received[1]
+        assert job["video_url"].startswith("/code/data/studio/") and job["audio_url"].endswith("audio.wav")
+        assert (job["chaofen"], job["watermark_switch"], job["pn"]) == (0, 0, 1)
+        assert not (data / "studio").exists() or not any((data / "studio").iterdir())  # its inputs are cleaned up
+
+        from tasks.backends.video_heygem import HeyGemVideo, LipSyncServiceError
+
+        wall = tmp_path / "wall.mp4"  # footage with no face: the server says so, and so does the adapter
+        import subprocess
+
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=4",
+                        "-c:v", "libx264", "-preset", "ultrafast", str(wall)], check=True)
+        with pytest.raises(LipSyncServiceError, match="no face detected"):
+            HeyGemVideo(server.url, data, "/code/data", poll_s=0.2).render(VideoRequest(
+                audio_path=speech, footage=[FootageClip(path=wall, start_s=0, duration_s=4, face_box=(0, 0, 320, 240))],
+                max_height=240, out_path=tmp_path / "x.mp4"))
+    with pytest.raises(LipSyncServiceError, match="did not answer"):
+        HeyGemVideo(server.url, data, "/code/data", max_retries=0).render(
+            VideoRequest(audio_path=speech, footage=[clip], max_height=256, out_path=tmp_path / "y.mp4"))
+    with pytest.raises(ValueError, match="HEYGEM_DATA_DIR"):
+        HeyGemVideo(server.url, None, None)

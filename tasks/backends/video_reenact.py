@@ -4,10 +4,12 @@ The base track is the best footage segment played forward then backward (a ping-
 never jumps), with the footage's own head motion and blinks. Its face is tracked with dlib's
 68 landmarks. The footage's frames form a mouth bank: one representative frame for each step of
 mouth opening, from closed to the widest the person opens it. For every output frame the speech
-loudness at that moment picks the bank frame whose mouth opening matches it; its lower face is
-aligned to the base frame by the landmarks that do not move with the mouth (nose, eye corners,
-upper jaw) and blended in under a feathered mask, so the mouth, teeth and chin are the
-person's own. Footage whose mouth never opens enough for a bank, and a photo, fall back to a
+loudness at that moment (slew-limited, as a real jaw is) asks for an opening; the lower faces of
+the two bank steps around it are aligned to the base frame by the landmarks that do not move
+with the mouth (nose, eye corners, upper jaw), cross-faded, and blended in under a feathered
+mask inside the base face's own jaw line, so the mouth, teeth and the skin around them are the
+person's own and the face's outline stays put. Footage whose mouth never opens enough for a
+bank, and a photo, fall back to a
 displacement warp that opens the jaw and darkens the gap. With a photo only, the still also
 sways slightly and blinks (the eyelids drawn over the eyes from the landmarks).
 

@@ -7,7 +7,8 @@ speech, then measures the output with dlib's face landmarks and identity embeddi
 - RTF: seconds of rendering per second of video (2 cores), at the case's size;
 - peak memory of the rendering process (its own, in a fresh process);
 - lip sync: Pearson correlation between the mouth opening measured on the output frames and
-  the speech loudness per frame; beside it the same for the unmodified loop (the footage as
+  the speech loudness per frame (rendered, as in a production, with the words Whisper hears,
+  so the lips also shut on m, b, p where the sound is loud); beside it the same for the unmodified loop (the footage as
   the renderer plays it, with a silent track: near 0 when the mouth follows nothing);
 - identity: cosine of dlib's embedding of output frames to the footage's mean embedding,
   against the footage's own frame-to-frame figure (``ID source``);
@@ -152,10 +153,14 @@ def main() -> None:
     args = parser.parse_args()
     from storage import Catalog
     from storage.local import LocalStore
+    from studio.contracts import SpeechCheck
+    from studio.models import WordTiming
+    from tasks.asr import transcribe, whisper_dir
     from tasks.materials import face_box_of_photo, select_footage
 
     work = Path(tempfile.mkdtemp(prefix="bench-video-"))
     catalog = Catalog(LocalStore(work / "store"), work / "cache")
+    check = SpeechCheck(model_dir=whisper_dir(work / "models"))
     rows = []
     for name, case in cases(work):
         if args.only and args.only not in name:
@@ -169,6 +174,9 @@ def main() -> None:
             face_box_of_photo(case["photo"])
             request = VideoRequest(audio_path=audio, photo_path=case["photo"], max_height=case["max_height"], fps=FPS,
                                    out_path=work / "out.mp4")
+        # the words as the voice step hands them over (heard by Whisper): where the lips shut and round
+        heard = transcribe(load_audio(audio, 16000), 16000, check, words=True)
+        request = request.model_copy(update={"words": [WordTiming(word=w.strip(), start_s=a, end_s=b) for w, a, b in heard.words]})
         result, seconds, peak_mib = render(request)
         silent = work / "silent.wav"
         write_wav(silent, np.zeros(load_audio(audio, 16000).size, np.float32), 16000)

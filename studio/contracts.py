@@ -12,7 +12,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from studio.models import Brief, CueKind, CueTiming, Sentence, SentenceCheck, SentenceTiming
+from studio.models import Brief, CueKind, CueTiming, Sentence, SentenceCheck, SentenceTiming, WordTiming
 
 
 # ------------------------------------------------------------------------- script
@@ -133,6 +133,7 @@ class VideoRequest(BaseModel):
     footage: list[FootageClip] = Field(default_factory=list)
     actions: list[FootageClip] = Field(default_factory=list)  # tagged action segments
     cues: list[CueTiming] = Field(default_factory=list)  # where the voice track's cues sound
+    words: list[WordTiming] = Field(default_factory=list)  # the voice track's words, for the mouth's shapes
     photo_path: Path | None = None
     fps: float = 25.0
     max_height: int = 720

@@ -204,7 +204,7 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
     footage = [c for c in clips if c.label == "base"]
     result = video_backend(settings).render(VideoRequest(
         audio_path=catalog.media_path(voice.audio), footage=footage, actions=[c for c in clips if c.label != "base"],
-        cues=voice.cue_timings,
+        cues=voice.cue_timings, words=[w for t in voice.sentence_timings for w in t.words],
         photo_path=catalog.media_path(materials.photo) if materials.photo and not footage else None,
         fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
         preset=settings.video.preset, out_path=work / "video.mp4"))

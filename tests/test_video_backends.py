@@ -61,6 +61,30 @@ def test_reenacted_mouth_follows_the_speech_with_the_persons_own_mouth(shared_da
     assert abs(_corr(loop_mouth, env)) < 0.4
 
 
+def test_the_lips_close_where_the_words_say_m_b_p(shared_data, speech, speech_check, tmp_path):
+    from studio.models import WordTiming
+    from tasks.asr import transcribe
+    from tasks.backends.video_reenact import ReenactVideo
+    from tasks.visemes import mouth_plan, shapes_of
+
+    assert shapes_of("mother") == ["closed", "round", "neutral", "neutral", "spread", "neutral"]
+    assert shapes_of("妈妈") == ["closed", "open", "closed", "open"]  # mā: lips shut for m, then open for a
+    heard = transcribe(load_audio(speech, 16000), 16000, speech_check, language="en", words=True)
+    words = [WordTiming(word=w.strip(), start_s=a, end_s=b) for w, a, b in heard.words]
+    assert any(w.word.lower().startswith("mother") for w in words)
+    clip = FootageClip(path=shared_data / "footage" / "lp_d3.mp4", start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
+    opened = {}
+    for label, given in (("loudness", []), ("words", words)):
+        out = ReenactVideo().render(VideoRequest(audio_path=speech, footage=[clip], words=given, max_height=384,
+                                                 out_path=tmp_path / f"{label}.mp4"))
+        opened[label] = _mouth_and_eyes(out.path, 384, 384)[0]
+    allow, _ = mouth_plan(words, 25, len(opened["words"]))
+    shut = allow < 0.3
+    assert shut.sum() >= 5
+    # loudness alone keeps the mouth open through a voiced m; the words close it
+    assert np.nanmean(opened["words"][shut]) < 0.6 * np.nanmean(opened["loudness"][shut])
+
+
 def test_a_photo_talks_sways_and_blinks(persona_media, speech, tmp_path):
     from tasks.backends.video_reenact import ReenactVideo, blink_times
 

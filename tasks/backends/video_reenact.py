@@ -26,8 +26,9 @@ import numpy as np
 
 from studio.contracts import VideoRequest, VideoResult
 from tasks.analysis import detect_face, envelope_per_frame
-from tasks.face import box_of, find_face, landmarks, mouth_opening
+from tasks.face import box_of, find_face, landmarks, mouth_opening, mouth_width
 from tasks.media import MediaError, VideoWriter, load_audio, probe, read_frames
+from tasks.visemes import mouth_plan
 
 try:
     import cv2
@@ -122,54 +123,67 @@ def track_landmarks(frames: np.ndarray, every: int = 5) -> np.ndarray:
 
 
 class MouthBank:
-    """One representative footage frame per step of mouth opening (the most typical pose of
-    that step), and the lower face of any of them pasted onto a base frame."""
+    """Representative footage frames per step of mouth opening (in each step the most rounded,
+    the most typical and the most spread lips the footage has there, each in the most typical
+    head pose), and the lower face of any of them pasted onto a base frame."""
 
     def __init__(self, frames: np.ndarray, points: np.ndarray):
         openings = np.array([mouth_opening(p) for p in points])
+        widths = np.array([mouth_width(p) for p in points])
         ok = ~np.isnan(openings)
         self.closed = float(np.percentile(openings[ok], 5)) if ok.sum() >= 5 else 0.0
         self.widest = float(np.percentile(openings[ok], 95)) if ok.sum() >= 5 else 0.0
-        self.entries: list[tuple[float, np.ndarray, np.ndarray]] = []  # (opening, frame, landmarks)
+        self.narrow = float(np.percentile(widths[ok], 10)) if ok.sum() >= 5 else 0.0
+        self.spread = float(np.percentile(widths[ok], 90)) if ok.sum() >= 5 else 0.0
+        self.entries: list[tuple[float, float, np.ndarray, np.ndarray]] = []  # (opening, width, frame, landmarks)
         if self.usable:
             edges = np.linspace(self.closed, self.widest, BANK_STEPS + 1)
             nose = np.nanmedian(points[:, 27:36], axis=0)
+            pose = lambda j: float(np.abs(points[j, 27:36] - nose).mean())  # noqa: E731
             for lo, hi in zip(edges[:-1], edges[1:]):
                 idx = np.nonzero(ok & (openings >= lo) & (openings <= hi))[0]
-                if idx.size:
-                    k = idx[np.argmin([np.abs(points[j, 27:36] - nose).mean() for j in idx])]
-                    self.entries.append((float(openings[k]), frames[k], points[k]))
+                if not idx.size:
+                    continue
+                by_width = idx[np.argsort(widths[idx])]
+                thirds = [part for part in np.array_split(by_width, 3) if part.size] if idx.size >= 3 else [idx]
+                for part in thirds:
+                    k = min(part, key=pose)
+                    self.entries.append((float(openings[k]), float(widths[k]), frames[k], points[k]))
 
     @property
     def usable(self) -> bool:
         return self.widest - self.closed >= MIN_BANK_RANGE
 
-    def pick(self, loudness: float) -> list[tuple[float, int]]:
-        """(weight, entry) of the two bank steps around the opening this loudness asks for, so
-        the mouth moves between steps smoothly instead of jumping."""
+    def pick(self, loudness: float, shape: float = 0.0) -> list[tuple[float, int]]:
+        """(weight, entry) of the two bank frames nearest the opening this loudness asks for and
+        the lip width ``shape`` asks for (-1 rounded .. +1 spread), cross-faded by nearness so
+        the mouth moves between them smoothly instead of jumping."""
         target = self.closed + float(np.clip(loudness, 0, 1)) * (self.widest - self.closed)
-        openings = np.array([e[0] for e in self.entries])
-        above = int(np.searchsorted(openings, target))
-        if above == 0 or above == len(openings):
-            return [(1.0, min(above, len(openings) - 1))]
-        lo, hi = openings[above - 1], openings[above]
-        t = float((target - lo) / max(hi - lo, 1e-9))
-        return [(1 - t, above - 1), (t, above)]
+        middle, half = (self.narrow + self.spread) / 2, max((self.spread - self.narrow) / 2, 1e-3)
+        width = middle + float(np.clip(shape, -1, 1)) * half
+        costs = np.array([abs(o - target) / (self.widest - self.closed) + 0.5 * abs(w - width) / (2 * half)
+                          for o, w, _, _ in self.entries])
+        order = np.argsort(costs)
+        if len(order) == 1 or costs[order[0]] < 1e-6:
+            return [(1.0, int(order[0]))]
+        first, second = order[:2]
+        return [(float(costs[second] / (costs[first] + costs[second])), int(first)),
+                (float(costs[first] / (costs[first] + costs[second])), int(second))]
 
     def _lower_face(self, entry: int, points: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
         """Bank step ``entry`` warped onto a face with ``points``: (image, its landmarks there)."""
-        _, src, src_pts = self.entries[entry]
+        _, _, src, src_pts = self.entries[entry]
         m, _ = cv2.estimateAffinePartial2D(src_pts[_STABLE], points[_STABLE])
         if m is None:
             return None
         warped = cv2.warpAffine(src, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return warped.astype(np.float32), src_pts @ m[:, :2].T + m[:, 2]
 
-    def apply(self, frame: np.ndarray, points: np.ndarray, loudness: float) -> np.ndarray:
+    def apply(self, frame: np.ndarray, points: np.ndarray, loudness: float, shape: float = 0.0) -> np.ndarray:
         if np.isnan(points).any():
             return frame
         h, w = frame.shape[:2]
-        layers = [(weight, self._lower_face(entry, points, (w, h))) for weight, entry in self.pick(loudness)]
+        layers = [(weight, self._lower_face(entry, points, (w, h))) for weight, entry in self.pick(loudness, shape)]
         layers = [(weight, layer) for weight, layer in layers if layer is not None]
         if not layers:
             return frame
@@ -396,7 +410,9 @@ class ReenactVideo:
         n = int(np.ceil(duration * fps))
         source = FrameSource(request, duration)
         w, h = source.width, source.height
-        env = slew_limited(envelope_per_frame(audio, 16000, fps, n), MAX_STEP_PER_S / fps)
+        # how far the mouth opens follows loudness; its shape, and where it must shut, the words
+        allow, shape = mouth_plan(request.words, fps, n)
+        env = slew_limited(envelope_per_frame(audio, 16000, fps, n), MAX_STEP_PER_S / fps) * allow
         samples = [source.frame(i) for i in range(0, min(n, int(5 * fps)), max(1, int(fps)))]
         warp = MouthWarp(lip_line([f for f, _, _ in samples], [b for _, b, _ in samples]))
         bank = source.bank if source.bank is not None and source.bank.usable else None
@@ -409,7 +425,7 @@ class ReenactVideo:
                     writer.write(action)
                     continue
                 frame, box, pts = source.frame(i)
-                frame = bank.apply(frame, pts, float(env[i])) if bank else warp.apply(frame, box, float(env[i]))
+                frame = bank.apply(frame, pts, float(env[i]), float(shape[i])) if bank else warp.apply(frame, box, float(env[i]))
                 if weight > 0:
                     frame = cv2.addWeighted(frame, 1 - weight, action, weight, 0)
                 writer.write(frame)

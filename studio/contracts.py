@@ -8,7 +8,7 @@ from a registry by a settings value.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -151,9 +151,14 @@ class VideoResult(BaseModel):
     backend: str
 
 
+# how far a render has got, 0-100 (a Prefect progress artifact in the studio)
+Progress = Callable[[float], None]
+
+
 class VideoBackend(Protocol):
-    """Renders the persona talking to the given audio, as an H.264/AAC MP4."""
+    """Renders the persona talking to the given audio, as an H.264/AAC MP4, reporting how far
+    it has got to ``progress`` when given."""
 
     name: str
 
-    def render(self, request: VideoRequest) -> VideoResult: ...
+    def render(self, request: VideoRequest, progress: Progress | None = None) -> VideoResult: ...

@@ -194,6 +194,8 @@ def synthesize_voice(production: Production, materials: MaterialSet, script: Scr
 
 @task(**PERSISTED, tags=["video-render"])
 def render_video(production: Production, materials: MaterialSet, voice: VoiceTake) -> VideoTake:
+    from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
     from tasks.backends import video_backend
 
     settings, catalog = _ctx()
@@ -202,12 +204,14 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
     clips = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
                          label=s.label) for s in materials.footage]
     footage = [c for c in clips if c.label == "base"]
+    bar = create_progress_artifact(0.0, description="video render")  # a progress bar in the Prefect UI
     result = video_backend(settings).render(VideoRequest(
         audio_path=catalog.media_path(voice.audio), footage=footage, actions=[c for c in clips if c.label != "base"],
         cues=voice.cue_timings, words=[w for t in voice.sentence_timings for w in t.words],
         photo_path=catalog.media_path(materials.photo) if materials.photo and not footage else None,
         fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
-        preset=settings.video.preset, out_path=work / "video.mp4"))
+        preset=settings.video.preset, out_path=work / "video.mp4"), progress=lambda done: update_progress_artifact(bar, done))
+    update_progress_artifact(bar, 100.0)
     video = VideoTake(
         id=f"{production.id}-v{voice.script_version:03d}-video-t{voice.take}", production_id=production.id,
         script_version=voice.script_version, take=voice.take, voice_take_id=voice.id,

@@ -44,7 +44,10 @@ def test_reenacted_mouth_follows_the_speech_with_the_persons_own_mouth(shared_da
     from tasks.backends.video_reenact import ReenactVideo
 
     clip = FootageClip(path=shared_data / "footage" / "lp_d3.mp4", start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
-    out = ReenactVideo().render(VideoRequest(audio_path=speech, footage=[clip], max_height=384, out_path=tmp_path / "talk.mp4"))
+    done: list[float] = []
+    out = ReenactVideo().render(VideoRequest(audio_path=speech, footage=[clip], max_height=384, out_path=tmp_path / "talk.mp4"),
+                                progress=done.append)
+    assert done[0] == 0 and done == sorted(done) and 50 < done[-1] < 100  # every 2 s of video
     info = probe(out.path)
     assert (info.width, info.height) == (384, 384) and info.video_codec == "h264" and info.audio_codec == "aac"
     mouth, _ = _mouth_and_eyes(out.path, 384, 384)
@@ -140,7 +143,10 @@ def test_heygem_adapter_sends_the_base_track_and_reads_the_result(shared_data, s
         backend = video_backend(settings.model_copy(update={"video": settings.video.model_copy(update=dict(
             backend="heygem", base_url=server.url, heygem_data_dir=data, heygem_data_dir_on_server="/code/data",
             poll_s=0.2))}))
-        out = backend.render(VideoRequest(audio_path=speech, footage=[clip], max_height=256, out_path=tmp_path / "hg.mp4"))
+        done: list[float] = []
+        out = backend.render(VideoRequest(audio_path=speech, footage=[clip], max_height=256, out_path=tmp_path / "hg.mp4"),
+                             progress=done.append)
+        assert done[-1] == 100 and 20 in done  # the server's own figures
         info = probe(out.path)
         assert out.backend == "heygem" and (info.width, info.height) == (256, 256)
         assert info.video_codec == "h264" and info.audio_codec == "aac"

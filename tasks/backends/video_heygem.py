@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 import httpx
 
-from studio.contracts import VideoRequest, VideoResult
+from studio.contracts import Progress, VideoRequest, VideoResult
 from tasks.backends.http_retry import post_with_retries
 from tasks.media import MediaError, load_audio, probe, write_wav
 
@@ -60,7 +60,7 @@ class HeyGemVideo:
         except ValueError:
             return self.data_dir / str(path).lstrip("/")
 
-    def render(self, request: VideoRequest) -> VideoResult:
+    def render(self, request: VideoRequest, progress: Progress | None = None) -> VideoResult:
         from tasks.backends.video_reenact import write_base_track
 
         duration = load_audio(request.audio_path, 16000).size / 16000
@@ -74,7 +74,7 @@ class HeyGemVideo:
                        "code": code, "chaofen": 0, "watermark_switch": 0, "pn": 1}
             with httpx.Client(timeout=60) as client:
                 self._submit(client, payload)
-                result = self._wait(client, code)
+                result = self._wait(client, code, progress)
             return self._finish(request, self._local_path(result), base)
         finally:
             shutil.rmtree(job, ignore_errors=True)
@@ -92,7 +92,7 @@ class HeyGemVideo:
                 continue
             raise LipSyncServiceError(f"the HeyGem server at {url} did not take the job: {body}")
 
-    def _wait(self, client: httpx.Client, code: str) -> str:
+    def _wait(self, client: httpx.Client, code: str, progress: Progress | None = None) -> str:
         url = f"{self.base_url}/easy/query"
         deadline = time.monotonic() + self.timeout_s
         last = -1
@@ -103,10 +103,12 @@ class HeyGemVideo:
                 raise LipSyncServiceError(f"the HeyGem server at {url} stopped answering: {exc}") from None
             body = self._json(resp, url)
             data = body.get("data") or {}
-            status, progress = data.get("status"), int(data.get("progress") or 0)
-            if progress != last:
-                log.info("HeyGem job %s: %d%% %s", code, progress, data.get("msg") or "")
-                last = progress
+            status, done = data.get("status"), int(data.get("progress") or 0)
+            if done != last:
+                log.info("HeyGem job %s: %d%% %s", code, done, data.get("msg") or "")
+                last = done
+                if progress:
+                    progress(done)
             if status == DONE and data.get("result"):
                 return str(data["result"])
             if status == FAILED or (body.get("code") not in (ACCEPTED, None) and status is None):

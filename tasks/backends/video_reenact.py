@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from studio.contracts import VideoRequest, VideoResult
+from studio.contracts import Progress, VideoRequest, VideoResult
 from tasks.analysis import detect_face, envelope_per_frame
 from tasks.face import box_of, find_face, landmarks, mouth_opening, mouth_width
 from tasks.media import MediaError, VideoWriter, load_audio, probe, read_frames
@@ -402,7 +402,7 @@ class ReenactVideo:
 
     name = "reenact"
 
-    def render(self, request: VideoRequest) -> VideoResult:
+    def render(self, request: VideoRequest, progress: Progress | None = None) -> VideoResult:
         t0 = time.time()
         fps = request.fps
         audio = load_audio(request.audio_path, 16000)
@@ -431,6 +431,8 @@ class ReenactVideo:
                 writer.write(frame)
                 if i and i % int(fps * 10) == 0:
                     log.info("rendered %d/%d frames (%.0f%%)", i, n, 100 * i / n)
+                if progress and i % int(fps * 2) == 0:
+                    progress(100 * i / n)
         finally:
             writer.close()
         log.info("rendered %d frames %dx%d in %.1f s", n, w, h, time.time() - t0)

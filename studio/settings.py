@@ -83,10 +83,13 @@ class SpeechCheckSettings(BaseModel):
 class VideoSettings(BaseModel):
     """``reenact``: the offline default, re-enactment from the persona's own footage (or photo).
     ``heygem``: a HeyGem (Duix.Avatar) lip-sync server, given the studio's base track and the
-    speech through a folder both machines see."""
+    speech through a folder both machines see. ``lipsync``: a MuseTalk- or LatentSync-style
+    server taking them in one multipart POST."""
 
-    backend: Literal["reenact", "heygem"] = "reenact"
-    base_url: str = "http://127.0.0.1:8383"  # heygem: its video service
+    backend: Literal["reenact", "heygem", "lipsync"] = "reenact"
+    base_url: str = "http://127.0.0.1:8383"  # heygem: its video service; lipsync: the server
+    lipsync_path: str = "/api/lipsync"  # lipsync: where it takes the multipart POST (fields video, audio)
+    api_key: SecretStr = SecretStr("not-needed")  # lipsync: sent as a Bearer token
     heygem_data_dir: Path | None = None  # heygem: its data volume as this machine sees it
     heygem_data_dir_on_server: str | None = None  # ... and as the server sees it (e.g. /code/data)
     timeout_s: float = Field(default=1800, gt=0)  # a server's whole job, queueing included

@@ -199,3 +199,18 @@ class VideoWriter:
             raise MediaError(f"ffmpeg failed to write {self.path.name}: {err}")
         return self.path
 
+
+
+def reencode_with_sound(video: Path, audio: Path, out: Path, width: int, height: int, fps: float, crf: int = 20,
+                        preset: str = "veryfast") -> MediaInfo:
+    """``video``'s picture at ``width`` x ``height`` and ``fps`` with ``audio`` as its sound, as H.264 + AAC MP4
+    (what a lip-sync server sent back, made like every other take)."""
+    require_ffmpeg()
+    try:
+        (ffmpeg.output(ffmpeg.input(str(video)).video.filter("scale", width, height).filter("fps", fps=fps),
+                       ffmpeg.input(str(audio)).audio, str(out), vcodec="libx264", pix_fmt="yuv420p", crf=crf,
+                       preset=preset, acodec="aac", audio_bitrate="128k", shortest=None, movflags="+faststart")
+         .overwrite_output().run(capture_stdout=True, capture_stderr=True))
+    except ffmpeg.Error as exc:
+        raise MediaError(f"cannot re-encode {Path(video).name}: {exc.stderr.decode(errors='replace')[-300:]}") from None
+    return probe(out)

@@ -5,12 +5,13 @@ adapter against a server on 127.0.0.1 that follows HeyGem's documented API."""
 from __future__ import annotations
 
 import numpy as np
+from pydantic import SecretStr
 import pytest
 
 from studio.contracts import FootageClip, VideoRequest
 from tasks.analysis import envelope_per_frame
 from tasks.media import load_audio, probe, read_frames, write_wav
-from tests.voice_servers import LocalServer, heygem_app
+from tests.voice_servers import LocalServer, heygem_app, lipsync_app
 
 
 def _mouth_and_eyes(path, width, height):
@@ -174,3 +175,27 @@ def test_heygem_adapter_sends_the_base_track_and_reads_the_result(shared_data, s
             VideoRequest(audio_path=speech, footage=[clip], max_height=256, out_path=tmp_path / "y.mp4"))
     with pytest.raises(ValueError, match="HEYGEM_DATA_DIR"):
         HeyGemVideo(server.url, None, None)
+
+
+def test_lipsync_adapter_posts_video_and_speech_and_reads_either_answer(shared_data, speech, tmp_path, settings):
+    from tasks.backends import video_backend
+    from tasks.backends.video_heygem import LipSyncServiceError
+    from tasks.backends.video_lipsync_http import LipSyncHTTPVideo
+
+    clip = FootageClip(path=shared_data / "footage" / "lp_d3.mp4", start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
+    for answer in ("video", "json"):
+        received: list[dict] = []
+        with LocalServer(lipsync_app(received, api_key="k3y", answer=answer)) as server:
+            backend = video_backend(settings.model_copy(update={"video": settings.video.model_copy(update=dict(
+                backend="lipsync", base_url=server.url, api_key=SecretStr("k3y")))}))
+            out = backend.render(VideoRequest(audio_path=speech, footage=[clip], max_height=256, out_path=tmp_path / f"{answer}.mp4"))
+            info = probe(out.path)
+            assert out.backend == "lipsync" and (info.width, info.height) == (256, 256) and info.audio_codec == "aac"
+            assert abs(info.duration_s - load_audio(speech, 16000).size / 16000) < 0.2
+            assert received == [{"video": "reference.mp4", "audio": "audio.wav", "authorization": "Bearer k3y"}]
+            with pytest.raises(LipSyncServiceError, match="refused the request \\(401\\)"):
+                LipSyncHTTPVideo(server.url, api_key="wrong", max_retries=0).render(
+                    VideoRequest(audio_path=speech, footage=[clip], max_height=256, out_path=tmp_path / "no.mp4"))
+    with pytest.raises(LipSyncServiceError, match="did not answer"):
+        LipSyncHTTPVideo(server.url, max_retries=0).render(
+            VideoRequest(audio_path=speech, footage=[clip], max_height=256, out_path=tmp_path / "gone.mp4"))

@@ -168,3 +168,41 @@ def heygem_app(data_dir: Path, received: list[dict], on_server: str = "/code/dat
         return {"code": 10000, "data": jobs[code], "msg": "", "success": True}
 
     return app
+
+
+def lipsync_app(received: list[dict], api_key: str | None = None, answer: str = "video") -> FastAPI:
+    """The multipart form MuseTalk and LatentSync wrappers take (``POST /api/lipsync`` with
+    ``video`` and ``audio``), answering with the MP4 (``answer="video"``) or JSON naming it
+    (``answer="json"``); its "lip sync" is ffmpeg putting the sound on the video. Refuses a wrong
+    key (401) and sound it cannot read (400)."""
+    import subprocess
+    import tempfile
+
+    from fastapi import Header
+    from fastapi.responses import FileResponse
+
+    app = FastAPI()
+    outputs = Path(tempfile.mkdtemp(prefix="lipsync-server-"))
+
+    @app.post("/api/lipsync")
+    async def lipsync(video: UploadFile = File(), audio: UploadFile = File(), authorization: str | None = Header(None)):
+        if api_key and authorization != f"Bearer {api_key}":
+            return JSONResponse(status_code=401, content={"detail": "invalid API key"})
+        job = Path(tempfile.mkdtemp(dir=outputs))
+        (job / "in.mp4").write_bytes(await video.read())
+        (job / "in.wav").write_bytes(await audio.read())
+        received.append({"video": video.filename, "audio": audio.filename, "authorization": authorization})
+        done = subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(job / "in.mp4"), "-i", str(job / "in.wav"), "-map", "0:v",
+                               "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest",
+                               str(job / "out.mp4")], capture_output=True)
+        if done.returncode != 0:
+            return JSONResponse(status_code=400, content={"detail": "could not read the inputs"})
+        if answer == "json":
+            return {"status": "success", "video_url": f"/outputs/{job.name}/out.mp4"}
+        return FileResponse(job / "out.mp4", media_type="video/mp4")
+
+    @app.get("/outputs/{job}/{name}")
+    def output(job: str, name: str):
+        return FileResponse(outputs / job / name, media_type="video/mp4")
+
+    return app

@@ -68,10 +68,17 @@ def _heygem(settings: StudioSettings) -> VideoBackend:
     return HeyGemVideo(v.base_url, v.heygem_data_dir, v.heygem_data_dir_on_server, v.timeout_s, v.poll_s, v.max_retries)
 
 
+def _lipsync(settings: StudioSettings) -> VideoBackend:
+    from tasks.backends.video_lipsync_http import LipSyncHTTPVideo
+
+    v = settings.video
+    return LipSyncHTTPVideo(v.base_url, v.lipsync_path, v.api_key.get_secret_value(), v.timeout_s, v.max_retries)
+
+
 SCRIPT_BACKENDS: dict[str, Callable[[StudioSettings], ScriptBackend]] = {"composer": _composer, "openai": _openai}
 VOICE_BACKENDS: dict[str, Callable[[StudioSettings], VoiceBackend]] = {
     "espeak": _espeak, "kokoro": _kokoro, "openai": _openai_voice, "cosyvoice": _cosyvoice, "gptsovits": _gptsovits}
-VIDEO_BACKENDS: dict[str, Callable[[StudioSettings], VideoBackend]] = {"reenact": _reenact, "heygem": _heygem}
+VIDEO_BACKENDS: dict[str, Callable[[StudioSettings], VideoBackend]] = {"reenact": _reenact, "heygem": _heygem, "lipsync": _lipsync}
 
 
 def _pick(registry: dict, key: str, what: str, settings: StudioSettings):

@@ -25,7 +25,7 @@ import httpx
 
 from studio.contracts import Progress, VideoRequest, VideoResult
 from tasks.backends.http_retry import post_with_retries
-from tasks.media import MediaError, load_audio, probe, write_wav
+from tasks.media import MediaError, load_audio, probe, reencode_with_sound, write_wav
 
 log = logging.getLogger(__name__)
 ACCEPTED, BUSY = 10000, 10001
@@ -130,24 +130,20 @@ class HeyGemVideo:
 
     def _finish(self, request: VideoRequest, result: Path, base: VideoResult) -> VideoResult:
         """The server's video at the base track's size and the requested rate, with our speech."""
-        import ffmpeg
-
         if not result.is_file():
             raise LipSyncServiceError(f"the HeyGem server reported {result.name}, but it is not in {self.data_dir}; "
                                       "check that both sides see the same folder")
-        try:
-            probe(result)
-        except MediaError as exc:
-            raise LipSyncServiceError(f"the HeyGem server's result is not a video: {exc}") from None
-        try:
-            (ffmpeg.output(ffmpeg.input(str(result)).video.filter("scale", base.width, base.height).filter("fps", fps=request.fps),
-                           ffmpeg.input(str(request.audio_path)).audio, str(request.out_path), vcodec="libx264",
-                           pix_fmt="yuv420p", crf=request.crf, preset=request.preset, acodec="aac", audio_bitrate="128k",
-                           shortest=None, movflags="+faststart")
-             .overwrite_output().run(capture_stdout=True, capture_stderr=True))
-        except ffmpeg.Error as exc:
-            raise LipSyncServiceError(f"the HeyGem server's video could not be re-encoded: "
-                                      f"{exc.stderr.decode(errors='replace')[-300:]}") from None
-        info = probe(request.out_path)
-        return VideoResult(path=request.out_path, duration_s=info.duration_s, width=info.width, height=info.height,
-                           fps=request.fps, backend=self.name)
+        return finish_take(result, request, base, self.name, "HeyGem server")
+
+
+def finish_take(result: Path, request: VideoRequest, base: VideoResult, backend: str, what: str) -> VideoResult:
+    """A lip-sync server's video re-encoded at the base track's size and the requested rate with
+    the studio's own speech, so every backend delivers the same kind of file."""
+    try:
+        probe(result)
+        info = reencode_with_sound(result, request.audio_path, request.out_path, base.width, base.height, request.fps,
+                                   request.crf, request.preset)
+    except MediaError as exc:
+        raise LipSyncServiceError(f"the {what}'s result is not a usable video: {exc}") from None
+    return VideoResult(path=request.out_path, duration_s=info.duration_s, width=info.width, height=info.height,
+                       fps=request.fps, backend=backend)

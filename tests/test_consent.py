@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from studio.api import StudioAPI
 from studio.consent import ConsentError
 from studio.models import (
-    Brief, ConsentRecord, Template, Delivery, MaterialSet, Production, ReviewDecision, ReviewRequest, ScriptVersion,
+    Brief, ConsentRecord, Template, Delivery, MaterialSet, ReviewDecision, ReviewRequest, ScriptVersion,
     Sentence, VideoTake, VoiceTake, utcnow,
 )
 

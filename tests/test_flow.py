@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from studio import services
-from studio.api import ReviewError, StudioAPI
+from studio.api import ReviewError
 from studio.consent import ConsentError
 from studio.demo import approve_as_every_role, wait_for_review
 from tests.conftest import new_production
-from studio.models import Brief, Delivery, Production, ReviewDecision, ReviewRequest, ScriptVersion, VoiceTake
+from studio.models import Delivery, Production, ReviewDecision, ReviewRequest, ScriptVersion, VoiceTake
 from tasks.media import probe
 
 pytestmark = pytest.mark.slow

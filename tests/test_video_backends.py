@@ -65,6 +65,22 @@ def test_reenacted_mouth_follows_the_speech_with_the_persons_own_mouth(shared_da
     assert abs(_corr(loop_mouth, env)) < 0.4
 
 
+def test_two_footage_segments_are_joined_without_a_jump(shared_data, tmp_path):
+    from tasks.backends.video_reenact import FrameSource
+
+    path = shared_data / "footage" / "lp_d3.mp4"
+    clips = [FootageClip(path=path, start_s=0, duration_s=4, face_box=(130, 164, 309, 310)),
+             FootageClip(path=path, start_s=7, duration_s=4, face_box=(130, 164, 309, 310))]
+    source = FrameSource(VideoRequest(audio_path=tmp_path / "unused.wav", footage=clips, max_height=256,
+                                      out_path=tmp_path / "unused.mp4"), duration_s=9.0)
+    assert len(source.base) > 4 * 25 + 2 * 25  # both segments are in the track
+    change = lambda f: np.abs(np.diff(f.astype(np.int16), axis=0)).mean(axis=(1, 2, 3))  # noqa: E731
+    own = change(read_frames(path, 0, 11.8, 256, 256, 25)).max()
+    a, b = read_frames(path, 0, 4, 256, 256, 25), read_frames(path, 7, 4, 256, 256, 25)
+    assert np.abs(b[0].astype(np.int16) - a[-1]).mean() > 1.5 * own  # cut there, the jump would show
+    assert change(source.base).max() <= own + 0.5  # joined, nothing jumps more than the footage itself does
+
+
 def test_the_lips_close_where_the_words_say_m_b_p(shared_data, speech, speech_check, tmp_path):
     from studio.models import WordTiming
     from tasks.asr import transcribe

@@ -1,7 +1,8 @@
 """Offline video: re-enactment from the persona's own footage (or one photo).
 
-The base track is the best footage segment played forward then backward (a ping-pong loop
-never jumps), with the footage's own head motion and blinks. Its face is tracked with dlib's
+The base track is the best footage segments (up to three, joined where the faces match, the
+next one's head gliding in from where the last was) played forward then backward (a ping-pong
+loop never jumps), with the footage's own head motion and blinks. Its face is tracked with dlib's
 68 landmarks. The footage's frames form a mouth bank: one representative frame for each step of
 mouth opening, from closed to the widest the person opens it. For every output frame the speech
 loudness at that moment (slew-limited, as a real jaw is) asks for an opening; the lower faces of
@@ -263,6 +264,41 @@ def blink_amount(t: float, blinks: np.ndarray, half_s: float = 0.1) -> float:
     return float(max(0.0, 1 - np.min(np.abs(blinks - t)) / half_s))
 
 
+MAX_SEGMENTS = 3
+MIN_SEGMENT_S = 2.0
+GLIDE_S = 0.4  # after a join the next segment's head glides from where the last one was to where it is
+
+
+def join_segments(a: np.ndarray, a_points: np.ndarray, b: np.ndarray, b_points: np.ndarray,
+                  fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` then ``b`` as one track, joined between the last second of ``a`` and the first of
+    ``b`` where the faces' steady landmarks are closest; ``b``'s first frames are moved onto
+    where ``a``'s face was and glide back to their own place, fading in, so no jump shows."""
+    reach = max(1, min(int(fps), len(a) // 3, len(b) // 3))
+    best, cut_a, cut_b = np.inf, len(a) - 1, 0
+    for i in range(len(a) - reach, len(a)):
+        for j in range(reach):
+            d = float(np.nanmean(np.linalg.norm(a_points[i, _STABLE] - b_points[j, _STABLE], axis=1)))
+            if d < best:
+                best, cut_a, cut_b = d, i, j
+    a, a_points, b, b_points = a[: cut_a + 1], a_points[: cut_a + 1], b[cut_b:].copy(), b_points[cut_b:].copy()
+    if np.isfinite(best):
+        m, _ = cv2.estimateAffinePartial2D(b_points[0, _STABLE], a_points[-1, _STABLE])
+        steps = min(len(b), max(1, int(GLIDE_S * fps)))
+        if m is not None:
+            h, w = b.shape[1:3]
+            last = a[-1].astype(np.float32)
+            for k in range(steps):
+                t = k / steps  # 0: where a's face was; 1: b's own place
+                mk = (1 - t) * m + t * np.float32([[1, 0, 0], [0, 1, 0]])
+                moved = cv2.warpAffine(b[k], mk, (w, h), borderMode=cv2.BORDER_REPLICATE)
+                fade = min(1.0, (k + 1) / max(2, steps // 2))
+                b[k] = ((1 - fade) * last + fade * moved.astype(np.float32)).clip(0, 255).astype(np.uint8)
+                b_points[k] = b_points[k] @ mk[:, :2].T + mk[:, 2]
+    log.info("joined two footage segments (faces %.1f px apart at the join)", best)
+    return np.concatenate([a, b]), np.concatenate([a_points, b_points])
+
+
 class FrameSource:
     """The base track of a render: frame ``i`` of the footage's ping-pong loop (or of the swaying,
     blinking photo) with its face box and landmarks, and the mouth bank of the footage."""
@@ -271,15 +307,31 @@ class FrameSource:
         fps = request.fps
         self.bank: MouthBank | None = None
         if request.footage:
-            clip = request.footage[0]
-            info = probe(clip.path)
-            scale = min(1.0, request.max_height / info.height)
-            self.width, self.height = _even(info.width * scale), _even(info.height * scale)
-            # as much of the segment as the talk needs (at least 8 s, so the mouth bank has range), at most 20 s
-            seconds = min(clip.duration_s, 20.0, max(duration_s + 0.5, 8.0))
-            self.base = read_frames(clip.path, clip.start_s, seconds, self.width, self.height, fps)
-            self.points = track_landmarks(self.base)
-            fallback = np.array(clip.face_box, float) * scale
+            first = probe(request.footage[0].path)
+            scale = min(1.0, request.max_height / first.height)
+            self.width, self.height = _even(first.width * scale), _even(first.height * scale)
+            # as much footage as the talk needs (at least 8 s, so the mouth bank has range), at most 20 s,
+            # from the ranked segments in turn (those of the same picture size), joined where the faces match
+            budget = min(20.0, max(duration_s + 0.5, 8.0))
+            frames, points = None, None
+            for clip in request.footage[:MAX_SEGMENTS]:
+                info = probe(clip.path) if clip.path != request.footage[0].path else first
+                seconds = min(clip.duration_s, budget)
+                if (info.width, info.height) != (first.width, first.height) or seconds < MIN_SEGMENT_S:
+                    continue
+                part = read_frames(clip.path, clip.start_s, seconds, self.width, self.height, fps)
+                part_points = track_landmarks(part)
+                if frames is None:
+                    frames, points = part, part_points
+                else:
+                    frames, points = join_segments(frames, points, part, part_points, fps)
+                budget -= len(part) / fps
+                if budget < MIN_SEGMENT_S:
+                    break
+            if frames is None:
+                raise MediaError("the footage segments are too short to loop; add footage with the face visible for 2 s or more")
+            self.base, self.points = frames, points
+            fallback = np.array(request.footage[0].face_box, float) * scale
             self.boxes = np.array([box_of(p) if not np.isnan(p).any() else fallback for p in self.points])
             self.bank = MouthBank(self.base, self.points)
             log.info("mouth bank: %d steps of opening %.3f-%.3f (%s)", len(self.bank.entries), self.bank.closed,

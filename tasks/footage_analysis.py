@@ -88,7 +88,7 @@ def measure_frames(path: Path, info, fps: float = ANALYSIS_FPS) -> Tracks:
 
     from tasks.face import box_of, find_face, landmarks, measure
 
-    scale, w, h = analysis_size(info.width, info.height)
+    _, w, h = analysis_size(info.width, info.height)
     rows: list[dict] = []
     prev_gray = prev_thumb = None
     start = 0.0
@@ -148,7 +148,7 @@ def shot_changes(tracks: Tracks) -> list[int]:
     d = tracks.scene_change
     if d.size < 3:
         return []
-    usual = float(np.median(d[1:])) if d.size > 1 else 0.0
+    usual = float(np.median(d[1:]))
     return [int(i) for i in np.nonzero(d > max(25.0, 6 * usual + 8))[0] if i > 0]
 
 

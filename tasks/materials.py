@@ -10,13 +10,10 @@ import numpy as np
 from storage.catalog import Catalog
 from studio.models import ActionTag, AssetRef, FootageSegment
 from tasks.analysis import detect_face, sharpness
+from tasks.footage_analysis import analysis_size
 from tasks.media import MediaError, probe, read_frames
 
-
-def _analysis_size(info) -> tuple[float, int, int]:
-    """(scale, width, height) at which footage is analysed: at most 384 px on the long side, even sizes."""
-    scale = min(1.0, 384 / max(info.width, info.height))
-    return scale, int(info.width * scale) // 2 * 2, int(info.height * scale) // 2 * 2
+ACTION_SIDE = 384  # tagged action segments are measured at most this many pixels on their long side
 
 
 def _store_still(catalog: Catalog, frame: np.ndarray, path: Path) -> AssetRef:
@@ -31,7 +28,7 @@ def _store_still(catalog: Catalog, frame: np.ndarray, path: Path) -> AssetRef:
 def select_footage(catalog: Catalog, videos: list[AssetRef], work: Path, min_s: float = 2.0) -> list[FootageSegment]:
     """Base footage: the segments the footage analysis found (one shot, the face in nearly every
     frame, at least ``min_s`` long), best first, each with a still and the analysis's reasons."""
-    from tasks.footage_analysis import analyse_footage, analysis_size
+    from tasks.footage_analysis import analyse_footage
 
     segments = []
     for ref in videos:
@@ -59,7 +56,7 @@ def action_segments(catalog: Catalog, tags: list[ActionTag], work: Path, sample_
     for tag in tags:
         path = catalog.media_path(tag.source)
         info = probe(path)
-        scale, w, h = _analysis_size(info)
+        scale, w, h = analysis_size(info.width, info.height, ACTION_SIDE)
         frames = read_frames(path, tag.start_s, tag.end_s - tag.start_s, w, h, sample_fps)
         faces = [f for f in (detect_face(frame) for frame in frames) if f is not None]
         box = (tuple(int(v / scale) for v in np.median(np.array(faces), axis=0)) if faces

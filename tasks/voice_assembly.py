@@ -21,13 +21,15 @@ import numpy as np
 
 from studio.contracts import PromptClip, SpeechCheck, VoiceRequest, VoiceResult
 from studio.models import Cue, CueTiming, Sentence, SentenceCheck, SentenceTiming, WordTiming
+from studio.script_markup import DEFAULT_CUE_SECONDS
 from tasks.media import load_audio, write_wav
 
 # text, prompt, speed (1 = the persona's rate), pitch factor -> (mono float audio, its sample rate)
 Speak = Callable[[str, PromptClip, float, float], tuple[np.ndarray, int]]
 LAUGH_TEXT = {"en": "Ha ha ha!", "zh": "哈哈哈！"}
 LEAD_S, GAP_S = 0.3, 0.25
-SILENT_CUE_SECONDS = {"pause": 0.6, "drink": 2.5}  # when neither the script nor the footage says
+# when neither the script nor the footage says
+SILENT_CUE_SECONDS = {"pause": DEFAULT_CUE_SECONDS["pause"], "drink": 2.5}
 
 
 class VoiceServiceError(RuntimeError):

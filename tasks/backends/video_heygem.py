@@ -63,12 +63,13 @@ class HeyGemVideo:
     def render(self, request: VideoRequest, progress: Progress | None = None) -> VideoResult:
         from tasks.backends.video_reenact import write_base_track
 
-        duration = load_audio(request.audio_path, 16000).size / 16000
+        speech = load_audio(request.audio_path, 16000)
+        duration = speech.size / 16000
         code = f"studio-{uuid.uuid4().hex[:16]}"
         job = self.data_dir / "studio" / code
         job.mkdir(parents=True, exist_ok=True)
         try:
-            write_wav(job / "audio.wav", load_audio(request.audio_path, 16000), 16000)  # its own input format
+            write_wav(job / "audio.wav", speech, 16000)  # its own input format
             base = write_base_track(request, job / "reference.mp4", duration)
             payload = {"audio_url": self._server_path(job / "audio.wav"), "video_url": self._server_path(base.path),
                        "code": code, "chaofen": 0, "watermark_switch": 0, "pn": 1}

@@ -12,7 +12,7 @@ from storage.prefect_results import StudioResultStorage  # noqa: F401  (register
 from studio.models import Delivery, Production, ReviewDecision, ScriptVersion, VideoTake
 from tasks.steps import (
     check_consent, deliver, draft_script, load_production, open_review, record_decision, render_video, revise_script,
-    select_materials, synthesize_voice,
+    select_materials, study_persona, synthesize_voice,
 )
 
 RESULT_STORAGE = "studio-result-storage/results"
@@ -30,6 +30,7 @@ def produce(production_id: str) -> Delivery:
     production = load_production(production_id)
     check_consent(production)
     materials = select_materials(production)
+    study_persona(production)
     script = draft_script(production, materials)
     approved_script = None
     script_round = video_round = 0

@@ -154,6 +154,12 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
     st.subheader(t("Script v{version}", version=script.version))
     if script.comments:
         st.caption(t("This version answers: ") + " · ".join(script.comments))
+    for f in script.flags:  # found by the studio's checks before anyone reviewed it
+        where = t("sentence {n}", n=f.sentence) if f.sentence else t("the script")
+        st.warning(t("The studio's checks flagged {where}: {why} (“{text}”)", where=where, why=f.why, text=f.text))
+    for c in script.changes:
+        done = (t("changed sentences {numbers}", numbers=", ".join(map(str, c.sentences))) if c.sentences else t("took sentences out"))
+        st.caption(f"{c.asked_by or '?'}: “{c.comment}” → " + (done if c.applied else t("not applied; an editor is needed")))
     for i, s in enumerate(script.sentences, 1):
         cues = " ".join(f"[{c.kind}]" for c in s.cues_before + s.cues_after)
         st.markdown(f"**{i}.** {s.text}  \n<small>{t('style')}: {s.style} {cues}</small>", unsafe_allow_html=True)

@@ -85,7 +85,7 @@ class StudioAPI:
                     evidence: list[Path], valid_days: int = 365, languages: list[str] | None = None,
                     forbidden_topics: list[str] | None = None, subject_name: str | None = None,
                     audiences: list[str] | None = None, valid_from: datetime | None = None,
-                    actor: str | None = None) -> ConsentRecord:
+                    actor: str | None = None, endorsements: bool = False, own_words_only: bool = False) -> ConsentRecord:
         persona = self.catalog.load(Persona, persona_id)
         if persona.deceased and relationship == "self":
             raise ValueError("a deceased person's consent must come from next of kin, the estate or an authorised operator")
@@ -96,7 +96,8 @@ class StudioAPI:
             id=new_id("consent"), persona_id=persona.id, subject_name=subject_name or persona.display_name,
             grantor_name=grantor_name, relationship=relationship,
             scope=ConsentScope(uses=uses, languages=languages or persona.languages, audiences=audiences or [],
-                               forbidden_topics=forbidden_topics or []),
+                               forbidden_topics=forbidden_topics or [], endorsements=endorsements,
+                               own_words_only=own_words_only),
             valid_from=valid_from or utcnow(), valid_until=(valid_from or utcnow()) + timedelta(days=valid_days),
             evidence=refs)
         self.catalog.save(record)
@@ -566,6 +567,43 @@ class StudioAPI:
         if not uploads:
             raise ValueError(f"{upload_id or persona_id} has no footage upload; add one with `studio materials add --role footage`")
         return [(u, analyse_footage(self.catalog, u.asset)) for u in uploads]
+
+    # --------------------------------------------------------------- corpus and style
+    def build_corpus(self, persona_id: str, transcribe: bool = True):
+        """The persona's corpus from their uploads (texts; and transcripts of their recordings
+        when ``transcribe``), and its style profile brought up to date (operators' edits kept)."""
+        from tasks.asr import speech_check_options
+        from tasks.persona_corpus import build_corpus, refresh_style_profile
+
+        self.catalog.load(Persona, persona_id)
+        corpus = build_corpus(self.catalog, persona_id, speech_check_options(self.settings) if transcribe else None)
+        return corpus, refresh_style_profile(self.catalog, corpus)
+
+    def style_profile(self, persona_id: str):
+        from studio.models import StyleProfile
+
+        if not self.catalog.exists(StyleProfile, persona_id):
+            return self.build_corpus(persona_id, transcribe=False)[1]
+        return self.catalog.load(StyleProfile, persona_id)
+
+    def edit_style(self, persona_id: str, actor: str | None = None, **changes):
+        """An operator's edit of the style profile; edited fields survive re-derivation."""
+        from tasks.persona_corpus import edit_style_profile
+
+        self.catalog.load(Persona, persona_id)
+        return edit_style_profile(self.catalog, persona_id, actor or self.settings.operator, **changes)
+
+    def search_corpus(self, persona_id: str, query: str, k: int = 5):
+        """The persona's passages most relevant to ``query`` (what a draft would be given)."""
+        from studio.models import PersonaCorpus
+        from tasks.retrieval import PassageIndex
+
+        if not query.strip():
+            raise ValueError("give some words to search for")
+        persona = self.catalog.load(Persona, persona_id)
+        corpus = (self.catalog.load(PersonaCorpus, persona_id) if self.catalog.exists(PersonaCorpus, persona_id)
+                  else self.build_corpus(persona_id, transcribe=False)[0])
+        return PassageIndex(corpus.texts, persona.languages[0], self.settings.llm.embeddings).search(query, k)
 
     def latest_materials(self, persona_id: str) -> MaterialSet | None:
         """The persona's most recent material selection (prompts, candidates, sound bank)."""

@@ -20,6 +20,7 @@ review_app = typer.Typer(no_args_is_help=True, help="Review gates waiting for a 
 invite_app = typer.Typer(no_args_is_help=True, help="Invitation links for reviewers and family (one production, one role).")
 template_app = typer.Typer(no_args_is_help=True, help="Approved productions saved for re-use, and their schedules.")
 voice_app = typer.Typer(no_args_is_help=True, help="The studio's offline voice as a service.")
+llm_app = typer.Typer(no_args_is_help=True, help="The studio's offline language model as a service.")
 operator_app = typer.Typer(no_args_is_help=True, help="Operators who sign in to the portal.")
 app.add_typer(persona_app, name="persona")
 app.add_typer(consent_app, name="consent")
@@ -29,6 +30,7 @@ app.add_typer(invite_app, name="invite")
 app.add_typer(operator_app, name="operator")
 app.add_typer(template_app, name="template")
 app.add_typer(voice_app, name="voice")
+app.add_typer(llm_app, name="llm")
 
 
 
@@ -148,6 +150,66 @@ def persona_list() -> None:
         typer.echo("\t".join([p.id, p.display_name, ",".join(p.languages)] + (["deceased"] if p.deceased else [])))
 
 
+def _show_profile(profile) -> None:
+    unit = "characters" if profile.language == "zh" else "words"
+    typer.echo(f"style of {profile.persona_id} ({profile.language}, from {profile.passages} passages"
+               + (f"; {', '.join(profile.edited_fields)} edited by {profile.edited_by}" if profile.edited_fields else "") + ")")
+    typer.echo(f"  sentence length   {profile.sentence_length:g} {unit}")
+    typer.echo(f"  catchphrases      {' | '.join(profile.catchphrases) or '-'}")
+    typer.echo(f"  fillers           {' | '.join(profile.fillers) or '-'}")
+    typer.echo(f"  forms of address  {' | '.join(profile.forms_of_address) or '-'}")
+    for h in profile.humour:
+        typer.echo(f"  humour            {h.name}: {h.example}")
+    if profile.notes:
+        typer.echo(f"  notes             {profile.notes}")
+
+
+@persona_app.command("corpus")
+@_guard
+def persona_corpus(persona_id: str, transcribe: bool = typer.Option(True, help="Also transcribe voice and footage uploads.")) -> None:
+    """Build the persona's corpus from their uploads and derive their style profile."""
+    corpus, profile = _api().build_corpus(persona_id, transcribe)
+    counts: dict[str, int] = {}
+    for p in corpus.passages:
+        counts[f"{p.upload_id} ({p.origin})"] = counts.get(f"{p.upload_id} ({p.origin})", 0) + 1
+    typer.echo(f"{len(corpus.passages)} passages from {len(corpus.sources)} uploads")
+    for source, n in counts.items():
+        typer.echo(f"  {source}: {n}")
+    _show_profile(profile)
+
+
+@persona_app.command("style")
+@_guard
+def persona_style(persona_id: str,
+                  catchphrase: list[str] = typer.Option(None, help="Replaces the catchphrases (repeat the option)."),
+                  filler: list[str] = typer.Option(None, help="Replaces the filler words."),
+                  address: list[str] = typer.Option(None, help="Replaces the forms of address."),
+                  humour: list[str] = typer.Option(None, help="Replaces the humour devices: 'name: example'."),
+                  sentence_length: Optional[float] = typer.Option(None, help="Typical words (zh: characters) per sentence."),
+                  notes: Optional[str] = typer.Option(None, help="Anything else the drafter should know.")) -> None:
+    """Show the persona's style profile, or edit it (edited fields are kept when it is derived again)."""
+    from studio.models import HumourDevice
+
+    changes = {k: v for k, v in {"catchphrases": catchphrase, "fillers": filler, "forms_of_address": address,
+                                 "sentence_length": sentence_length, "notes": notes}.items() if v}
+    if humour:
+        changes["humour"] = [HumourDevice(name=h.split(":", 1)[0].strip(), example=h.split(":", 1)[1].strip() if ":" in h else "")
+                             for h in humour]
+    api = _api()
+    _show_profile(api.edit_style(persona_id, **changes) if changes else api.style_profile(persona_id))
+
+
+@persona_app.command("search")
+@_guard
+def persona_search(persona_id: str, query: str, k: int = typer.Option(5, help="How many passages.")) -> None:
+    """The persona's passages most relevant to some words (BM25, and embeddings for English)."""
+    hits = _api().search_corpus(persona_id, query, k)
+    if not hits:
+        typer.echo("no passage shares a word or a meaning with that")
+    for h in hits:
+        typer.echo(f"{h.score:.4f}  bm25 {h.bm25:.2f}" + (f"  cos {h.cosine:.2f}" if h.cosine is not None else "") + f"  {h.text}")
+
+
 @consent_app.command("add")
 @_guard
 def consent_add(persona_id: str, grantor: str = typer.Option(..., help="Who gives consent."),
@@ -157,10 +219,14 @@ def consent_add(persona_id: str, grantor: str = typer.Option(..., help="Who give
                 days: int = typer.Option(365, help="Days the consent is valid."),
                 forbidden: list[str] = typer.Option([], help="Topics the persona must never speak about."),
                 audience: list[str] = typer.Option([], help="Audiences allowed (e.g. family); none means any."),
-                language: list[str] = typer.Option([], help="Languages allowed (en, zh); default: the persona's.")) -> None:
+                language: list[str] = typer.Option([], help="Languages allowed (en, zh); default: the persona's."),
+                endorsements: bool = typer.Option(False, help="Allow recommending products, brands or services."),
+                own_words_only: bool = typer.Option(False, help="Views, memories, sayings and figures only as their "
+                                                                 "corpus or the brief supports.")) -> None:
     """Record consent, with evidence, for a persona (the person, or for the deceased their next of kin)."""
     c = _api().add_consent(persona_id, grantor, relationship, use, evidence, valid_days=days, forbidden_topics=forbidden,
-                           audiences=audience or None, languages=language or None)
+                           audiences=audience or None, languages=language or None, endorsements=endorsements,
+                           own_words_only=own_words_only)
     typer.echo(c.id)
 
 
@@ -289,6 +355,11 @@ def review_show(request_id: str) -> None:
     new = api.script(r.production_id, r.script_version)
     old = api.script(r.production_id, r.previous_script_version) if r.previous_script_version else None
     typer.echo(new.markup)
+    for f in new.flags:
+        typer.echo(f"flag: {f.kind}" + (f" (sentence {f.sentence})" if f.sentence else "") + f": {f.why}: {f.text}")
+    for ch in new.changes:
+        typer.echo(f"change: {ch.comment!r} asked by {ch.asked_by or '?'}: "
+                   + (f"sentences {', '.join(map(str, ch.sentences)) or 'none left'} ({ch.how})" if ch.applied else "not applied"))
     if old:
         typer.echo(script_diff(old, new))
 
@@ -503,6 +574,31 @@ def voice_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(
 
     typer.echo(f"voice: http://{host}:{port}/v1/audio/speech")
     serve(get_settings(), host, port, api_key)
+
+
+@llm_app.command("serve")
+@_guard
+def llm_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8080),
+              model: Optional[Path] = typer.Option(None, help="A .gguf file (default: llm.model_path, else SmolLM2-135M)."),
+              api_key: Optional[str] = typer.Option(None, envvar="STUDIO_LLM_SERVE_API_KEY", help="Require this bearer token.")) -> None:
+    """Serve the offline language model over the OpenAI-compatible /v1/chat/completions protocol
+    (llama.cpp's server), for STUDIO_LLM__BACKEND=openai on other machines."""
+    import os
+
+    from studio.settings import get_settings
+    from tasks.backends.llm_llamacpp import default_model_path
+
+    settings = get_settings()
+    path = model or settings.llm.model_path or default_model_path()
+    if not Path(path).is_file():
+        raise ValueError(f"{path} is not a file; give the path of a .gguf model")
+    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", host, "--port", str(port),
+            "--n_ctx", str(settings.llm.context_tokens), "--n_threads", str(settings.llm.threads),
+            "--model_alias", Path(path).stem]
+    if api_key:
+        args += ["--api_key", api_key]
+    typer.echo(f"llm: http://{host}:{port}/v1/chat/completions (model {Path(path).stem})")
+    os.execv(sys.executable, args)
 
 
 def main() -> None:  # pragma: no cover

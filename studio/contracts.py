@@ -8,27 +8,69 @@ from a registry by a settings value.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from studio.models import Brief, CueKind, CueTiming, Sentence, SentenceCheck, SentenceTiming, WordTiming
+from studio.models import (Brief, ConsentScope, CueKind, CueTiming, ScriptChange, ScriptFlag, Sentence, SentenceCheck,
+                           SentenceTiming, StyleProfile, WordTiming)
+
+
+# ---------------------------------------------------------------------------- LLM
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatRequest(BaseModel):
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int = Field(default=400, ge=1, le=8192)
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    stop: list[str] = Field(default_factory=list)
+    seed: int | None = None
+    frequency_penalty: float = Field(default=0.0, ge=-2, le=2)  # > 0: fewer repeated words (small models loop)
+
+
+class ChatResult(BaseModel):
+    text: str
+    backend: str
+    model: str
+    finish_reason: str | None = None  # "stop", or "length" when max_tokens cut it short
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    seconds: float
+
+
+class LLMBackend(Protocol):
+    """A chat model. ``on_token`` receives the answer piece by piece as it streams."""
+
+    name: str
+    languages: tuple[str, ...]  # the languages it writes well enough to draft in
+
+    def chat(self, request: ChatRequest, on_token: Callable[[str], None] | None = None) -> ChatResult: ...
 
 
 # ------------------------------------------------------------------------- script
 class PersonaStyle(BaseModel):
-    """What the drafter knows of how the persona speaks."""
+    """What the drafter knows of how the persona speaks: the style profile (derived from their
+    corpus, edited by operators) and the corpus passages most relevant to the brief."""
 
     name: str
-    past_passages: list[str] = Field(default_factory=list)
-    catchphrases: list[str] = Field(default_factory=list)
+    past_passages: list[str] = Field(default_factory=list)  # retrieved for this brief, best first
+    profile: StyleProfile | None = None
     styles: list[str] = Field(default_factory=lambda: ["neutral"])  # voice prompt styles available
+
+    @property
+    def catchphrases(self) -> list[str]:
+        return self.profile.catchphrases if self.profile else []
 
 
 class DraftRequest(BaseModel):
     brief: Brief
     persona: PersonaStyle
     forbidden_topics: list[str] = Field(default_factory=list)
+    scope: ConsentScope | None = None  # what the consent allows: drafts are checked against it
+    corpus: list[str] = Field(default_factory=list)  # everything the person said, for the claims check
 
 
 class ReviseRequest(BaseModel):
@@ -36,13 +78,18 @@ class ReviseRequest(BaseModel):
     persona: PersonaStyle
     previous: list[Sentence]
     comments: list[str] = Field(min_length=1)
+    authors: list[str] = Field(default_factory=list)  # who asked for each comment (same order), when known
     forbidden_topics: list[str] = Field(default_factory=list)
+    scope: ConsentScope | None = None
+    corpus: list[str] = Field(default_factory=list)
 
 
 class ScriptResult(BaseModel):
     sentences: list[Sentence] = Field(min_length=1)
     backend: str
     notes: list[str] = Field(default_factory=list)  # e.g. comments the backend could not apply
+    changes: list[ScriptChange] = Field(default_factory=list)  # what each comment changed
+    flags: list[ScriptFlag] = Field(default_factory=list)  # what the checks found, for reviewers
 
 
 class ScriptBackend(Protocol):

@@ -91,6 +91,11 @@ class ConsentScope(BaseModel):
     languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: ["en", "zh"])
     audiences: list[str] = Field(default_factory=list)
     forbidden_topics: list[str] = Field(default_factory=list)
+    # may the persona recommend products, brands or services, or ask people to buy?
+    endorsements: bool = False
+    # True: the persona may state as their own views, memories, sayings and figures only what
+    # their corpus (past talks, posts, transcripts) or the brief supports
+    own_words_only: bool = False
 
 
 class ConsentRecord(Record):
@@ -293,6 +298,60 @@ class MaterialSet(Record):
     prompt_candidates: list[VoicePrompt] = Field(default_factory=list)
 
 
+# ---------------------------------------------------------------- persona corpus and style
+
+
+class CorpusPassage(BaseModel):
+    """A passage the person said or wrote: from a text upload, or transcribed from a recording."""
+
+    text: str = Field(min_length=1)
+    upload_id: str
+    origin: Literal["text", "transcript"]
+    start_s: float | None = None  # where a transcript passage starts in its recording
+
+
+class PersonaCorpus(Record):
+    """Everything a persona is known to have said (id = persona id), rebuilt when uploads change."""
+
+    kind: ClassVar[str] = "corpus"
+
+    persona_id: str
+    language: Literal["en", "zh"]
+    passages: list[CorpusPassage]
+    sources: dict[str, str] = Field(default_factory=dict)  # upload id -> the upload's sha256, as built
+
+    @property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.passages]
+
+
+class HumourDevice(BaseModel):
+    name: str  # "rhetorical question", "film reference", "self-mockery" ...
+    example: str = ""
+
+
+class StyleProfile(Record):
+    """How a persona talks (id = persona id): derived from the corpus, then editable by an
+    operator. Fields an operator set (``edited_fields``) survive re-derivation."""
+
+    kind: ClassVar[str] = "style"
+
+    persona_id: str
+    language: Literal["en", "zh"]
+    catchphrases: list[str] = Field(default_factory=list)
+    fillers: list[str] = Field(default_factory=list)
+    sentence_length: float = Field(default=14.0, gt=0)  # mean words (en) / characters (zh) per sentence
+    humour: list[HumourDevice] = Field(default_factory=list)
+    forms_of_address: list[str] = Field(default_factory=list)
+    notes: str = ""  # anything else an operator wants the drafter to know ("teaches through films")
+    passages: int = 0  # how many corpus passages it was derived from
+    edited_fields: list[str] = Field(default_factory=list)
+    edited_by: str | None = None
+
+    EDITABLE: ClassVar[tuple[str, ...]] = ("catchphrases", "fillers", "sentence_length", "humour", "forms_of_address",
+                                           "notes")
+
+
 # ---------------------------------------------------------------- script
 
 CueKind = Literal["pause", "cough", "laugh", "breath", "sigh", "drink"]
@@ -344,6 +403,28 @@ class Brief(BaseModel):
     target_seconds: float = Field(default=30, gt=0, le=900)
 
 
+ScriptFlagKind = Literal["format", "forbidden_topic", "endorsement", "unmade_claim", "length", "language"]
+
+
+class ScriptFlag(BaseModel):
+    """Something the studio's checks found in a script before reviewers saw it."""
+
+    kind: ScriptFlagKind
+    sentence: int | None = Field(default=None, ge=1)  # 1-based; None: the whole script
+    text: str = ""  # what was found
+    why: str
+
+
+class ScriptChange(BaseModel):
+    """What one reviewer comment changed in the next version."""
+
+    comment: str
+    asked_by: str | None = None
+    sentences: list[int] = Field(default_factory=list)  # 1-based, in the new version
+    applied: bool = True
+    how: Literal["rule", "model", "none"] = "rule"
+
+
 class ScriptVersion(Record):
     """One version of a production's script. Versions are never overwritten."""
 
@@ -358,6 +439,9 @@ class ScriptVersion(Record):
     comments: list[str] = Field(default_factory=list)  # what this version answers
     requested_by: str | None = None
     backend: str
+    changes: list[ScriptChange] = Field(default_factory=list)  # per comment: what it changed, who asked
+    flags: list[ScriptFlag] = Field(default_factory=list)  # found by the checks before review
+    passages_used: list[str] = Field(default_factory=list)  # the corpus passages the drafter was given
 
     @staticmethod
     def id_for(production_id: str, version: int) -> str:

@@ -34,13 +34,34 @@ class PrefectSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    backend: Literal["composer", "openai"] = "composer"
-    base_url: str = "http://127.0.0.1:8080/v1"
-    api_key: SecretStr = SecretStr("not-needed")
-    model: str = "default"
-    timeout_s: float = 120.0
-    max_retries: int = 2
-    temperature: float = 0.7
+    """The script step's language model. ``llamacpp``: the offline default, a GGUF model run
+    in-process by llama.cpp (SmolLM2-135M-Instruct, shipped in a package, unless ``model_path``
+    names another). ``openai``: any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp's
+    server, DeepSeek, Qwen ...). ``composer``: no model; drafts from the brief and the corpus."""
+
+    backend: Literal["llamacpp", "openai", "composer"] = "llamacpp"
+    base_url: str = "http://127.0.0.1:8080/v1"  # openai
+    api_key: SecretStr = SecretStr("not-needed")  # openai
+    model: str = "default"  # openai: the server's model name
+    model_path: Path | None = None  # llamacpp: a .gguf file
+    context_tokens: int = Field(default=4096, ge=512)  # llamacpp
+    threads: int = Field(default=2, ge=1)  # llamacpp
+    # the languages the model drafts in; a brief in another is composed from the corpus instead.
+    # None: llamacpp's default model writes only English, a server is trusted with both.
+    languages: list[Literal["en", "zh"]] | None = None
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    seed: int | None = None  # fixed: the same brief drafts the same script (where the server honours it)
+    passages: int = Field(default=6, ge=0, le=30)  # corpus passages retrieved for a draft
+    # "whole": the model writes the whole talk at once (a capable model). "outline": the studio
+    # lays out the talk (opening, one sentence per point, the person's own passages, closing)
+    # and the model writes each sentence, best of a few tries (a small model). "auto": outline
+    # for the small default model, whole for any other.
+    draft_mode: Literal["auto", "whole", "outline"] = "auto"
+    tries: int = Field(default=3, ge=1, le=8)  # samples per sentence in outline mode and revisions
+    transcribe_recordings: bool = True  # the corpus takes in what the persona says in their recordings
+    embeddings: bool = True  # rank English passages by MiniLM embeddings as well as BM25
 
 
 class VoiceSettings(BaseModel):

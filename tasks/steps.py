@@ -15,8 +15,9 @@ from studio.consent import consent_for, require_allowed_content
 from studio.contracts import (DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, SoundClip, VideoRequest,
                               VoiceRequest)
 from studio.models import (
-    ActionTag, Approval, AssetRef, Brief, ConsentRecord, Delivery, MaterialSet, Persona, Production, ReviewDecision, ReviewRequest,
-    ScriptVersion, Template, Upload, VideoTake, VoiceChoice, VoiceTake, WatermarkRecord, utcnow,
+    ActionTag, Approval, AssetRef, Brief, ConsentRecord, Delivery, MaterialSet, Persona, PersonaCorpus, Production,
+    ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, StyleProfile, Template, Upload, VideoTake, VoiceChoice,
+    VoiceTake, WatermarkRecord, utcnow,
 )
 from studio.settings import StudioSettings, get_settings
 from tasks.asr import speech_check_options
@@ -106,14 +107,44 @@ def _action_tags(catalog: Catalog, persona_id: str, footage: list[AssetRef]) -> 
                   key=lambda t: (t.source.sha256, t.start_s))
 
 
-def _persona_style(catalog: Catalog, production: Production, materials: MaterialSet) -> PersonaStyle:
+@task(**PERSISTED)
+def study_persona(production: Production) -> StyleProfile:
+    """The persona's corpus (text uploads, and transcripts of their recordings) and the style
+    profile derived from it, brought up to date with their uploads; operators' edits are kept."""
+    from tasks.persona_corpus import build_corpus, refresh_style_profile
+
+    settings, catalog = _ctx()
+    _consent(catalog, production)
+    corpus = build_corpus(catalog, production.persona_id,
+                          check=speech_check_options(settings) if settings.llm.transcribe_recordings else None)
+    return refresh_style_profile(catalog, corpus)
+
+
+def _persona_style(catalog: Catalog, settings: StudioSettings, production: Production,
+                   materials: MaterialSet) -> tuple[PersonaStyle, list[str]]:
+    """What the drafter is told of the persona: its profile and the passages retrieved for the
+    brief; and the whole corpus, for the checks."""
+    from tasks.persona_corpus import build_corpus, refresh_style_profile
+    from tasks.retrieval import PassageIndex
+
     persona = catalog.load(Persona, production.persona_id)
-    passages = []
-    for upload in catalog.find(Upload):
-        if upload.persona_id == persona.id and upload.role == "text":
-            passages += [line.strip() for line in catalog.read_media(upload.asset).decode("utf-8", "replace").splitlines() if line.strip()]
+    corpus = (catalog.load(PersonaCorpus, persona.id) if catalog.exists(PersonaCorpus, persona.id)
+              else build_corpus(catalog, persona.id))
+    profile = (catalog.load(StyleProfile, persona.id) if catalog.exists(StyleProfile, persona.id)
+               else refresh_style_profile(catalog, corpus))
+    brief = production.brief
+    index = PassageIndex(corpus.texts, brief.language, embeddings=settings.llm.embeddings)
+    hits = index.search(" ".join([brief.occasion, brief.audience, *brief.points]), settings.llm.passages)
     styles = list(dict.fromkeys(p.style for p in materials.voice_prompts))
-    return PersonaStyle(name=persona.display_name, past_passages=passages, styles=styles)
+    return PersonaStyle(name=persona.display_name, past_passages=[h.text for h in hits], profile=profile,
+                        styles=styles), corpus.texts
+
+
+def _authors(catalog: Catalog, production: Production, version: int, decision: ReviewDecision) -> list[str]:
+    """Who asked for each comment: the reviewer who wrote it in the portal, else the one who decided."""
+    written = {c.as_instruction(): c.author for c in catalog.find(ReviewComment)
+               if c.production_id == production.id and c.script_version == version and c.reply_to is None}
+    return [written.get(c, decision.reviewer) for c in decision.comments]
 
 
 def _save_script(catalog: Catalog, script: ScriptVersion) -> ScriptVersion:
@@ -121,7 +152,8 @@ def _save_script(catalog: Catalog, script: ScriptVersion) -> ScriptVersion:
         return catalog.load(ScriptVersion, script.id)
     catalog.save(script)
     catalog.audit(script.requested_by or "studio", "script.version_created", f"script/{script.id}",
-                  version=script.version, based_on=script.based_on, comments=script.comments, backend=script.backend)
+                  version=script.version, based_on=script.based_on, comments=script.comments, backend=script.backend,
+                  flags=[f"{f.kind}@{f.sentence}" for f in script.flags])
     return script
 
 
@@ -131,36 +163,47 @@ def draft_script(production: Production, materials: MaterialSet) -> ScriptVersio
 
     settings, catalog = _ctx()
     consent = _consent(catalog, production)
+    persona, corpus = _persona_style(catalog, settings, production, materials)
     result = script_backend(settings).draft(DraftRequest(
-        brief=production.brief, persona=_persona_style(catalog, production, materials),
-        forbidden_topics=consent.scope.forbidden_topics))
+        brief=production.brief, persona=persona, forbidden_topics=consent.scope.forbidden_topics,
+        scope=consent.scope, corpus=corpus))
     return _save_script(catalog, ScriptVersion(
         id=ScriptVersion.id_for(production.id, 1), production_id=production.id, version=1,
         language=production.brief.language, sentences=result.sentences, backend=result.backend,
-        comments=result.notes))
+        comments=result.notes, flags=result.flags, passages_used=persona.past_passages))
 
 
 @task(**PERSISTED)
 def revise_script(production: Production, materials: MaterialSet, previous: ScriptVersion, decision: ReviewDecision) -> ScriptVersion:
     from tasks.backends import script_backend
 
+    from tasks.script_checks import check_script
+
     settings, catalog = _ctx()
     consent = _consent(catalog, production)
+    persona, corpus = _persona_style(catalog, settings, production, materials)
     if decision.edited_script is not None:  # the reviewer's own words, exactly
         from studio.contracts import ScriptResult
+        from studio.models import ScriptChange
         from studio.script_markup import parse_markup
 
-        result = ScriptResult(sentences=parse_markup(decision.edited_script), backend="edit")
-        require_allowed_content(consent, " ".join(s.text for s in result.sentences))
+        sentences = parse_markup(decision.edited_script)
+        require_allowed_content(consent, " ".join(s.text for s in sentences))
+        result = ScriptResult(sentences=sentences, backend="edit", changes=[ScriptChange(
+            comment="edited the script", asked_by=decision.reviewer, how="rule",
+            sentences=[n for n, s in enumerate(sentences, 1) if s not in previous.sentences])],
+            flags=check_script(sentences, previous.language, consent.scope, corpus=corpus, brief=production.brief))
     else:
         result = script_backend(settings).revise(ReviseRequest(
-            brief=production.brief, persona=_persona_style(catalog, production, materials), previous=previous.sentences,
-            comments=decision.comments, forbidden_topics=consent.scope.forbidden_topics))
+            brief=production.brief, persona=persona, previous=previous.sentences, comments=decision.comments,
+            authors=_authors(catalog, production, previous.version, decision),
+            forbidden_topics=consent.scope.forbidden_topics, scope=consent.scope, corpus=corpus))
     version = previous.version + 1
     return _save_script(catalog, ScriptVersion(
         id=ScriptVersion.id_for(production.id, version), production_id=production.id, version=version,
         language=previous.language, sentences=result.sentences, based_on=previous.version,
-        comments=decision.comments + result.notes, requested_by=decision.reviewer, backend=result.backend))
+        comments=decision.comments + result.notes, requested_by=decision.reviewer, backend=result.backend,
+        changes=result.changes, flags=result.flags, passages_used=persona.past_passages))
 
 
 @task(**PERSISTED)

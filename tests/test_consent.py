@@ -24,8 +24,8 @@ OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "cons
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
                   "operator set-password", "template save", "template list", "template pause", "review comment",
                   "review history", "materials tag", "materials prompts", "materials choose", "materials analyse",
-                  "voice serve"}  # a component: the calling studio's steps check consent before they call it
-GENERATING_TASKS = {"select_materials", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
+                  "voice serve", "llm serve", "persona corpus", "persona style", "persona search"}  # a component: the calling studio's steps check consent before they call it
+GENERATING_TASKS = {"select_materials", "study_persona", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
                     "production_from_template"}
 OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "load_script",
                "template_delivery_mode"}
@@ -144,6 +144,7 @@ def test_flow_tasks_refuse_without_consent(world):
     decision = ReviewDecision(decision="request_changes", reviewer="Mei", role="stakeholder", comments=["shorter"])
     calls = {
         "select_materials": lambda: steps.select_materials.fn(production),
+        "study_persona": lambda: steps.study_persona.fn(production),
         "draft_script": lambda: steps.draft_script.fn(production, materials),
         "revise_script": lambda: steps.revise_script.fn(production, materials, script, decision),
         "synthesize_voice": lambda: steps.synthesize_voice.fn(production, materials, script, 1, []),

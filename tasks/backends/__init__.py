@@ -5,8 +5,24 @@ from __future__ import annotations
 
 from typing import Callable
 
-from studio.contracts import ScriptBackend, VideoBackend, VoiceBackend
+from studio.contracts import LLMBackend, ScriptBackend, VideoBackend, VoiceBackend
 from studio.settings import StudioSettings
+
+
+def _llamacpp(settings: StudioSettings) -> LLMBackend:
+    from tasks.backends.llm_llamacpp import LlamaCppChat
+
+    s = settings.llm
+    return LlamaCppChat(s.model_path, s.context_tokens, s.threads,
+                        tuple(s.languages) if s.languages else (("en", "zh") if s.model_path else ("en",)))
+
+
+def _openai_chat(settings: StudioSettings) -> LLMBackend:
+    from tasks.backends.llm_openai import OpenAIChat
+
+    s = settings.llm
+    return OpenAIChat(s.base_url, s.api_key.get_secret_value(), s.model, s.timeout_s, s.max_retries,
+                      tuple(s.languages or ("en", "zh")))
 
 
 def _composer(settings: StudioSettings) -> ScriptBackend:
@@ -15,11 +31,12 @@ def _composer(settings: StudioSettings) -> ScriptBackend:
     return ComposerScript()
 
 
-def _openai(settings: StudioSettings) -> ScriptBackend:
-    from tasks.backends.script_openai import OpenAIScript
+def _llm_script(settings: StudioSettings) -> ScriptBackend:
+    from tasks.backends.script_llm import LLMScript
 
     s = settings.llm
-    return OpenAIScript(s.base_url, s.api_key.get_secret_value(), s.model, s.timeout_s, s.max_retries, s.temperature)
+    mode = s.draft_mode if s.draft_mode != "auto" else ("outline" if s.backend == "llamacpp" and not s.model_path else "whole")
+    return LLMScript(llm_backend(settings), s.temperature, s.seed, mode=mode, tries=s.tries)
 
 
 def _espeak(settings: StudioSettings) -> VoiceBackend:
@@ -75,7 +92,9 @@ def _lipsync(settings: StudioSettings) -> VideoBackend:
     return LipSyncHTTPVideo(v.base_url, v.lipsync_path, v.api_key.get_secret_value(), v.timeout_s, v.max_retries)
 
 
-SCRIPT_BACKENDS: dict[str, Callable[[StudioSettings], ScriptBackend]] = {"composer": _composer, "openai": _openai}
+LLM_BACKENDS: dict[str, Callable[[StudioSettings], LLMBackend]] = {"llamacpp": _llamacpp, "openai": _openai_chat}
+SCRIPT_BACKENDS: dict[str, Callable[[StudioSettings], ScriptBackend]] = {
+    "composer": _composer, "llamacpp": _llm_script, "openai": _llm_script}
 VOICE_BACKENDS: dict[str, Callable[[StudioSettings], VoiceBackend]] = {
     "espeak": _espeak, "kokoro": _kokoro, "openai": _openai_voice, "cosyvoice": _cosyvoice, "gptsovits": _gptsovits}
 VIDEO_BACKENDS: dict[str, Callable[[StudioSettings], VideoBackend]] = {"reenact": _reenact, "heygem": _heygem, "lipsync": _lipsync}
@@ -85,6 +104,10 @@ def _pick(registry: dict, key: str, what: str, settings: StudioSettings):
     if key not in registry:
         raise ValueError(f"unknown {what} backend {key!r}; choose one of {sorted(registry)} (STUDIO_{what.upper()}__BACKEND)")
     return registry[key](settings)
+
+
+def llm_backend(settings: StudioSettings) -> LLMBackend:
+    return _pick(LLM_BACKENDS, settings.llm.backend, "llm", settings)
 
 
 def script_backend(settings: StudioSettings) -> ScriptBackend:

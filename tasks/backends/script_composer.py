@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from studio.contracts import DraftRequest, ReviseRequest, ScriptResult
-from studio.models import Cue, Sentence
+from studio.models import Cue, ScriptChange, Sentence
 
 _WORD = re.compile(r"[a-z']+|[\u4e00-\u9fff]")
 _STOP = set("a an the and or but to of in on for with at by from is are was were be it this that i you we my our your".split())
@@ -34,10 +34,11 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def _sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
+    """A point or comment as a sentence: quotes off, a full stop on, a capital first."""
     text = text.strip().strip('"“”').strip()
     if text and text[-1] not in ".!?。！？":
-        text += "."
+        text += "。" if re.search(r"[\u4e00-\u9fff]$", text) else "."
     return text[:1].upper() + text[1:]
 
 
@@ -63,109 +64,135 @@ class ComposerScript:
         ranked = sorted(persona.past_passages, key=lambda p: -len(_words(p) & brief_words))
         borrowed = [p for p in ranked if _words(p) & brief_words][:2]
         for point in brief.points:
-            sentences.append(Sentence(text=_sentence(point), style=warm))
+            sentences.append(Sentence(text=as_sentence(point), style=warm))
         for i, passage in enumerate(borrowed):
-            sentences.append(Sentence(text=_sentence(passage), style=light if i == 0 else warm,
+            sentences.append(Sentence(text=as_sentence(passage), style=light if i == 0 else warm,
                                       cues_after=[Cue(kind="laugh")] if i == 0 else []))
         sentences.append(Sentence(text=closing, style=warm))
-        sentences = self._fit_length(sentences, brief.target_seconds, brief.language)
+        sentences = fit_length(sentences, brief.target_seconds, brief.language)
         return ScriptResult(sentences=sentences, backend=self.name)
-
-    @staticmethod
-    def _fit_length(sentences: list[Sentence], target_s: float, language: str) -> list[Sentence]:
-        per_s = 4.5 if language == "zh" else 2.6  # characters / words per second of speech
-        def length(ss):
-            return sum(len(s.text) if language == "zh" else len(s.text.split()) for s in ss) / per_s
-        while length(sentences) > target_s * 1.3 and len(sentences) > 3:
-            sentences.pop(-2)
-        return sentences
 
     def revise(self, request: ReviseRequest) -> ScriptResult:
         sentences = [s.model_copy(deep=True) for s in request.previous]
         numbered = list(sentences)  # anchors count sentences of the reviewed version
-        notes = []
-        for comment in request.comments:
-            m = re.match(r"^\[sentence (\d+)\]\s*(.+)$", comment.strip(), re.I | re.S)
-            if m:
-                n = int(m.group(1))
-                target = numbered[n - 1] if 1 <= n <= len(numbered) else None
-                applied = target is not None and target in sentences and self._apply_to(
-                    m.group(2).strip(), target, sentences, request)
-                if applied or self._apply(m.group(2).strip(), sentences, request):
-                    continue
+        notes, changes = [], []
+        for i, comment in enumerate(request.comments):
+            before = {id(s): s.model_dump() for s in sentences}
+            asked_by = request.authors[i] if i < len(request.authors) else None
+            if apply_rule(comment, sentences, numbered, request):
+                changes.append(ScriptChange(comment=comment, asked_by=asked_by, how="rule",
+                                            sentences=changed_sentences(before, sentences)))
+            else:
                 notes.append(f"not applied automatically, needs an editor: {comment!r}")
-                continue
-            if not self._apply(comment.strip(), sentences, request):
-                notes.append(f"not applied automatically, needs an editor: {comment!r}")
+                changes.append(ScriptChange(comment=comment, asked_by=asked_by, applied=False, how="none"))
         if not sentences:
             raise ValueError("the comments removed every sentence; keep at least one")
-        return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
+        return ScriptResult(sentences=sentences, backend=self.name, notes=notes, changes=changes)
 
-    @staticmethod
-    def _apply_to(comment: str, target: Sentence, sentences: list[Sentence], request: ReviseRequest) -> bool:
-        """A comment anchored to one sentence."""
-        low = comment.lower().strip(" .!")
-        if low in ("remove", "delete", "drop", "remove this", "delete this", "drop this", "remove it", "cut"):
-            sentences.remove(target)
-            return True
-        m = re.match(r"^style\s+([a-z_]+)$", low)
-        if m:
-            target.style = m.group(1)
-            return True
-        m = re.match(r"^pause(?: after)?(?:\s+(\d+(?:\.\d+)?)\s*s)?$", low)
-        if m:
-            target.cues_after.append(Cue(kind="pause", seconds=float(m.group(1) or 0.6)))
-            return True
-        m = re.match(r"^(?:please\s+)?add(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
-        if m:
-            styles = request.persona.styles or ["neutral"]
-            sentences.insert(sentences.index(target) + 1, Sentence(text=_sentence(m.group(1)), style=styles[0]))
-            return True
-        m = re.match(r"^(?:say|instead|rewrite|reword)(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
-        if m:
-            target.text = _sentence(m.group(1))
-            return True
-        m = re.match(r'^(?:please\s+)?replace\s+["“](.+?)["”]\s+with\s+["“](.+?)["”]', comment, re.I)
-        if m and m.group(1).lower() in target.text.lower():
-            target.text = re.sub(re.escape(m.group(1)), m.group(2), target.text, flags=re.I)
-            return True
-        return False
 
-    def _apply(self, comment: str, sentences: list[Sentence], request: ReviseRequest) -> bool:
-        low = comment.lower()
+def fit_length(sentences: list[Sentence], target_s: float, language: str) -> list[Sentence]:
+    """Drop sentences before the closing one until the talk fits 1.3x its target length."""
+    per_s = 4.5 if language == "zh" else 2.6  # characters / words per second of speech
+
+    def length(ss):
+        return sum(len(s.text) if language == "zh" else len(s.text.split()) for s in ss) / per_s
+
+    while length(sentences) > target_s * 1.3 and len(sentences) > 3:
+        sentences.pop(-2)
+    return sentences
+
+
+ANCHOR = re.compile(r"^\[sentence (\d+)\]\s*(.+)$", re.I | re.S)
+
+
+def anchored(comment: str, numbered: list[Sentence]) -> tuple[Sentence | None, str]:
+    """The sentence a ``[sentence n] ...`` comment points at (None if none or gone) and its words."""
+    m = ANCHOR.match(comment.strip())
+    if not m:
+        return None, comment.strip()
+    n = int(m.group(1))
+    return (numbered[n - 1] if 1 <= n <= len(numbered) else None), m.group(2).strip()
+
+
+def apply_rule(comment: str, sentences: list[Sentence], numbered: list[Sentence], request: ReviseRequest) -> bool:
+    """Apply a comment that says exactly what to change (see the module docstring); False if
+    it says no such thing. ``numbered``: the sentences as the reviewer saw them."""
+    target, words = anchored(comment, numbered)
+    if target is not None and target in sentences and _apply_to(words, target, sentences, request):
+        return True
+    return _apply(words, sentences, request)
+
+
+def changed_sentences(before: dict[int, dict], sentences: list[Sentence]) -> list[int]:
+    """1-based numbers of the sentences that are new or differ from ``before`` (by object)."""
+    return [n for n, s in enumerate(sentences, 1) if before.get(id(s)) != s.model_dump()]
+
+
+def _apply_to(comment: str, target: Sentence, sentences: list[Sentence], request: ReviseRequest) -> bool:
+    """A comment anchored to one sentence."""
+    low = comment.lower().strip(" .!")
+    if low in ("remove", "delete", "drop", "remove this", "delete this", "drop this", "remove it", "cut"):
+        sentences.remove(target)
+        return True
+    m = re.match(r"^style\s+([a-z_]+)$", low)
+    if m:
+        target.style = m.group(1)
+        return True
+    m = re.match(r"^pause(?: after)?(?:\s+(\d+(?:\.\d+)?)\s*s)?$", low)
+    if m:
+        target.cues_after.append(Cue(kind="pause", seconds=float(m.group(1) or 0.6)))
+        return True
+    m = re.match(r"^(?:please\s+)?add(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
+    if m:
         styles = request.persona.styles or ["neutral"]
-        m = re.match(r"^(?:please\s+)?add(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
-        if m:
-            sentences.insert(max(len(sentences) - 1, 0), Sentence(text=_sentence(m.group(1)), style=styles[0]))
-            return True
-        m = re.match(r"^(?:please\s+)?(?:remove|drop|delete)(?:\s*:\s*|\s+)(.+)$", comment, re.I)
-        if m:
-            target = m.group(1).strip().strip('"“”').lower()
-            hits = [s for s in sentences if target in s.text.lower()]
-            for s in hits:
-                sentences.remove(s)
-            return bool(hits)
-        m = re.match(r'^(?:please\s+)?replace\s+["“](.+?)["”]\s+with\s+["“](.+?)["”]', comment, re.I)
-        if m:
-            old, new = m.group(1), m.group(2)
-            hit = False
-            for s in sentences:
-                if old.lower() in s.text.lower():
-                    s.text = re.sub(re.escape(old), new, s.text, flags=re.I)
-                    hit = True
-            return hit
-        m = re.match(r"^style\s+(\d+)\s+([a-z_]+)$", low)
-        if m and 1 <= int(m.group(1)) <= len(sentences):
-            sentences[int(m.group(1)) - 1].style = m.group(2)
-            return True
-        m = re.match(r"^pause after\s+(\d+)(?:\s+(\d+(?:\.\d+)?)\s*s)?$", low)
-        if m and 1 <= int(m.group(1)) <= len(sentences):
-            sentences[int(m.group(1)) - 1].cues_after.append(Cue(kind="pause", seconds=float(m.group(2) or 0.6)))
-            return True
-        if re.match(r"^(make it\s+)?shorter\b", low) and len(sentences) > 3:
-            brief_words = _words(" ".join(request.brief.points))
-            middle = sentences[1:-1]
-            least = min(middle, key=lambda s: len(_words(s.text) & brief_words))
-            sentences.remove(least)
-            return True
-        return False
+        sentences.insert(sentences.index(target) + 1, Sentence(text=as_sentence(m.group(1)), style=styles[0]))
+        return True
+    m = re.match(r"^(?:say|instead|rewrite|reword)(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
+    if m:
+        target.text = as_sentence(m.group(1))
+        return True
+    m = re.match(r'^(?:please\s+)?replace\s+["“](.+?)["”]\s+with\s+["“](.+?)["”]', comment, re.I)
+    if m and m.group(1).lower() in target.text.lower():
+        target.text = re.sub(re.escape(m.group(1)), m.group(2), target.text, flags=re.I)
+        return True
+    return False
+
+
+def _apply(comment: str, sentences: list[Sentence], request: ReviseRequest) -> bool:
+    low = comment.lower()
+    styles = request.persona.styles or ["neutral"]
+    m = re.match(r"^(?:please\s+)?add(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
+    if m:
+        sentences.insert(max(len(sentences) - 1, 0), Sentence(text=as_sentence(m.group(1)), style=styles[0]))
+        return True
+    m = re.match(r"^(?:please\s+)?(?:remove|drop|delete)(?:\s*:\s*|\s+)(.+)$", comment, re.I)
+    if m:
+        target = m.group(1).strip().strip('"“”').lower()
+        hits = [s for s in sentences if target in s.text.lower()]
+        for s in hits:
+            sentences.remove(s)
+        return bool(hits)
+    m = re.match(r'^(?:please\s+)?replace\s+["“](.+?)["”]\s+with\s+["“](.+?)["”]', comment, re.I)
+    if m:
+        old, new = m.group(1), m.group(2)
+        hit = False
+        for s in sentences:
+            if old.lower() in s.text.lower():
+                s.text = re.sub(re.escape(old), new, s.text, flags=re.I)
+                hit = True
+        return hit
+    m = re.match(r"^style\s+(\d+)\s+([a-z_]+)$", low)
+    if m and 1 <= int(m.group(1)) <= len(sentences):
+        sentences[int(m.group(1)) - 1].style = m.group(2)
+        return True
+    m = re.match(r"^pause after\s+(\d+)(?:\s+(\d+(?:\.\d+)?)\s*s)?$", low)
+    if m and 1 <= int(m.group(1)) <= len(sentences):
+        sentences[int(m.group(1)) - 1].cues_after.append(Cue(kind="pause", seconds=float(m.group(2) or 0.6)))
+        return True
+    if re.match(r"^(make it\s+)?shorter\b", low) and len(sentences) > 3:
+        brief_words = _words(" ".join(request.brief.points))
+        middle = sentences[1:-1]
+        least = min(middle, key=lambda s: len(_words(s.text) & brief_words))
+        sentences.remove(least)
+        return True
+    return False

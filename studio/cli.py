@@ -594,7 +594,7 @@ def llm_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(80
         raise ValueError(f"{path} is not a file; give the path of a .gguf model")
     args = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", host, "--port", str(port),
             "--n_ctx", str(settings.llm.context_tokens), "--n_threads", str(settings.llm.threads),
-            "--model_alias", Path(path).stem]
+            "--model_alias", Path(path).stem, "--verbose", "False"]
     if api_key:
         args += ["--api_key", api_key]
     typer.echo(f"llm: http://{host}:{port}/v1/chat/completions (model {Path(path).stem})")

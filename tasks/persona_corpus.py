@@ -60,7 +60,7 @@ def passages_from_text(text: str, upload_id: str, max_chars: int = 400) -> list[
             if chunk and len(chunk) + len(s) > max_chars:
                 out.append(CorpusPassage(text=chunk, upload_id=upload_id, origin="text"))
                 chunk = ""
-            chunk = f"{chunk} {s}".strip() if not re.search(r"[\u4e00-\u9fff]$", chunk) else chunk + s
+            chunk = chunk + s if re.search(r"[\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]$", chunk) else f"{chunk} {s}".strip()
         if chunk:
             out.append(CorpusPassage(text=chunk, upload_id=upload_id, origin="text"))
     return out
@@ -146,18 +146,23 @@ def find_catchphrases(texts: list[str], language: str, limit: int = 8) -> list[s
     at least two passages, longest first, none inside another that was kept."""
     from tasks.retrieval import words
 
+    from tasks.retrieval import _EN_STOP
+
     counts: Counter[tuple[str, ...]] = Counter()
     for text in texts:
-        if language == "zh":
-            import jieba
+        seen: set[tuple[str, ...]] = set()
+        for clause in re.split(r"[,.;:!?，。！？；：、…\"“”()（）]+", text):  # a phrase never runs over a comma
+            if language == "zh":
+                import jieba
 
-            jieba.setLogLevel(60)
-            tokens = [w for w in jieba.lcut(text) if re.match(r"[\u4e00-\u9fffA-Za-z0-9]", w)]
-            sizes = range(2, 5)
-        else:
-            tokens = re.findall(r"[a-z0-9']+", text.lower())
-            sizes = range(3, 7)
-        seen = {g for n in sizes for g in _ngrams(tokens, n)}
+                jieba.setLogLevel(60)
+                tokens = [w for w in jieba.lcut(clause) if re.match(r"[\u4e00-\u9fffA-Za-z0-9]", w)]
+                sizes = range(2, 5)
+            else:
+                tokens = re.findall(r"[a-z0-9']+", clause.lower())
+                sizes = range(3, 7)
+            seen |= {g for n in sizes for g in _ngrams(tokens, n)
+                     if language == "zh" or (g[-1] not in _EN_STOP and g[0] not in ("and", "but", "or", "so", "because"))}
         counts.update(seen)
     joiner = "" if language == "zh" else " "
     candidates = []

@@ -49,6 +49,8 @@ def test_gates_loop_back_with_comments_and_deliver(studio_stack, persona_media):
     assert v1.sentences[-1].text not in [s.text for s in v2.sentences]  # the anchored comment removed it
     assert second.previous_script_version == 1 and second.approvals == []  # Lan's approval of v1 is void
     assert v2.comments == ["add: The tea is ready, come in.", f"[sentence {closing}] remove"]
+    added = [s.text for s in v2.sentences].index("The tea is ready, come in.") + 1
+    assert [(c.asked_by, c.sentences) for c in v2.changes] == [("Mei", [added]), ("Lan", [])]  # who asked for what
     assert "review.approvals_voided" in [e.action for e in api.history(production.id)]
     decide(api, second, "request_changes", "Lan", "family", ["my own words"],
            edited_script=v2.markup.replace("The tea is ready, come in.", "The dumplings are ready."))

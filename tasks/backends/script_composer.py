@@ -22,6 +22,8 @@ guessed at. For free-form drafting, point ``llm.backend`` at a real model (``ope
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 from studio.contracts import DraftRequest, ReviseRequest, ScriptResult
 from studio.models import Cue, ScriptChange, Sentence
@@ -73,21 +75,52 @@ class ComposerScript:
         return ScriptResult(sentences=sentences, backend=self.name)
 
     def revise(self, request: ReviseRequest) -> ScriptResult:
-        sentences = [s.model_copy(deep=True) for s in request.previous]
-        numbered = list(sentences)  # anchors count sentences of the reviewed version
-        notes, changes = [], []
-        for i, comment in enumerate(request.comments):
-            before = {id(s): s.model_dump() for s in sentences}
-            asked_by = request.authors[i] if i < len(request.authors) else None
-            if apply_rule(comment, sentences, numbered, request):
-                changes.append(ScriptChange(comment=comment, asked_by=asked_by, how="rule",
-                                            sentences=changed_sentences(before, sentences)))
-            else:
-                notes.append(f"not applied automatically, needs an editor: {comment!r}")
-                changes.append(ScriptChange(comment=comment, asked_by=asked_by, applied=False, how="none"))
-        if not sentences:
-            raise ValueError("the comments removed every sentence; keep at least one")
-        return ScriptResult(sentences=sentences, backend=self.name, notes=notes, changes=changes)
+        revised = apply_comments(request, lambda comment, sentences, numbered:
+                                 "rule" if apply_rule(comment, sentences, numbered, request) else None)
+        return ScriptResult(sentences=revised.sentences, backend=self.name, notes=revised.notes,
+                            changes=revised.changes(revised.sentences))
+
+
+@dataclass
+class Revised:
+    """The sentences after a round of comments, and what each comment touched (by object, so
+    later inserts and removals do not shift the numbers)."""
+
+    sentences: list[Sentence]
+    notes: list[str]
+    touched: list[tuple[ScriptChange, set[int]]]
+    dictated: set[int]  # sentences whose words a reviewer gave exactly
+
+    def changes(self, final: list[Sentence]) -> list[ScriptChange]:
+        """Each comment's change, numbered as sentences stand in ``final``."""
+        return [change.model_copy(update={"sentences": [n for n, s in enumerate(final, 1) if id(s) in ids]})
+                for change, ids in self.touched]
+
+
+def apply_comments(request: ReviseRequest, apply: Callable[[str, list[Sentence], list[Sentence]], str | None]) -> Revised:
+    """Apply the comments in order with ``apply(comment, sentences, numbered)``, which changes
+    ``sentences`` in place and says how ("rule", "model") or None when it could not.
+    ``numbered``: the sentences as the reviewer saw them, for anchors."""
+    sentences = [s.model_copy(deep=True) for s in request.previous]
+    numbered = list(sentences)
+    notes: list[str] = []
+    touched: list[tuple[ScriptChange, set[int]]] = []
+    dictated: set[int] = set()
+    for i, comment in enumerate(request.comments):
+        asked_by = request.authors[i] if i < len(request.authors) else None
+        before = {id(s): s.model_dump() for s in sentences}
+        how = apply(comment, sentences, numbered)
+        ids = {id(s) for s in sentences if before.get(id(s)) != s.model_dump()}
+        if how is None:
+            notes.append(f"not applied automatically, needs an editor: {comment!r}")
+            touched.append((ScriptChange(comment=comment, asked_by=asked_by, applied=False, how="none"), set()))
+            continue
+        if how == "rule":
+            dictated |= ids
+        touched.append((ScriptChange(comment=comment, asked_by=asked_by, how=how), ids))
+    if not sentences:
+        raise ValueError("the comments removed every sentence; keep at least one")
+    return Revised(sentences, notes, touched, dictated)
 
 
 def fit_length(sentences: list[Sentence], target_s: float, language: str) -> list[Sentence]:
@@ -121,11 +154,6 @@ def apply_rule(comment: str, sentences: list[Sentence], numbered: list[Sentence]
     if target is not None and target in sentences and _apply_to(words, target, sentences, request):
         return True
     return _apply(words, sentences, request)
-
-
-def changed_sentences(before: dict[int, dict], sentences: list[Sentence]) -> list[int]:
-    """1-based numbers of the sentences that are new or differ from ``before`` (by object)."""
-    return [n for n, s in enumerate(sentences, 1) if before.get(id(s)) != s.model_dump()]
 
 
 def _apply_to(comment: str, target: Sentence, sentences: list[Sentence], request: ReviseRequest) -> bool:

@@ -28,9 +28,9 @@ from __future__ import annotations
 import re
 
 from studio.contracts import ChatMessage, ChatRequest, DraftRequest, LLMBackend, ReviseRequest, ScriptResult
-from studio.models import ScriptChange, ScriptFlag, Sentence
+from studio.models import ScriptFlag, Sentence
 from studio.script_markup import MarkupError
-from tasks.backends.script_composer import ComposerScript, anchored, apply_rule, as_sentence, changed_sentences
+from tasks.backends.script_composer import ComposerScript, anchored, apply_comments, apply_rule, as_sentence
 from tasks.script_checks import check_script, describe, repair_model_output, serious
 
 PER_SECOND = {"en": 2.6, "zh": 4.5}  # words / characters spoken per second
@@ -149,7 +149,9 @@ class LLMScript:
                 notes.append(f"the model did not say the point {point!r} well in {self.tries} tries; it is kept as written")
                 said = Sentence(text=as_sentence(point))
             body.append(said)
-        own = [Sentence(text=as_sentence(x)) for x in p.past_passages[:2] if x.strip()]  # the person's own words
+        from tasks.persona_corpus import split_sentences
+
+        own = [Sentence(text=as_sentence(s)) for x in p.past_passages[:2] for s in split_sentences(x)]  # their own words
         closing = self.one_sentence(request, f"Write the last sentence of your {b.occasion} talk {to}: a warm wish.")
         if opening is None:
             opening = Sentence(text=f"{address[:1].upper() + address[1:]}, happy {b.occasion}!")
@@ -273,47 +275,25 @@ class LLMScript:
         from tasks.retrieval import best_support
 
         named = [m.group(1) for m in _QUOTED.finditer(words)] + [m.group(1) for m in _ABOUT.finditer(words)]
-        hits = []
+        hits: list[Sentence] = []
         for phrase in named:
             scored = sorted(((best_support(phrase, [s.text], language), i) for i, s in enumerate(sentences)), reverse=True)
-            if scored and scored[0][0] >= 0.5:
+            if scored and scored[0][0] >= 0.5 and all(h is not sentences[scored[0][1]] for h in hits):
                 hits.append(sentences[scored[0][1]])
-        return list(dict.fromkeys(hits))
+        return hits
 
     def revise(self, request: ReviseRequest) -> ScriptResult:
-        sentences = [s.model_copy(deep=True) for s in request.previous]
-        numbered = list(sentences)
-        notes: list[str] = []
-        changes: list[ScriptChange] = []
-        reviewers_words: set[int] = set()  # ids of sentences a reviewer dictated
-        for i, comment in enumerate(request.comments):
-            asked_by = request.authors[i] if i < len(request.authors) else None
-            before = {id(s): s.model_dump() for s in sentences}
-            ids_before = {id(s) for s in sentences}
-            how = "rule"
-            applied = apply_rule(comment, sentences, numbered, request)
-            if applied:
-                reviewers_words |= {id(s) for s in sentences if id(s) not in ids_before or before.get(id(s)) != s.model_dump()}
-            else:
-                how = "model"
-                applied = self._apply_with_model(comment, sentences, numbered, request)
-            if applied:
-                changes.append(ScriptChange(comment=comment, asked_by=asked_by, how=how,
-                                            sentences=changed_sentences(before, sentences)))
-            else:
-                notes.append(f"not applied automatically, needs an editor: {comment!r}")
-                changes.append(ScriptChange(comment=comment, asked_by=asked_by, applied=False, how="none"))
-        if not sentences:
-            raise ValueError("the comments removed every sentence; keep at least one")
-        result = ScriptResult(sentences=sentences, backend=self.name, notes=notes, changes=changes)
-        keep = {n for n, s in enumerate(sentences, 1) if id(s) in reviewers_words or s.model_dump() in
-                [p.model_dump() for p in request.previous]}
-        checked = self._checked(result, request, keep=keep)
-        if len(checked.sentences) != len(sentences):  # numbers moved: recount what each comment changed
-            kept_ids = {id(s) for s in checked.sentences}
-            checked = checked.model_copy(update={"changes": [c.model_copy(update={"sentences": [
-                n for n, s in enumerate(checked.sentences, 1) if n in c.sentences and id(s) in kept_ids]}) for c in checked.changes]})
-        return checked
+        def apply(comment: str, sentences: list[Sentence], numbered: list[Sentence]) -> str | None:
+            if apply_rule(comment, sentences, numbered, request):
+                return "rule"
+            return "model" if self._apply_with_model(comment, sentences, numbered, request) else None
+
+        revised = apply_comments(request, apply)
+        sentences = revised.sentences
+        previous = [s.model_dump() for s in request.previous]
+        keep = {n for n, s in enumerate(sentences, 1) if id(s) in revised.dictated or s.model_dump() in previous}
+        checked = self._checked(ScriptResult(sentences=sentences, backend=self.name, notes=revised.notes), request, keep=keep)
+        return checked.model_copy(update={"changes": revised.changes(checked.sentences)})
 
     def _apply_with_model(self, comment: str, sentences: list[Sentence], numbered: list[Sentence],
                           request: ReviseRequest) -> bool:
@@ -346,5 +326,6 @@ class LLMScript:
                             sentences[i + 1].text if i + 1 < len(sentences) else "")
         if new is None:
             return False
-        sentences[i] = new
+        for name in type(new).model_fields:  # in place: later comments anchored to it still find it
+            setattr(target, name, getattr(new, name))
         return True

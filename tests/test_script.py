@@ -1,0 +1,402 @@
+"""The script step: the persona corpus and style profile, retrieval (jieba + BM25, MiniLM
+embeddings), the chat client against a real llama.cpp server on 127.0.0.1, the local model,
+revision rounds driven by comments, and the format and scope checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import numpy as np
+import pytest
+
+from studio.contracts import ChatMessage, ChatRequest, DraftRequest, PersonaStyle, ReviseRequest
+from studio.models import Brief, ConsentScope, Cue, Sentence
+from studio.script_markup import MarkupError
+from tests.conftest import free_port
+
+PAST_TALKS_EN = [
+    "Every Spring Festival I say the same thing: a family is a garden, and gardens need patience.",
+    "I am not a speech maker. I am a dumpling maker who was handed a microphone.",
+    "Well, you know, my dear friends, a family is a garden, and somebody has to water it.",
+    "Call your mother more often. She will pretend she is busy, but she is waiting.",
+    "My dear friends, remember the movie where the old man plants a tree he will never sit under?",
+    "The plum tree blooms in the coldest month. That is why we admire it.",
+    "Work hard, but go home for dinner. Well, the office will still be there tomorrow.",
+]
+PAST_TALKS_ZH = [
+    "每年春节我都说同样的话：家就像一个花园，花园需要耐心。",
+    "我这个人不会讲话，我就是个包饺子的，被人塞了个话筒。",
+    "工作要努力，但是要回家吃饭，那个，公司明天还在。",
+    "各位同事，大家好！今年我们公司的业绩不错，那个，大家辛苦了。",
+    "俗话说，梅花香自苦寒来。",
+    "各位同事，就像电影里说的，生活就像一盒巧克力。",
+    "那个，家就像一个花园嘛，对吧？",
+]
+
+
+# ------------------------------------------------------------------ embeddings and retrieval
+
+
+def test_minilm_matches_sentence_transformers():
+    """Our torch run of all-MiniLM-L6-v2 gives the similarities sentence-transformers documents
+    for this model (0.6660, 0.1046, 0.1411 in its quickstart)."""
+    from tasks.backends.embed_minilm import minilm
+
+    v = minilm().encode(["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."])
+    assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    sims = v @ v.T
+    assert sims[0, 1] == pytest.approx(0.6660, abs=2e-3)
+    assert sims[0, 2] == pytest.approx(0.1046, abs=2e-3)
+    assert sims[1, 2] == pytest.approx(0.1411, abs=2e-3)
+
+
+def test_retrieval_finds_chinese_by_words_and_english_by_meaning():
+    from tasks.retrieval import PassageIndex, words
+
+    assert "花园" in words("家就像一个花园", "zh") and "的" not in words("我的家", "zh")
+    zh = PassageIndex(PAST_TALKS_ZH, "zh")
+    assert zh.search("公司年会，感谢同事们的业绩", 1)[0].text == PAST_TALKS_ZH[3]
+    assert zh.search("梅花", 1)[0].text == PAST_TALKS_ZH[4]
+    assert zh.vectors is None  # no shipped model embeds Chinese
+    # "blossoms in winter" shares no word with the plum tree passage: only the embeddings find it
+    query = "blossoms in winter"
+    plain = PassageIndex(PAST_TALKS_EN, "en", embeddings=False).search(query, 3)
+    assert PAST_TALKS_EN[5] not in [h.text for h in plain]
+    fused = PassageIndex(PAST_TALKS_EN, "en").search(query, 3)
+    assert PAST_TALKS_EN[5] in [h.text for h in fused]
+    assert PassageIndex([], "en").search(query) == []
+
+
+# ------------------------------------------------------------------ corpus and style profile
+
+
+def _persona_with_texts(settings, tmp_path, texts: dict[str, str | bytes], language="en"):
+    from studio.api import StudioAPI
+
+    api = StudioAPI(settings)
+    persona = api.create_persona("Corpus Test (fictional)", [language], fictional=True)
+    uploads = []
+    for name, content in texts.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        uploads.append(api.add_material(persona.id, "text", path))
+    return api, persona, uploads
+
+
+def test_corpus_style_profile_and_operator_edits(settings, tmp_path):
+    from studio.models import PersonaCorpus, StyleProfile
+
+    api, persona, _ = _persona_with_texts(settings, tmp_path, {
+        "talks.txt": "\n".join(PAST_TALKS_EN[:4]), "more.txt": "\n\n".join(PAST_TALKS_EN[4:])})
+    corpus, profile = api.build_corpus(persona.id, transcribe=False)
+    assert corpus.texts == PAST_TALKS_EN and {p.origin for p in corpus.passages} == {"text"}
+    assert "a family is a garden" in profile.catchphrases
+    assert profile.fillers == ["well"]  # said twice; "you know" only once
+    assert "my dear friends" in profile.forms_of_address
+    assert {"self-mockery", "film or sketch reference"} <= {h.name for h in profile.humour}
+    assert 8 < profile.sentence_length < 16
+
+    edited = api.edit_style(persona.id, actor="Ada", catchphrases=["gardens need patience"],
+                            notes="Teaches through films.")
+    assert edited.edited_fields == ["catchphrases", "notes"] and edited.edited_by == "Ada"
+    with pytest.raises(ValueError, match="no editable field"):
+        api.edit_style(persona.id, actor="Ada", favourite_colour="red")
+    # a new upload: the corpus grows, the derived fields follow it, the edited ones stay
+    extra = tmp_path / "new.txt"
+    extra.write_text("Ladies and gentlemen, I promised to keep this short. I never do.\n")
+    api.add_material(persona.id, "text", extra)
+    corpus2, profile2 = api.build_corpus(persona.id, transcribe=False)
+    assert len(corpus2.passages) == len(corpus.passages) + 1
+    assert profile2.catchphrases == ["gardens need patience"] and profile2.notes == "Teaches through films."
+    assert "ladies and gentlemen" in profile2.forms_of_address  # derived afresh
+    assert api.catalog.load(StyleProfile, persona.id) == profile2
+    assert api.catalog.load(PersonaCorpus, persona.id).sources.keys() == corpus2.sources.keys()
+    hits = api.search_corpus(persona.id, "dumplings and speeches")
+    assert hits[0].text == PAST_TALKS_EN[1]
+
+
+def test_corpus_of_chinese_texts_and_bad_uploads(settings, tmp_path):
+    api, persona, uploads = _persona_with_texts(settings, tmp_path, {
+        "gbk.txt": "\n".join(PAST_TALKS_ZH).encode("gb18030"), "photo.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00binary"},
+        language="zh")
+    corpus, profile = api.build_corpus(persona.id, transcribe=False)
+    assert corpus.texts == PAST_TALKS_ZH  # GB18030 read; the binary file left out, nothing else lost
+    assert uploads[1].id not in corpus.sources
+    assert "各位同事" in profile.forms_of_address and "那个" in profile.fillers
+    assert any("花园" in c for c in profile.catchphrases)
+    assert {"saying or proverb", "self-mockery"} <= {h.name for h in profile.humour}
+    events = [e for e in api.catalog.audit_events() if e.action == "corpus.built"]
+    assert "not plain text" in events[-1].details["problems"][0]
+
+
+@pytest.mark.slow
+def test_corpus_takes_in_what_the_persona_says_in_recordings(settings, persona_media, speech_check):
+    from storage import open_catalog
+    from studio.api import StudioAPI
+    from tasks.persona_corpus import build_corpus
+
+    api = StudioAPI(settings)
+    persona = api.create_persona("Recorded (fictional)", ["en"], fictional=True)
+    api.add_material(persona.id, "voice", persona_media["voice"])
+    corpus = build_corpus(open_catalog(settings), persona.id, check=speech_check)
+    heard = " ".join(corpus.texts).lower()
+    assert {p.origin for p in corpus.passages} == {"transcript"}
+    assert "plum tree" in heard and "dumplings" in heard  # lines the fictional persona reads
+
+
+# ------------------------------------------------------------------ repair and checks
+
+MODEL_OUTPUTS = {  # what small chat models tend to answer -> the sentences it should mend to
+    "Sure! Here's the greeting:\n\n1. **Dear family**, happy Spring Festival! (laughs) The plum tree bloomed.\n"
+    "2. Uncle Bo: *sips water* Come home for dinner.\nI hope you enjoy it!":
+        ["Dear family, happy Spring Festival!", "The plum tree bloomed.", "Come home for dinner."],
+    "```\n{happy} Hello everyone! [looks at the camera]\n[pause 0.8s]\n{Warm} Thank you. 😊\n```":
+        ["Hello everyone!", "Thank you."],
+    "- 亲爱的家人们，春节快乐！（笑）今年的梅花开了。\n- 大家回家吃饭吧。": ["亲爱的家人们，春节快乐！", "今年的梅花开了。", "大家回家吃饭吧。"],
+}
+
+
+def test_repair_mends_what_models_write_and_rejects_what_is_not_a_script():
+    from tasks.script_checks import repair_model_output
+
+    for answer, expected in MODEL_OUTPUTS.items():
+        mended = repair_model_output(answer, ["warm", "teasing", "neutral"])
+        assert [s.text for s in mended.sentences] == expected, answer
+        assert mended.fixes
+    first = repair_model_output(next(iter(MODEL_OUTPUTS)), ["warm"]).sentences
+    assert first[0].cues_after == [Cue(kind="laugh")] and first[2].cues_before == [Cue(kind="drink")]
+    second = repair_model_output(list(MODEL_OUTPUTS)[1], ["warm", "neutral"]).sentences
+    assert second[0].style == "warm" and second[0].cues_after == [Cue(kind="pause", seconds=0.8)]  # {happy} -> warm
+    assert repair_model_output("I *love* you all.", ["warm"]).sentences[0].stressed == ["love"]
+    for broken in ("", "Sure! Here you go:", "[laugh] [laugh]", "1.\n2.\n3."):
+        with pytest.raises(MarkupError):
+            repair_model_output(broken, ["warm"])
+
+
+def test_checks_flag_scope_violations_before_review():
+    from tasks.script_checks import check_script
+
+    scope = ConsentScope(uses=["greeting"], forbidden_topics=["politics", "the will"], own_words_only=True)
+    brief = Brief(occasion="Spring Festival", audience="family", points=["We sold 1,200 dumplings at the fair"])
+    corpus = PAST_TALKS_EN
+    lines = ["Happy Spring Festival, my dear family!",  # fine
+             "Let us not talk about political games tonight.",  # forbidden (politics)
+             "Everyone should buy Acme tea, use code BO20 for 20% off!",  # endorsement
+             "I always said that the company should merge with its rival.",  # a view he never voiced
+             "As I always say, a family is a garden, and gardens need patience.",  # his own words
+             "We sold 1,200 dumplings at the fair.",  # a figure from the brief
+             "Our profits grew by 300 percent.",  # a figure nobody gave
+             "新年快乐",  # wrong language
+             " ".join(["word"] * 60)]  # too long to say
+    flags = check_script([Sentence(text=t) for t in lines], "en", scope, corpus=corpus, brief=brief, typical_length=12)
+    found = {(f.kind, f.sentence) for f in flags}
+    assert found == {("forbidden_topic", 2), ("endorsement", 3), ("unmade_claim", 4), ("unmade_claim", 7),
+                     ("language", 8), ("length", 9)}
+    assert not check_script([Sentence(text=lines[2])], "en", scope.model_copy(update={"endorsements": True, "own_words_only": False}))
+    assert not [f for f in check_script([Sentence(text=lines[3])], "en", scope.model_copy(update={"own_words_only": False}))]
+    zh = check_script([Sentence(text="大家扫码下单，限时优惠！"), Sentence(text="我常说，家就像一个花园。")], "zh",
+                      scope, corpus=PAST_TALKS_ZH)
+    assert [(f.kind, f.sentence) for f in zh] == [("endorsement", 1)]
+
+
+# ------------------------------------------------------------------ the chat client
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory):
+    """llama.cpp's OpenAI-compatible server (``studio llm serve``) with the shipped SmolLM2,
+    on a free 127.0.0.1 port, behind an API key."""
+    port = free_port()
+    env = dict(os.environ, STUDIO_LLM_SERVE_API_KEY="sekrit")
+    log = open(tmp_path_factory.mktemp("llm") / "server.log", "w+b")
+    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "llm", "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 120
+    while True:
+        try:
+            if httpx.get(f"{url}/models", headers={"Authorization": "Bearer sekrit"}, timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            log.seek(0)
+            raise RuntimeError(f"llama.cpp's server did not start: {log.read().decode()[-2000:]}")
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def _ask(text: str, **kw) -> ChatRequest:
+    return ChatRequest(messages=[ChatMessage(role="system", content="You answer in one short sentence."),
+                                 ChatMessage(role="user", content=text)], **kw)
+
+
+@pytest.mark.slow
+def test_openai_client_against_a_local_llama_cpp_server(llama_server):
+    from tasks.backends.llm_openai import LLMError, OpenAIChat
+
+    chat = OpenAIChat(llama_server, "sekrit", "SmolLM2-135M-Instruct.Q4_1", timeout_s=60, max_retries=1)
+    whole = chat.chat(_ask("What is the capital of France?", max_tokens=24, temperature=0, seed=1))
+    assert "paris" in whole.text.lower() and whole.completion_tokens and whole.finish_reason in ("stop", "length")
+    pieces: list[str] = []
+    streamed = chat.chat(_ask("What is the capital of France?", max_tokens=24, temperature=0, seed=1), on_token=pieces.append)
+    assert len(pieces) > 3 and "".join(pieces) == streamed.text
+    assert streamed.text.strip() == whole.text.strip()  # greedy: the same answer either way
+    cut = chat.chat(_ask("Count from one to one hundred in words.", max_tokens=5, temperature=0))
+    assert cut.finish_reason == "length" and cut.completion_tokens == 5
+    with pytest.raises(LLMError, match="refused the request \\(401\\).*api_key"):
+        OpenAIChat(llama_server, "wrong", "x", max_retries=3).chat(_ask("Hi"))
+
+    # the script writer through the server: a draft in the markup, with the persona's own passage
+    from tasks.backends.script_llm import LLMScript
+
+    writer = LLMScript(chat, temperature=0.7, seed=3, mode="outline", tries=2)
+    draft = writer.draft(DraftRequest(brief=Brief(occasion="birthday", audience="family", points=["come home for dinner"],
+                                                  target_seconds=25),
+                                      persona=PersonaStyle(name="Bo", past_passages=[PAST_TALKS_EN[6]], styles=["warm"])))
+    assert draft.backend == "llm:openai" and 4 <= len(draft.sentences) <= 7
+    assert "Well, the office will still be there tomorrow." in [s.text for s in draft.sentences]
+
+
+class _Flaky(BaseHTTPRequestHandler):
+    """503 (Retry-After: 0) for the first ``fail`` requests, then a chat completion; or, with
+    ``hang``, no answer at all."""
+
+    fail, hang, seen = 1, False, 0
+
+    def do_POST(self):
+        type(self).seen += 1
+        self.rfile.read(int(self.headers["content-length"]))
+        if self.hang:
+            time.sleep(5)
+            return
+        if type(self).seen <= self.fail:
+            self.send_response(503)
+            self.send_header("Retry-After", "0")
+            self.end_headers()
+            self.wfile.write(b"busy")
+            return
+        body = json.dumps({"model": "m", "choices": [{"message": {"content": "Hello."}, "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": 3, "completion_tokens": 2}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_client_retries_busy_servers_and_gives_up_on_silent_ones():
+    from tasks.backends.llm_openai import LLMError, OpenAIChat
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        _Flaky.fail, _Flaky.seen = 2, 0
+        assert OpenAIChat(url, "k", "m", max_retries=2).chat(_ask("Hi")).text == "Hello."
+        assert _Flaky.seen == 3
+        _Flaky.fail, _Flaky.seen = 5, 0
+        with pytest.raises(LLMError, match="did not answer after 2 tries.*503"):
+            OpenAIChat(url, "k", "m", max_retries=1).chat(_ask("Hi"))
+        _Flaky.hang, _Flaky.seen = True, 0
+        start = time.perf_counter()
+        with pytest.raises(LLMError, match="ReadTimeout"):
+            OpenAIChat(url, "k", "m", timeout_s=0.5, max_retries=1).chat(_ask("Hi"))
+        assert time.perf_counter() - start < 4.5 and _Flaky.seen == 2
+    finally:
+        _Flaky.hang = False
+        server.shutdown()
+    with pytest.raises(LLMError, match="did not answer after 1 tries.*ConnectError"):
+        OpenAIChat(f"http://127.0.0.1:{free_port()}/v1", "k", "m", max_retries=0).chat(_ask("Hi"))
+    with pytest.raises(ValueError, match="must start with http"):
+        OpenAIChat("127.0.0.1:8080/v1", "k", "m")
+
+
+# ------------------------------------------------------------------ drafting and revision rounds
+
+
+@pytest.fixture(scope="module")
+def writer():
+    from tasks.backends.llm_llamacpp import LlamaCppChat
+    from tasks.backends.script_llm import LLMScript
+
+    return LLMScript(LlamaCppChat(), temperature=0.7, seed=1, mode="outline", tries=3)
+
+
+def _persona() -> PersonaStyle:
+    from studio.models import CorpusPassage, PersonaCorpus
+    from tasks.persona_corpus import derive_style_profile
+
+    corpus = PersonaCorpus(id="bo", persona_id="bo", language="en",
+                           passages=[CorpusPassage(text=t, upload_id="u", origin="text") for t in PAST_TALKS_EN])
+    return PersonaStyle(name="Uncle Bo (fictional)", past_passages=[PAST_TALKS_EN[0], PAST_TALKS_EN[5]],
+                        profile=derive_style_profile(corpus), styles=["warm", "teasing", "neutral"])
+
+
+@pytest.mark.slow
+def test_revision_rounds_change_only_what_comments_ask(writer):
+    brief = Brief(occasion="Spring Festival", audience="the family", target_seconds=30,
+                  points=["the plum tree we planted bloomed", "everyone should come home for dinner"])
+    scope = ConsentScope(uses=["greeting"], forbidden_topics=["politics"])
+    persona = _persona()
+    draft = writer.draft(DraftRequest(brief=brief, persona=persona, scope=scope, forbidden_topics=["politics"],
+                                      corpus=PAST_TALKS_EN))
+    v1 = draft.sentences
+    assert draft.backend == "llm:llamacpp" and 4 <= len(v1) <= 9
+    assert PAST_TALKS_EN[0] in [s.text for s in v1]  # the person's own words
+
+    def revise(previous, comments, authors):
+        return writer.revise(ReviseRequest(brief=brief, persona=persona, previous=previous, comments=comments,
+                                           authors=authors, scope=scope, forbidden_topics=["politics"], corpus=PAST_TALKS_EN))
+
+    # round 1: the stakeholder asks for one sentence to be funnier; the family adds a line
+    r2 = revise(v1, ["[sentence 2] make it funnier", "add: Grandma turns eighty this spring."], ["Mei", "Lan"])
+    v2 = r2.sentences
+    assert v2[1].text != v1[1].text
+    assert v2[0] == v1[0] and v2[2:-2] == v1[2:-1]  # everything else exactly as it was
+    assert v2[-2].text == "Grandma turns eighty this spring." and v2[-1] == v1[-1]
+    assert [(c.asked_by, c.sentences, c.how) for c in r2.changes] == [("Mei", [2], "model"), ("Lan", [len(v2) - 1], "rule")]
+
+    # round 2: a reviewer names a passage; another removes one and sets a style and a pause
+    plum = next(i for i, s in enumerate(v2) if "coldest month" in s.text)
+    r3 = revise(v2, ['the line about "the coldest month" should sound warmer', f"[sentence {plum + 1}] pause 1.2s",
+                     "remove: Grandma turns eighty", "style 1 teasing"], ["Lan", "Lan", "Mei", "Mei"])
+    v3 = r3.sentences
+    assert len(v3) == len(v2) - 1 and "Grandma turns eighty" not in " ".join(s.text for s in v3)
+    assert v3[0].style == "teasing" and v3[0].text == v2[0].text
+    assert v3[plum].cues_after[-1] == Cue(kind="pause", seconds=1.2)
+    untouched = [i for i in range(len(v3)) if i not in (0, plum)]
+    assert [v3[i] for i in untouched] == [s for j, s in enumerate(v2) if j not in (0, plum, len(v2) - 2)]
+    assert all(c.applied for c in r3.changes) and r3.changes[2].sentences == []
+    assert not [f for f in r3.flags if f.kind in ("forbidden_topic", "endorsement")]
+
+    # a comment that brings in a forbidden topic is taken out before review, and said so
+    r4 = revise(v3, ["mention that everyone should talk about politics at dinner"], ["Mei"])
+    assert "politics" not in " ".join(s.text for s in r4.sentences).lower()
+    assert r4.sentences[:len(v3) - 1] == v3[:-1]
+
+
+@pytest.mark.slow
+def test_chinese_briefs_are_composed_when_the_model_writes_no_chinese(writer):
+    brief = Brief(occasion="春节", audience="家人们", language="zh", points=["今年的梅花开了"], target_seconds=20)
+    persona = PersonaStyle(name="伯伯", past_passages=PAST_TALKS_ZH[:2], styles=["warm"])
+    draft = writer.draft(DraftRequest(brief=brief, persona=persona, scope=ConsentScope(uses=["greeting"])))
+    assert draft.backend == "composer" and "does not write zh" in draft.notes[0]
+    assert any("梅花" in s.text for s in draft.sentences)

@@ -158,6 +158,9 @@ def _add_consent_form(api, persona, actor: str) -> None:
         languages = st.multiselect("Languages", ["en", "zh"], default=persona.languages, key="consent_languages")
         audiences = st.text_input("Audiences (comma-separated, empty for any)", key="consent_audiences")
         forbidden = st.text_input("Forbidden topics (comma-separated)", key="consent_forbidden")
+        endorsements = st.checkbox("May recommend products, brands or services", key="consent_endorsements")
+        own_words = st.checkbox("Views, memories, sayings and figures only as their own words or the brief support",
+                                key="consent_own_words")
         days = st.number_input("Valid for (days)", 1, 3650, 365, key="consent_days")
         evidence = st.file_uploader("Evidence: a signed form, a recorded statement", accept_multiple_files=True,
                                     key="consent_evidence")
@@ -168,7 +171,8 @@ def _add_consent_form(api, persona, actor: str) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             record = api.add_consent(persona.id, grantor.strip(), relationship, uses, _saved_uploads(evidence or [], Path(tmp)),
                                      valid_days=int(days), languages=languages, audiences=split(audiences),
-                                     forbidden_topics=split(forbidden), actor=actor)
+                                     forbidden_topics=split(forbidden), actor=actor, endorsements=endorsements,
+                                     own_words_only=own_words)
         st.success(f"Consent {record.id} recorded.")
     except Exception as exc:
         st.error(f"Not recorded: {exc}")
@@ -206,9 +210,49 @@ def materials_page() -> None:
                    "id": u.id} for u in sorted(uploads, key=lambda u: (u.role, u.created_at))],
                  hide_index=True, use_container_width=True)
     _show_selection(api, persona, identity.name)
+    _edit_style(api, persona, identity.name)
     footage = [u for u in uploads if u.role == "footage"]
     if footage:
         _tag_actions(api, persona, footage, identity.name)
+
+
+def _edit_style(api, persona, actor: str) -> None:
+    """The persona's style profile, derived from their corpus, for an operator to correct."""
+    from studio.models import HumourDevice, StyleProfile
+
+    st.subheader("How they speak")
+    if not api.catalog.exists(StyleProfile, persona.id):
+        if st.button("Read their texts and derive their style", key="style_derive"):
+            try:
+                api.build_corpus(persona.id, transcribe=False)
+                st.rerun()
+            except Exception as exc:
+                st.error(f"Not derived: {exc}")
+        return
+    profile = api.catalog.load(StyleProfile, persona.id)
+    st.caption(f"From {profile.passages} passages of their corpus"
+               + (f"; {', '.join(profile.edited_fields)} edited by {profile.edited_by}" if profile.edited_fields else ""))
+    lines = lambda items: "\n".join(items)  # noqa: E731
+    with st.form(f"style-{persona.id}"):
+        catchphrases = st.text_area("Catchphrases (one per line)", lines(profile.catchphrases), key="style_catchphrases")
+        fillers = st.text_area("Filler words (one per line)", lines(profile.fillers), key="style_fillers")
+        address = st.text_area("Forms of address (one per line)", lines(profile.forms_of_address), key="style_address")
+        humour = st.text_area("Humour (one per line, 'device: example')",
+                              lines(f"{h.name}: {h.example}" for h in profile.humour), key="style_humour")
+        length = st.number_input("Typical sentence length (words; characters for Chinese)", 1.0, 200.0,
+                                 float(profile.sentence_length), key="style_length")
+        notes = st.text_area("Notes for the drafter", profile.notes, key="style_notes")
+        if not st.form_submit_button("Save style", key="style_save"):
+            return
+    split = lambda text: [x.strip() for x in text.splitlines() if x.strip()]  # noqa: E731
+    proposed = {"catchphrases": split(catchphrases), "fillers": split(fillers), "forms_of_address": split(address),
+                "humour": [HumourDevice(name=h.split(":", 1)[0].strip(), example=h.split(":", 1)[-1].strip() if ":" in h else "")
+                           for h in split(humour)], "sentence_length": float(length), "notes": notes.strip()}
+    changed = {k: v for k, v in proposed.items() if (v if k != "humour" else [h.model_dump() for h in v])
+               != (getattr(profile, k) if k != "humour" else [h.model_dump() for h in profile.humour])}
+    if changed:
+        api.edit_style(persona.id, actor=actor, **changed)
+        st.success(f"Saved: {', '.join(sorted(changed))}")
 
 
 def _show_selection(api, persona, actor: str) -> None:

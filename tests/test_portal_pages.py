@@ -205,3 +205,37 @@ def test_reviewers_see_sentences_the_speech_check_flagged(review):
     assert not at.exception, at.exception
     [warning] = at.warning
     assert "Sentence 2" in warning.value and "Eat wheel" in warning.value and "50%" in warning.value
+
+
+def test_operator_corrects_the_derived_style_and_reviewers_see_checks_and_changes(review, tmp_path, monkeypatch):
+    from studio.models import ScriptChange, ScriptFlag, StyleProfile
+
+    api, production, request = review
+    talks = tmp_path / "talks.txt"
+    talks.write_text("My dear friends, a family is a garden.\nWell, my dear friends, a family is a garden, I say.\n")
+    api.add_material(production.persona_id, "text", talks)
+    at = AppTest.from_function(_materials_page, default_timeout=60)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    at.button(key="style_derive").click().run()
+    assert not at.exception, at.exception
+    assert at.text_area(key="style_catchphrases").value == "a family is a garden"
+    at.text_area(key="style_catchphrases").input("a family is a garden\ngardens need patience")
+    at.text_area(key="style_notes").input("Teaches through films.")
+    at.button(key="style_save").click().run()
+    assert not at.exception, at.exception
+    profile = api.catalog.load(StyleProfile, production.persona_id)
+    assert profile.catchphrases == ["a family is a garden", "gardens need patience"]
+    assert profile.edited_fields == ["catchphrases", "notes"] and profile.edited_by == "ops"
+
+    v2 = ScriptVersion(id=ScriptVersion.id_for(production.id, 2), production_id=production.id, version=2,
+                       language="en", backend="llm:llamacpp", based_on=1, requested_by="Mei",
+                       sentences=[Sentence(text="Happy birthday, my dears."), Sentence(text="Buy Acme tea.")],
+                       changes=[ScriptChange(comment="[sentence 2] make it shorter", asked_by="Lan", sentences=[2], how="model")],
+                       flags=[ScriptFlag(kind="endorsement", sentence=2, text="Buy", why="reads as an endorsement")])
+    api.catalog.save(v2)
+    api.catalog.save(request.model_copy(update={"script_version": 2, "previous_script_version": 1}))
+    at = _reviewer(api, production, request, monkeypatch, "Mei", "stakeholder")
+    assert not at.exception, at.exception
+    assert any("flagged sentence 2: reads as an endorsement" in w.value for w in at.warning)
+    assert any("Lan: “[sentence 2] make it shorter” → changed sentences 2" in c.value for c in at.caption)

@@ -76,15 +76,15 @@ class LLMScript:
             lines.append("Never recommend or advertise any product, brand or service.")
         return "\n".join(lines)
 
-    def _ask(self, system: str, user: str, max_tokens: int, styles: list[str],
-             feedback: str | None = None, seed: int | None = None) -> tuple[list[Sentence], list[str]]:
+    def _ask(self, system: str, user: str, max_tokens: int, styles: list[str], feedback: str | None = None,
+             seed: int | None = None, stop: list[str] | None = None) -> tuple[list[Sentence], list[str]]:
         messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
         if feedback:
             messages[-1] = ChatMessage(role="user", content=f"{user}\n\n{feedback}")
         last = ""
         for attempt in range(2):
             answer = self.llm.chat(ChatRequest(
-                messages=messages, max_tokens=max_tokens, temperature=self.temperature, frequency_penalty=0.3,
+                messages=messages, max_tokens=max_tokens, temperature=self.temperature, frequency_penalty=0.3, stop=stop or [],
                 seed=None if seed is None and self.seed is None else (seed or 0) + (self.seed or 0) + attempt))
             last = answer.text
             try:
@@ -176,7 +176,8 @@ class LLMScript:
         best: tuple[float, Sentence] | None = None
         for attempt in range(self.tries):
             try:
-                got, _ = self._ask(system, instruction, int(typical * 4) + 30, p.styles, seed=attempt * 7919 + 1)
+                got, _ = self._ask(system, instruction, int(typical * 3) + 24, p.styles, seed=attempt * 7919 + 1,
+                                   stop=["\n\n"])
             except LLMError:
                 continue
             s = got[0]
@@ -203,6 +204,8 @@ class LLMScript:
             score -= abs(size(text) - typical) / (10 * typical)
             if best is None or score > best[0]:
                 best = (score, s)
+            if score >= 0.5:  # good enough: no need to sample more
+                break
         return best[1] if best else None
 
     @staticmethod

@@ -18,6 +18,7 @@ from studio.settings import StudioSettings
 SCRIPT_REVIEWER = "Mei (assistant)"
 FAMILY_REVIEWER = "Lan (daughter)"
 CHANGE_REQUEST = "add: And remember, the plum tree behind the old house is blooming early this year."
+ANCHORED_REQUEST = "[sentence 2] make it warmer"  # the model rewrites that sentence alone
 
 
 def demo_settings(settings: StudioSettings) -> StudioSettings:
@@ -135,16 +136,28 @@ def run_demo(settings: StudioSettings, log=print) -> dict:
         log(f"production {production.id} started as flow run {run_id}")
 
         request = wait_for_review(api, production.id, "script-1")
-        log(f"script v{request.script_version} waits for {SCRIPT_REVIEWER}:\n{api.script(production.id, request.script_version).markup}")
+        from studio.models import StyleProfile
+
+        profile = api.catalog.load(StyleProfile, persona.id)
+        v1 = api.script(production.id, request.script_version)
+        log(f"style derived from {profile.passages} passages: catchphrases {profile.catchphrases}, address "
+            f"{profile.forms_of_address}, ~{profile.sentence_length:g} words a sentence; the draft was given: "
+            f"{v1.passages_used}")
+        log(f"script v{request.script_version} ({v1.backend}) waits for {SCRIPT_REVIEWER}:\n{v1.markup}"
+            + "".join(f"  flag: {f.kind} (sentence {f.sentence}): {f.why}\n" for f in v1.flags))
         latencies = []
         decision = ReviewDecision(decision="request_changes", reviewer=SCRIPT_REVIEWER, role="stakeholder",
-                                  comments=[CHANGE_REQUEST], redo="script")
+                                  comments=[ANCHORED_REQUEST, CHANGE_REQUEST], redo="script")
         api.submit_decision(request.id, decision)
         latencies.append(api.wait_past_gate(run_id, request.gate_key))
-        log(f"{SCRIPT_REVIEWER} asked for a change: {CHANGE_REQUEST!r}")
+        log(f"{SCRIPT_REVIEWER} asked for changes: {ANCHORED_REQUEST!r}, {CHANGE_REQUEST!r}")
 
         request = wait_for_review(api, production.id, "script-2")
-        log(f"script v{request.script_version}:\n{api.script(production.id, request.script_version).markup}")
+        v2 = api.script(production.id, request.script_version)
+        log(f"script v{request.script_version}:\n{v2.markup}" + "".join(
+            f"  {c.asked_by}: {c.comment!r} -> " + (f"sentences {c.sentences} ({c.how})\n" if c.applied else "not applied\n")
+            for c in v2.changes))
+        report["script_sentences"] = len(v2.sentences)
         approve_as_every_role(api, request)
         latencies.append(api.wait_past_gate(run_id, request.gate_key))
         log(f"{FAMILY_REVIEWER} (family) and {SCRIPT_REVIEWER} (stakeholder) approved script v{request.script_version}; "

@@ -141,6 +141,10 @@ def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
+def _units(phrase: str, language: str) -> list[str]:
+    return list(phrase) if language == "zh" else phrase.split()
+
+
 def find_catchphrases(texts: list[str], language: str, limit: int = 8) -> list[str]:
     """Phrases the person repeats: word n-grams (3-6 words; 2-4 jieba words for Chinese) said in
     at least two passages, longest first, none inside another that was kept."""
@@ -149,7 +153,10 @@ def find_catchphrases(texts: list[str], language: str, limit: int = 8) -> list[s
     from tasks.retrieval import _EN_STOP
 
     counts: Counter[tuple[str, ...]] = Counter()
-    for text in texts:
+    # each distinct sentence once: a line found both in a text and in a recording's transcript
+    # is one saying, not a repeated one
+    unique = list(dict.fromkeys(re.sub(r"\W+", " ", s).strip().lower() for t in texts for s in split_sentences(t)))
+    for text in unique:
         seen: set[tuple[str, ...]] = set()
         for clause in re.split(r"[,.;:!?，。！？；：、…\"“”()（）]+", text):  # a phrase never runs over a comma
             if language == "zh":
@@ -173,8 +180,9 @@ def find_catchphrases(texts: list[str], language: str, limit: int = 8) -> list[s
         candidates.append((n * len(gram), n, phrase))
     kept: list[str] = []
     for _, _, phrase in sorted(candidates, key=lambda c: (-c[0], -len(c[2]))):
-        if any(phrase in k or k in phrase for k in kept) or (
-                language == "zh" and any(len(set(phrase) & set(k)) >= 0.6 * len(phrase) for k in kept)):
+        if any(phrase in k or k in phrase for k in kept) or any(
+                len(set(_units(phrase, language)) & set(_units(k, language))) >= 0.6 * len(_units(phrase, language))
+                for k in kept):
             continue
         kept.append(phrase)
         if len(kept) == limit:

@@ -26,7 +26,7 @@ from tasks.retrieval import best_support, words
 _PREAMBLE = re.compile(r"^(sure|certainly|of course|okay|ok|here(?:'s| is| are)|below is|i hope|let me know|"
                        r"note:|title:|script:|\(?end\)?$|好的|以下是|当然|希望)", re.I)
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}\s*[.)、:：]|[-*•·]\s|(?:sentence|line|句)\s*\d+\s*[:：.])\s*", re.I)
-_SPEAKER = re.compile(r"^\s*[A-Z][\w .()'-]{0,30}:\s+(?=\S)")
+_SPEAKER = re.compile(r"^\s*[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|\d+))?(?:\s*\([^)]{0,20}\))?:\s+(?=\S)")  # "Uncle Bo:"
 _DIRECTION = re.compile(r"[(（\[*]\s*([^()（）\[\]*{}]{1,40}?)\s*[)）\]*]")
 _STAGE = [  # a stage direction's words -> the cue it means
     (re.compile(r"laugh|chuckl|giggl|笑", re.I), "[laugh]"),
@@ -169,7 +169,7 @@ _ATTRIBUTION = {
                      r"我发明|我创办|我赢|“[^”]{4,}”"),
 }
 _FIGURE = re.compile(r"(?<![\w.])\d[\d,.]*\s?(?:%|percent|million|billion|thousand|万|亿|倍)?")
-_DEBRIS = re.compile(r"\*\*|__|^#|\bsentence \d+\b|\b(?:narrator|speaker|voiceover)\b|https?://|\{|\}", re.I)
+_DEBRIS = re.compile(r"\*\*|__|^#|\bsentence \d+:|\b(?:narrator|speaker \d*|voice-?over)\s*:|https?://|\{|\}", re.I)
 
 
 def _topic_hits(topic: str, sentence: str, language: str) -> bool:

@@ -89,7 +89,7 @@ def test_family_member_reviews_through_an_invitation_link(portal, browser, perso
     page = _open(browser, link)
     page.get_by_text("Deciding as Lan").wait_for(timeout=60_000)
     assert "invite=" not in page.url  # the secret left the address bar
-    page.get_by_text("Come home for dinner").first.wait_for(timeout=30_000)
+    page.get_by_text(api.script(production.id, 1).sentences[-1].text).first.wait_for(timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     _settle(page)
     page.screenshot(path=str(SHOTS / "review-script.png"), full_page=True)

@@ -38,9 +38,11 @@ def test_studio_demo_end_to_end(tmp_path):
     assert actions.count("review.changes_requested") == 1 and actions.count("review.approved") == 2
     assert actions.count("review.approved_by") == 4
     assert actions[-1] == "delivery.created"
-    # Whisper listened to every sentence of the approved script (7 after the requested addition)
+    # Whisper listened to every sentence of the approved script
     checks = report["speech_check"]
-    assert [c["index"] for c in checks] == list(range(7)) and all(c["metric"] == "WER" and c["heard"] for c in checks)
+    assert [c["index"] for c in checks] == list(range(report["script_sentences"]))
+    assert all(c["metric"] == "WER" and c["heard"] for c in checks)
+    assert "style derived from" in proc.stdout and "(model)" in proc.stdout, proc.stdout[:4000]  # the model rewrote sentence 2
     assert "speech check (Whisper) per sentence" in proc.stdout
     # the demo stops what it started
     assert not list((tmp_path / "home" / "demo" / "run").glob("*.pid"))

@@ -139,7 +139,8 @@ def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media)
     at.run()
     assert not at.exception and "invite" not in at.query_params  # the token leaves the address bar
     at.selectbox(key="review_pick").set_value(request.id).run()
-    assert any("Come home for dinner." in m.value for m in at.markdown)
+    closing = api.script(production.id, 1).sentences[-1].text
+    assert any(closing in m.value for m in at.markdown)
     at.text_area(key="comment").input("")
     at.button(key="request_changes").click().run()  # request changes without a comment: refused, shown, not raised
     assert not at.exception and "needs at least one comment" in at.error[0].value

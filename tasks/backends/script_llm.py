@@ -163,50 +163,51 @@ class LLMScript:
 
     def one_sentence(self, request: DraftRequest | ReviseRequest, instruction: str, cover: str | None = None,
                      original: Sentence | None = None) -> Sentence | None:
-        """One sentence from the model for ``instruction``: the best of ``tries`` samples that
-        says ``cover`` (or keeps the gist of ``original``), in the first person, at a speakable
-        length, breaking no check; None if no sample does."""
-        from tasks.retrieval import best_support, words
-
+        """One sentence from the model for ``instruction``: the best of ``tries`` samples (twice as
+        many for a rewrite) that says ``cover`` (or keeps the gist of ``original``), in the first
+        person, at a speakable length, breaking no check; None if no sample does."""
         b, p = request.brief, request.persona
         typical = p.profile.sentence_length if p.profile else (24.0 if b.language == "zh" else 14.0)
         size = (lambda t: len(re.findall(r"[\u4e00-\u9fff]", t))) if b.language == "zh" else (lambda t: len(t.split()))
         names = [w for w in re.findall(r"[A-Za-z\u4e00-\u9fff]+", p.name.split("(")[0]) if len(w) > 2 and w.lower() not in ("uncle", "aunt")]
         system = self._persona_prompt(request)
         best: tuple[float, Sentence] | None = None
-        for attempt in range(self.tries):
+        tries = self.tries * (2 if original is not None else 1)  # a rewrite is judged more strictly
+        for attempt in range(tries):
             try:
                 got, _ = self._ask(system, instruction, int(typical * 3) + 24, p.styles, seed=attempt * 7919 + 1,
                                    stop=["\n\n"])
             except LLMError:
                 continue
-            s = got[0]
-            text = s.text
-            if any(n in text for n in names) or re.search(r"\b(this sentence|rewrite|rewritten|as an ai)\b", text, re.I):
-                continue
-            if not 0.3 * typical <= size(text) <= max(3 * typical, 12):
-                continue
-            if serious(self._flags([s], request)):
-                continue
-            score = 1.0
-            if cover:
-                score = best_support(cover, [text], b.language)
-                if score < 0.34:
-                    continue
-            if original is not None:
-                if text == original.text:
-                    continue
-                keep = len(set(words(original.text, b.language)) & set(words(text, b.language))) / max(
-                    len(set(words(original.text, b.language))), 1)
-                score = keep
-                if keep < 0.2:
-                    continue
-            score -= abs(size(text) - typical) / (10 * typical)
-            if best is None or score > best[0]:
-                best = (score, s)
-            if score >= 0.5:  # good enough: no need to sample more
+            for s in got[:2]:  # small models often put a remark before or after the sentence
+                score = self._judge(s, request, typical, size, names, cover, original)
+                if score is not None and (best is None or score > best[0]):
+                    best = (score, s)
+            if best is not None and best[0] >= 0.5:  # good enough: no need to sample more
                 break
         return best[1] if best else None
+
+    def _judge(self, s: Sentence, request, typical: float, size, names: list[str], cover: str | None,
+               original: Sentence | None) -> float | None:
+        """How well a sampled sentence does what was asked (higher is better); None: unusable."""
+        from tasks.retrieval import best_support, words
+
+        language, text = request.brief.language, s.text
+        if any(n in text for n in names) or re.search(r"\b(this sentence|rewrite|rewritten|as an ai)\b", text, re.I):
+            return None  # the person speaks in the first person, and never about the task
+        if not 0.3 * typical <= size(text) <= max(3 * typical, 12) or serious(self._flags([s], request)):
+            return None
+        score = 1.0
+        if cover:
+            score = best_support(cover, [text], language)
+            if score < 0.34:
+                return None
+        if original is not None:
+            mine = set(words(original.text, language))
+            score = len(mine & set(words(text, language))) / max(len(mine), 1)
+            if text == original.text or score < 0.2:
+                return None
+        return score - abs(size(text) - typical) / (10 * typical)
 
     @staticmethod
     def _fit(sentences: list[Sentence], n: int) -> list[Sentence]:

@@ -67,9 +67,11 @@ def _split_line(line: str) -> list[str]:
         style, line = m.group(1) + " ", line[m.end():]
     parts, pos = [], 0
     # a break after . ! ? (and the cues that follow it), where more words follow
-    for m in re.finditer(r"[.!?。！？]+[\"'”’」）)]*((?:\s*\[[^\]]*\])*)\s*(?=[^\s\[.!?。！？\"'”’」）)])", line):
-        if m.end() < len(line) and (m.end() > m.start() + 1 or line[m.end() - 1].isspace() or re.match(r"[。！？]", line[m.start()])
-                                    or m.group(1)):
+    # a break after . ! ? (and the cues that follow it), or after a cue inside the words
+    for m in re.finditer(r"(?:[.!?。！？]+[\"'”’」）)]*|(?<=[^\s\]])\s*(?=\[))((?:\s*\[[^\]]*\])*)\s*(?=[^\s\[.!?。！？\"'”’」）)])",
+                         line):
+        if m.end() < len(line) and m.end() > m.start() and (
+                m.group(1) or m.end() > m.start() + 1 or line[m.end() - 1].isspace() or re.match(r"[。！？]", line[m.start()])):
             parts.append(line[pos:m.end()].strip())
             pos = m.end()
     parts.append(line[pos:].strip())
@@ -80,6 +82,7 @@ def _split_line(line: str) -> list[str]:
             merged[-1] += " " + p
         else:
             merged.append(p)
+    merged = [merged[0], *(_SPEAKER.sub("", p, count=1) for p in merged[1:])] if merged else merged
     return [(style if i == 0 else "") + p for i, p in enumerate(merged)] or [style.strip()]
 
 
@@ -208,10 +211,10 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
                 flags.append(ScriptFlag(kind="endorsement", sentence=n, text=m.group(0),
                                         why="reads as an endorsement or a call to buy, which the consent does not allow"))
         if scope is not None and scope.own_words_only:
-            m = _ATTRIBUTION[language].search(text)
-            if m and best_support(text, said, language) < 0.5:
+            m = _ATTRIBUTION[language].search(text)  # views, memories, promises: only what they said
+            if m and best_support(text, list(corpus or []), language) < 0.5:
                 flags.append(ScriptFlag(kind="unmade_claim", sentence=n, text=m.group(0),
-                                        why="puts words, memories or views in the person's mouth that their corpus and the brief do not support"))
+                                        why="puts words, memories, promises or views in the person's mouth that their corpus does not support"))
             for fig in _FIGURE.findall(text):
                 digits = re.sub(r"\D", "", fig)
                 if digits and digits not in re.sub(r"[,.\s]", "", said_text):

@@ -160,6 +160,8 @@ MODEL_OUTPUTS = {  # what small chat models tend to answer -> the sentences it s
     "```\n{happy} Hello everyone! [looks at the camera]\n[pause 0.8s]\n{Warm} Thank you. 😊\n```":
         ["Hello everyone!", "Thank you."],
     "- 亲爱的家人们，春节快乐！（笑）今年的梅花开了。\n- 大家回家吃饭吧。": ["亲爱的家人们，春节快乐！", "今年的梅花开了。", "大家回家吃饭吧。"],
+    "Uncle Bo: Welcome home. (laughs) Uncle Bo: The plum tree bloomed.": ["Welcome home.", "The plum tree bloomed."],
+    "Dear family [pause 2s] I love you all [waves] goodbye.": ["Dear family", "I love you all goodbye."],
 }
 
 

@@ -43,7 +43,7 @@ ZH: dict[str, str] = {
     "This version answers: ": "本版回应了：",
     "sentence {n}": "第 {n} 句",
     "the script": "文稿",
-    "The studio's checks flagged {where}: {why} (“{text}”)": "工作室的自动检查标记了{where}：{why}（“{text}”）",
+    "The studio's checks flagged {where}: {why} (“{found}”)": "工作室的自动检查标记了{where}：{why}（“{found}”）",
     "changed sentences {numbers}": "改动了第 {numbers} 句",
     "took sentences out": "删去了句子",
     "not applied; an editor is needed": "未能自动修改，需要人工编辑",

@@ -156,7 +156,7 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
         st.caption(t("This version answers: ") + " · ".join(script.comments))
     for f in script.flags:  # found by the studio's checks before anyone reviewed it
         where = t("sentence {n}", n=f.sentence) if f.sentence else t("the script")
-        st.warning(t("The studio's checks flagged {where}: {why} (“{text}”)", where=where, why=f.why, text=f.text))
+        st.warning(t("The studio's checks flagged {where}: {why} (“{found}”)", where=where, why=f.why, found=f.text))
     for c in script.changes:
         done = (t("changed sentences {numbers}", numbers=", ".join(map(str, c.sentences))) if c.sentences else t("took sentences out"))
         st.caption(f"{c.asked_by or '?'}: “{c.comment}” → " + (done if c.applied else t("not applied; an editor is needed")))

@@ -155,7 +155,7 @@ def find_catchphrases(texts: list[str], language: str, limit: int = 8) -> list[s
     counts: Counter[tuple[str, ...]] = Counter()
     # each distinct sentence once: a line found both in a text and in a recording's transcript
     # is one saying, not a repeated one
-    unique = list(dict.fromkeys(re.sub(r"\W+", " ", s).strip().lower() for t in texts for s in split_sentences(t)))
+    unique = list(dict.fromkeys(" ".join(s.lower().split()).strip(" .!?。！？") for t in texts for s in split_sentences(t)))
     for text in unique:
         seen: set[tuple[str, ...]] = set()
         for clause in re.split(r"[,.;:!?，。！？；：、…\"“”()（）]+", text):  # a phrase never runs over a comma

@@ -177,8 +177,6 @@ def draft_script(production: Production, materials: MaterialSet) -> ScriptVersio
 def revise_script(production: Production, materials: MaterialSet, previous: ScriptVersion, decision: ReviewDecision) -> ScriptVersion:
     from tasks.backends import script_backend
 
-    from tasks.script_checks import check_script
-
     settings, catalog = _ctx()
     consent = _consent(catalog, production)
     persona, corpus = _persona_style(catalog, settings, production, materials)
@@ -186,6 +184,7 @@ def revise_script(production: Production, materials: MaterialSet, previous: Scri
         from studio.contracts import ScriptResult
         from studio.models import ScriptChange
         from studio.script_markup import parse_markup
+        from tasks.script_checks import check_script
 
         sentences = parse_markup(decision.edited_script)
         require_allowed_content(consent, " ".join(s.text for s in sentences))

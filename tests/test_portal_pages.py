@@ -219,7 +219,7 @@ def test_operator_corrects_the_derived_style_and_reviewers_see_checks_and_change
     at.run()
     at.button(key="style_derive").click().run()
     assert not at.exception, at.exception
-    assert at.text_area(key="style_catchphrases").value == "a family is a garden"
+    assert at.text_area(key="style_catchphrases").value == "a family is a garden\nmy dear friends"
     at.text_area(key="style_catchphrases").input("a family is a garden\ngardens need patience")
     at.text_area(key="style_notes").input("Teaches through films.")
     at.button(key="style_save").click().run()

@@ -272,6 +272,11 @@ def test_openai_client_against_a_local_llama_cpp_server(llama_server):
                                       persona=PersonaStyle(name="Bo", past_passages=[PAST_TALKS_EN[6]], styles=["warm"])))
     assert draft.backend == "llm:openai" and 4 <= len(draft.sentences) <= 7
     assert "Well, the office will still be there tomorrow." in [s.text for s in draft.sentences]
+    # the whole talk at once, as a capable model is asked: mended into the markup, cut to length
+    whole = LLMScript(chat, temperature=0.7, seed=3, mode="whole").draft(DraftRequest(
+        brief=Brief(occasion="birthday", audience="family", points=["come home for dinner"], target_seconds=15),
+        persona=PersonaStyle(name="Bo", past_passages=[PAST_TALKS_EN[6]], styles=["warm"])))
+    assert 1 <= len(whole.sentences) <= 7 and all(s.text.strip() for s in whole.sentences)
 
 
 class _Flaky(BaseHTTPRequestHandler):

@@ -30,7 +30,7 @@ import re
 from studio.contracts import ChatMessage, ChatRequest, DraftRequest, LLMBackend, ReviseRequest, ScriptResult
 from studio.models import ScriptFlag, Sentence
 from studio.script_markup import MarkupError
-from tasks.backends.script_composer import ComposerScript, anchored, apply_comments, apply_rule, as_sentence
+from tasks.backends.script_composer import ComposerScript, anchored, apply_comments, apply_rule, as_sentence, fit_length
 from tasks.script_checks import check_script, describe, repair_model_output, serious
 
 PER_SECOND = {"en": 2.6, "zh": 4.5}  # words / characters spoken per second
@@ -39,7 +39,6 @@ _NEW = re.compile(r"^(?:please\s+)?(?:also\s+)?(?:mention|include|talk about|say
 _ABOUT = re.compile(r"(?:the (?:bit|line|part|sentence|joke|passage) (?:about|on|with)|where (?:he|she|you) (?:says|talks about))\s+(.+?)"
                     r"(?:\s+(?:is|sounds|feels|should|could|needs)\b|[,.;:]|$)", re.I)
 _QUOTED = re.compile(r"[\"“'‘]([^\"”'’]{4,})[\"”'’]")
-
 
 
 class LLMError(RuntimeError):
@@ -133,8 +132,6 @@ class LLMScript:
 
     # ------------------------------------------------------------------ outline drafting
     def _draft_outline(self, request: DraftRequest, n: int) -> ScriptResult:
-        from tasks.backends.script_composer import fit_length
-
         b, p = request.brief, request.persona
         profile = p.profile
         address = profile.forms_of_address[0] if profile and profile.forms_of_address else b.audience

@@ -147,6 +147,28 @@ def _authors(catalog: Catalog, production: Production, version: int, decision: R
     return [written.get(c, decision.reviewer) for c in decision.comments]
 
 
+def _sentence_anchors(catalog: Catalog, previous: ScriptVersion, comments: list[str]) -> list[str]:
+    """Comments anchored to a time of the reviewed take (``[0:12.0-0:15.5] ...``) as anchored to
+    the sentence spoken then (``[sentence 4] ...``), so the writer changes that sentence only."""
+    import re
+
+    takes = [t for t in catalog.find(VoiceTake) if t.production_id == previous.production_id
+             and t.script_version == previous.version]
+    if not takes:
+        return comments
+    timings = max(takes, key=lambda t: t.take).sentence_timings
+    out = []
+    for c in comments:
+        m = re.match(r"^\[(\d+):(\d+(?:\.\d+)?)-(\d+):(\d+(?:\.\d+)?)\]\s*(.+)$", c.strip(), re.S)
+        if m and timings:
+            middle = (int(m.group(1)) * 60 + float(m.group(2)) + int(m.group(3)) * 60 + float(m.group(4))) / 2
+            spoken = min(timings, key=lambda t: 0 if t.start_s <= middle <= t.end_s else min(abs(t.start_s - middle),
+                                                                                           abs(t.end_s - middle)))
+            c = f"[sentence {spoken.index + 1}] {m.group(5).strip()}"
+        out.append(c)
+    return out
+
+
 def _save_script(catalog: Catalog, script: ScriptVersion) -> ScriptVersion:
     if catalog.exists(ScriptVersion, script.id):  # a retried task finds its own earlier write
         return catalog.load(ScriptVersion, script.id)
@@ -194,7 +216,8 @@ def revise_script(production: Production, materials: MaterialSet, previous: Scri
             flags=check_script(sentences, previous.language, consent.scope, corpus=corpus, brief=production.brief))
     else:
         result = script_backend(settings).revise(ReviseRequest(
-            brief=production.brief, persona=persona, previous=previous.sentences, comments=decision.comments,
+            brief=production.brief, persona=persona, previous=previous.sentences,
+            comments=_sentence_anchors(catalog, previous, decision.comments),
             authors=_authors(catalog, production, previous.version, decision),
             forbidden_topics=consent.scope.forbidden_topics, scope=consent.scope, corpus=corpus))
     version = previous.version + 1

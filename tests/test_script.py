@@ -407,3 +407,22 @@ def test_chinese_briefs_are_composed_when_the_model_writes_no_chinese(writer):
     draft = writer.draft(DraftRequest(brief=brief, persona=persona, scope=ConsentScope(uses=["greeting"])))
     assert draft.backend == "composer" and "does not write zh" in draft.notes[0]
     assert any("梅花" in s.text for s in draft.sentences)
+
+
+def test_comments_on_a_time_of_the_take_reach_the_sentence_spoken_then(settings):
+    from storage import open_catalog
+    from studio.models import AssetRef, ScriptVersion, SentenceTiming, VoiceTake
+    from tasks.steps import _sentence_anchors
+
+    catalog = open_catalog(settings)
+    previous = ScriptVersion(id="prod-x-v001", production_id="prod-x", version=1, language="en", backend="composer",
+                             sentences=[Sentence(text="Hello."), Sentence(text="Come home."), Sentence(text="Bye.")])
+    comments = ["[0:03.0-0:04.5] too fast here", "[sentence 1] warmer", "[0:09.0-0:09.5] and here"]
+    assert _sentence_anchors(catalog, previous, comments) == comments  # no take yet: left as they are
+    catalog.save(VoiceTake(id="prod-x-v001-voice-t1", production_id="prod-x", script_version=1, backend="kokoro",
+                           audio=AssetRef(key="media/x", sha256="0" * 64, media_type="audio/wav", size=1), duration_s=9,
+                           sample_rate=24000, sentence_timings=[SentenceTiming(index=0, start_s=0.2, end_s=2.0),
+                                                                SentenceTiming(index=1, start_s=2.4, end_s=5.1),
+                                                                SentenceTiming(index=2, start_s=5.6, end_s=8.0)]))
+    assert _sentence_anchors(catalog, previous, comments) == [
+        "[sentence 2] too fast here", "[sentence 1] warmer", "[sentence 3] and here"]

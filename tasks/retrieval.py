@@ -87,6 +87,7 @@ def _rrf(bm: np.ndarray, cos: np.ndarray | None, k: float = 60.0) -> np.ndarray:
     def ranks(x):
         r = np.empty(len(x))
         r[np.argsort(-x, kind="stable")] = np.arange(len(x))
+        r[x <= 0] = len(x)  # no match at all: no place in that ranking, whatever the order of the passages
         return r
 
     fused = 1.0 / (k + ranks(bm))

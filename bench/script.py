@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.contracts import DraftRequest, PersonaStyle, ReviseRequest  # noqa: E402
-from studio.models import Brief, ConsentScope, CorpusPassage, PersonaCorpus, Sentence  # noqa: E402
+from studio.models import Brief, ConsentScope, CorpusPassage, PersonaCorpus  # noqa: E402
 from studio.script_markup import MarkupError  # noqa: E402
 from tasks.backends.llm_llamacpp import LlamaCppChat  # noqa: E402
 from tasks.backends.script_llm import LLMScript  # noqa: E402

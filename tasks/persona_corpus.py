@@ -44,7 +44,16 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def _sentence_length(sentence: str, language: str) -> int:
+# a sentence's typical length when a persona has no corpus to measure it from
+DEFAULT_SENTENCE_LENGTH = {"en": 14.0, "zh": 24.0}
+
+
+def typical_sentence_length(profile: StyleProfile | None, language: str) -> float:
+    return profile.sentence_length if profile else DEFAULT_SENTENCE_LENGTH[language]
+
+
+def sentence_length(sentence: str, language: str) -> int:
+    """Words in an English sentence, characters in a Chinese one (punctuation not counted)."""
     return len(re.findall(r"[\u4e00-\u9fff]", sentence)) if language == "zh" else len(re.findall(r"[A-Za-z0-9']+", sentence))
 
 
@@ -193,7 +202,7 @@ def find_catchphrases(texts: list[str], language: str, limit: int = 8) -> list[s
 def derive_style_profile(corpus: PersonaCorpus) -> StyleProfile:
     language, texts = corpus.language, corpus.texts
     sentences = [s for t in texts for s in split_sentences(t)]
-    lengths = [_sentence_length(s, language) for s in sentences if _sentence_length(s, language)]
+    lengths = [sentence_length(s, language) for s in sentences if sentence_length(s, language)]
     joined = "\n".join(texts)
     low = joined.lower()
     fillers = []
@@ -212,7 +221,7 @@ def derive_style_profile(corpus: PersonaCorpus) -> StyleProfile:
         id=corpus.persona_id, persona_id=corpus.persona_id, language=language,
         catchphrases=find_catchphrases(texts, language),
         fillers=[f for _, f in sorted(fillers, reverse=True)][:6],
-        sentence_length=round(sum(lengths) / len(lengths), 1) if lengths else (24.0 if language == "zh" else 14.0),
+        sentence_length=round(sum(lengths) / len(lengths), 1) if lengths else DEFAULT_SENTENCE_LENGTH[language],
         humour=[h for _, h in sorted(humour, key=lambda x: -x[0])],
         forms_of_address=[a for a, _ in address.most_common(5)], passages=len(texts))
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from studio.models import Brief, ConsentScope, ScriptFlag, Sentence
 from studio.script_markup import MarkupError, parse_markup
+from tasks.persona_corpus import DEFAULT_SENTENCE_LENGTH, sentence_length
 from tasks.retrieval import best_support, words
 
 # ---------------------------------------------------------------- repair
@@ -175,7 +176,7 @@ _FIGURE = re.compile(r"(?<![\w.])\d[\d,.]*\s?(?:%|percent|million|billion|thousa
 _DEBRIS = re.compile(r"\*\*|__|^#|\bsentence \d+:|\b(?:narrator|speaker \d*|voice-?over)\s*:|https?://|\{|\}", re.I)
 
 
-def _topic_hits(topic: str, sentence: str, language: str) -> bool:
+def _topic_hits(topic: str, sentence: str) -> bool:
     t = topic.strip().casefold()
     if not t:
         return False
@@ -184,7 +185,7 @@ def _topic_hits(topic: str, sentence: str, language: str) -> bool:
     if re.search(r"[\u4e00-\u9fff]", t):
         return False
     mine = words(sentence, "en")
-    stems = [w for w in words(t, "en")]
+    stems = words(t, "en")
     return bool(stems) and all(any(m == s or (len(s) >= 5 and m.startswith(s[: max(5, len(s) - 2)])) for m in mine)
                                for s in stems)
 
@@ -198,11 +199,12 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
     if brief is not None:
         said += [brief.occasion, brief.audience, *brief.points]
     said_text = " ".join(said)
-    limit_words = max(40.0, 3 * (typical_length or 14)) if language == "en" else max(80.0, 3 * (typical_length or 24))
+    typical = typical_length or DEFAULT_SENTENCE_LENGTH[language]
+    limit_words = max(40.0, 3 * typical) if language == "en" else max(80.0, 3 * typical)
     for n, s in enumerate(sentences, 1):
         text = s.text
         for topic in forbidden:
-            if _topic_hits(topic, text, language):
+            if _topic_hits(topic, text):
                 flags.append(ScriptFlag(kind="forbidden_topic", sentence=n, text=topic,
                                         why=f"the consent forbids the topic {topic!r}"))
         if scope is None or not scope.endorsements:
@@ -226,7 +228,7 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
             flags.append(ScriptFlag(kind="language", sentence=n, text=text[:40], why="not in Chinese, the script's language"))
         if language == "en" and cjk > 0:
             flags.append(ScriptFlag(kind="language", sentence=n, text=text[:40], why="has Chinese in an English script"))
-        size = cjk if language == "zh" else len(text.split())
+        size = sentence_length(text, language)
         if size > limit_words:
             flags.append(ScriptFlag(kind="length", sentence=n, text=text[:40],
                                     why=f"{size} {'characters' if language == 'zh' else 'words'} in one sentence; split it"))

@@ -120,10 +120,10 @@ def study_persona(production: Production) -> StyleProfile:
     return refresh_style_profile(catalog, corpus)
 
 
-def _persona_style(catalog: Catalog, settings: StudioSettings, production: Production,
-                   materials: MaterialSet) -> tuple[PersonaStyle, list[str]]:
+def _persona_style(catalog: Catalog, settings: StudioSettings, production: Production, materials: MaterialSet,
+                   passages: list[str] | None = None) -> tuple[PersonaStyle, list[str]]:
     """What the drafter is told of the persona: its profile and the passages retrieved for the
-    brief; and the whole corpus, for the checks."""
+    brief (or ``passages``, those an earlier version was given); and the whole corpus, for the checks."""
     from tasks.persona_corpus import build_corpus, refresh_style_profile
     from tasks.retrieval import PassageIndex
 
@@ -132,12 +132,13 @@ def _persona_style(catalog: Catalog, settings: StudioSettings, production: Produ
               else build_corpus(catalog, persona.id))
     profile = (catalog.load(StyleProfile, persona.id) if catalog.exists(StyleProfile, persona.id)
                else refresh_style_profile(catalog, corpus))
-    brief = production.brief
-    index = PassageIndex(corpus.texts, brief.language, embeddings=settings.llm.embeddings)
-    hits = index.search(" ".join([brief.occasion, brief.audience, *brief.points]), settings.llm.passages)
+    if passages is None:
+        brief = production.brief
+        index = PassageIndex(corpus.texts, brief.language, embeddings=settings.llm.embeddings)
+        passages = [h.text for h in index.search(" ".join([brief.occasion, brief.audience, *brief.points]),
+                                                 settings.llm.passages)]
     styles = list(dict.fromkeys(p.style for p in materials.voice_prompts))
-    return PersonaStyle(name=persona.display_name, past_passages=[h.text for h in hits], profile=profile,
-                        styles=styles), corpus.texts
+    return PersonaStyle(name=persona.display_name, past_passages=passages, profile=profile, styles=styles), corpus.texts
 
 
 def _authors(catalog: Catalog, production: Production, version: int, decision: ReviewDecision) -> list[str]:
@@ -201,7 +202,8 @@ def revise_script(production: Production, materials: MaterialSet, previous: Scri
 
     settings, catalog = _ctx()
     consent = _consent(catalog, production)
-    persona, corpus = _persona_style(catalog, settings, production, materials)
+    # a revision works on the version before it, with the passages its draft was given: no new retrieval
+    persona, corpus = _persona_style(catalog, settings, production, materials, passages=previous.passages_used)
     if decision.edited_script is not None:  # the reviewer's own words, exactly
         from studio.contracts import ScriptResult
         from studio.models import ScriptChange

@@ -123,12 +123,13 @@ def apply_comments(request: ReviseRequest, apply: Callable[[str, list[Sentence],
     return Revised(sentences, notes, touched, dictated)
 
 
+PER_SECOND = {"en": 2.6, "zh": 4.5}  # words / characters spoken per second
+
+
 def fit_length(sentences: list[Sentence], target_s: float, language: str) -> list[Sentence]:
     """Drop sentences before the closing one until the talk fits 1.3x its target length."""
-    per_s = 4.5 if language == "zh" else 2.6  # characters / words per second of speech
-
     def length(ss):
-        return sum(len(s.text) if language == "zh" else len(s.text.split()) for s in ss) / per_s
+        return sum(len(s.text) if language == "zh" else len(s.text.split()) for s in ss) / PER_SECOND[language]
 
     while length(sentences) > target_s * 1.3 and len(sentences) > 3:
         sentences.pop(-2)

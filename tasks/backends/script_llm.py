@@ -30,10 +30,11 @@ import re
 from studio.contracts import ChatMessage, ChatRequest, DraftRequest, LLMBackend, ReviseRequest, ScriptResult
 from studio.models import ScriptFlag, Sentence
 from studio.script_markup import MarkupError
-from tasks.backends.script_composer import ComposerScript, anchored, apply_comments, apply_rule, as_sentence, fit_length
+from tasks.backends.script_composer import (PER_SECOND, ComposerScript, anchored, apply_comments, apply_rule, as_sentence,
+                                            fit_length)
+from tasks.persona_corpus import sentence_length, split_sentences, typical_sentence_length
+from tasks.retrieval import best_support, words
 from tasks.script_checks import check_script, describe, repair_model_output, serious
-
-PER_SECOND = {"en": 2.6, "zh": 4.5}  # words / characters spoken per second
 _NEW = re.compile(r"^(?:please\s+)?(?:also\s+)?(?:mention|include|talk about|say something about|add (?:a line|a sentence|something) "
                   r"(?:about|on|that)|thank|wish|remember to (?:mention|say|thank))\b|^(?:加一句|加上|提一下|提到|感谢|也说说)", re.I)
 _ABOUT = re.compile(r"(?:the (?:bit|line|part|sentence|joke|passage) (?:about|on|with)|where (?:he|she|you) (?:says|talks about))\s+(.+?)"
@@ -103,7 +104,7 @@ class LLMScript:
             note = (f"the model ({self.llm.name}) does not write {b.language}; composed from the brief and the "
                     "persona's own passages instead (set llm.backend to a model that does)")
             return self._checked(result.model_copy(update={"notes": [note, *result.notes]}), request)
-        length = p.profile.sentence_length if p.profile else (24.0 if b.language == "zh" else 14.0)
+        length = typical_sentence_length(p.profile, b.language)
         n = max(3, min(40, round(b.target_seconds * PER_SECOND[b.language] / length)))
         if self.mode == "outline":
             return self._checked(self._draft_outline(request, n), request)
@@ -146,8 +147,6 @@ class LLMScript:
                 notes.append(f"the model did not say the point {point!r} well in {self.tries} tries; it is kept as written")
                 said = Sentence(text=as_sentence(point))
             body.append(said)
-        from tasks.persona_corpus import split_sentences
-
         own = [Sentence(text=as_sentence(s)) for x in p.past_passages[:2] for s in split_sentences(x)]  # their own words
         closing = self.one_sentence(request, f"Write the last sentence of your {b.occasion} talk {to}: a warm wish.")
         if opening is None:
@@ -164,8 +163,7 @@ class LLMScript:
         many for a rewrite) that says ``cover`` (or keeps the gist of ``original``), in the first
         person, at a speakable length, breaking no check; None if no sample does."""
         b, p = request.brief, request.persona
-        typical = p.profile.sentence_length if p.profile else (24.0 if b.language == "zh" else 14.0)
-        size = (lambda t: len(re.findall(r"[\u4e00-\u9fff]", t))) if b.language == "zh" else (lambda t: len(t.split()))
+        typical = typical_sentence_length(p.profile, b.language)
         names = [w for w in re.findall(r"[A-Za-z\u4e00-\u9fff]+", p.name.split("(")[0]) if len(w) > 2 and w.lower() not in ("uncle", "aunt")]
         system = self._persona_prompt(request)
         best: tuple[float, Sentence] | None = None
@@ -177,22 +175,20 @@ class LLMScript:
             except LLMError:
                 continue
             for s in got[:2]:  # small models often put a remark before or after the sentence
-                score = self._judge(s, request, typical, size, names, cover, original)
+                score = self._judge(s, request, typical, names, cover, original)
                 if score is not None and (best is None or score > best[0]):
                     best = (score, s)
             if best is not None and best[0] >= 0.5:  # good enough: no need to sample more
                 break
         return best[1] if best else None
 
-    def _judge(self, s: Sentence, request, typical: float, size, names: list[str], cover: str | None,
+    def _judge(self, s: Sentence, request, typical: float, names: list[str], cover: str | None,
                original: Sentence | None) -> float | None:
         """How well a sampled sentence does what was asked (higher is better); None: unusable."""
-        from tasks.retrieval import best_support, words
-
         language, text = request.brief.language, s.text
         if any(n in text for n in names) or re.search(r"\b(this sentence|rewrite|rewritten|as an ai)\b", text, re.I):
             return None  # the person speaks in the first person, and never about the task
-        if not 0.3 * typical <= size(text) <= max(3 * typical, 12) or serious(self._flags([s], request)):
+        if not 0.3 * typical <= sentence_length(text, language) <= max(3 * typical, 12) or serious(self._flags([s], request)):
             return None
         score = 1.0
         if cover:
@@ -204,7 +200,7 @@ class LLMScript:
             score = len(mine & set(words(text, language))) / max(len(mine), 1)
             if text == original.text or score < 0.2:
                 return None
-        return score - abs(size(text) - typical) / (10 * typical)
+        return score - abs(sentence_length(text, language) - typical) / (10 * typical)
 
     @staticmethod
     def _fit(sentences: list[Sentence], n: int) -> list[Sentence]:
@@ -235,7 +231,7 @@ class LLMScript:
         p = request.persona
         return check_script(sentences, request.brief.language, scope=request.scope, forbidden=request.forbidden_topics,
                             corpus=request.corpus or p.past_passages, brief=request.brief,
-                            typical_length=p.profile.sentence_length if p.profile else None)
+                            typical_length=typical_sentence_length(p.profile, request.brief.language))
 
     def _checked(self, result: ScriptResult, request: DraftRequest | ReviseRequest,
                  keep: set[int] | None = None) -> ScriptResult:
@@ -273,8 +269,6 @@ class LLMScript:
         return self._styled([new], request.persona.styles)[0] if new else None
 
     def _targets(self, words: str, sentences: list[Sentence], language: str) -> list[Sentence]:
-        from tasks.retrieval import best_support
-
         named = [m.group(1) for m in _QUOTED.finditer(words)] + [m.group(1) for m in _ABOUT.finditer(words)]
         hits: list[Sentence] = []
         for phrase in named:
@@ -301,22 +295,16 @@ class LLMScript:
         if request.brief.language not in self.llm.languages:
             return False
         target, words = anchored(comment, numbered)
-        if target is not None:
-            if target not in sentences:
-                return False
-            if _NEW.match(words):
-                new = self._new_sentence(request, words)
-                if new is None:
-                    return False
-                sentences.insert(sentences.index(target) + 1, new)
-                return True
-            return self._replace(request, sentences, target, words)
-        if _NEW.match(words):
+        if target is not None and target not in sentences:
+            return False
+        if _NEW.match(words):  # after the sentence it is anchored to, else before the closing one
             new = self._new_sentence(request, words)
             if new is None:
                 return False
-            sentences.insert(max(len(sentences) - 1, 0), new)
+            sentences.insert(sentences.index(target) + 1 if target is not None else max(len(sentences) - 1, 0), new)
             return True
+        if target is not None:
+            return self._replace(request, sentences, target, words)
         targets = self._targets(words, sentences, request.brief.language) or list(sentences)
         done = [self._replace(request, sentences, t, words) for t in targets]
         return any(done)

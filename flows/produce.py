@@ -1,28 +1,38 @@
 """The production flow: consent -> materials -> script (reviewed) -> voice -> video
 (reviewed by the family) -> delivery. Review gates suspend the run with no process held;
-a resume re-runs this function from the top, answering earlier gates from their stored input
-and earlier tasks from their persisted results."""
+a resume re-runs this function from the top: earlier gates answer from the studio's records
+of their decisions, earlier tasks from their persisted results."""
 
 from __future__ import annotations
+
+from itertools import count
 
 from prefect import flow
 from prefect.flow_runs import suspend_flow_run
 
 from storage.prefect_results import StudioResultStorage  # noqa: F401  (registers the block type named below)
-from studio.models import Delivery, Production, ReviewDecision, ScriptVersion, VideoTake
+from studio.gates import PAUSE_KEY_SEPARATOR, GateOutcome
+from studio.models import Delivery, Production, ScriptVersion, VideoTake
 from tasks.steps import (
-    check_consent, deliver, draft_script, load_production, open_review, record_decision, render_video, revise_script,
-    select_materials, study_persona, synthesize_voice,
+    check_consent, deliver, draft_script, load_production, open_review, record_decision, refuse_resume, render_video,
+    revise_script, select_materials, study_persona, synthesize_voice,
 )
 
 RESULT_STORAGE = "studio-result-storage/results"
 
 
 def review_gate(production: Production, gate: str, round: int, script: ScriptVersion,
-                previous_version: int | None = None, video: VideoTake | None = None):
+                previous_version: int | None = None, video: VideoTake | None = None) -> GateOutcome:
+    """Suspend until the gate's decision is recorded. What the run is resumed with is never
+    read: a resume that finds no recorded decision suspends the run again (``script-1#1``)."""
     request = open_review(production, gate, round, script, previous_version, video)
-    decision = suspend_flow_run(wait_for_input=ReviewDecision, key=request.gate_key, timeout=None)
-    return record_decision(request, decision)
+    for attempt in count():
+        key = request.gate_key if attempt == 0 else f"{request.gate_key}{PAUSE_KEY_SEPARATOR}{attempt}"
+        suspend_flow_run(key=key, timeout=None)
+        outcome = record_decision(request)
+        if outcome is not None:
+            return outcome
+        refuse_resume(request, attempt)
 
 
 @flow(name="produce", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True)
@@ -32,30 +42,29 @@ def produce(production_id: str) -> Delivery:
     materials = select_materials(production)
     study_persona(production)
     script = draft_script(production, materials)
-    approved_script = None
+    approved_script = False
     script_round = video_round = 0
     take, notes = 1, []
     previous_version = None
     while True:
-        while approved_script is None:
+        while not approved_script:
             script_round += 1
             reviewed = review_gate(production, "script", script_round, script, previous_version)
-            if reviewed.status == "approved":
-                approved_script = reviewed
-                break
-            previous_version = script.version
-            script = revise_script(production, materials, script, reviewed.decision)
+            approved_script = reviewed.status == "approved"
+            if not approved_script:
+                previous_version = script.version
+                script = revise_script(production, materials, script, reviewed.decision)
         video_round += 1
         voice = synthesize_voice(production, materials, script, take, notes)
         video = render_video(production, materials, voice)
         reviewed = review_gate(production, "video", video_round, script, None, video)
         if reviewed.status == "approved":
             check_consent(production)
-            return deliver(production, script, video, [approved_script, reviewed])
+            return deliver(production, script, video)
         if (reviewed.decision.redo or "video") == "script":
             previous_version = script.version
             script = revise_script(production, materials, script, reviewed.decision)
-            approved_script = None
+            approved_script = False
         else:
             take += 1
             notes = notes + reviewed.decision.comments

@@ -24,12 +24,10 @@ def rerun_template(template_id: str, values: dict[str, str] | None = None) -> De
     script = load_script(production, 1)
     voice = synthesize_voice.with_options(cache_key_fn=voice_cache_key)(production, materials, script, 1, [])
     video = render_video.with_options(cache_key_fn=video_cache_key)(production, materials, voice)
-    approvals = []
     if template_delivery_mode(production) == "light_review":
         reviewed = review_gate(production, "video", 1, script, None, video)
         if reviewed.status != "approved":
             print(f"the family asked for changes to {production.id}: {reviewed.decision.comments}; edit the template")
             return None
-        approvals.append(reviewed)
     check_consent(production)
-    return deliver(production, script, video, approvals)
+    return deliver(production, script, video)

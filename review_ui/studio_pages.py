@@ -427,6 +427,7 @@ def verify_page() -> None:
         report = verify_file(api.catalog, api.settings, path)
     verdicts = {"authorised": "made by this studio with valid consent and approval",
                 "revoked": "made by this studio, but the consent or the delivery has since been revoked",
+                "unapproved": "made by this studio, but its approvals are not the ones the studio recorded for it",
                 "unknown_watermark": "carries a studio watermark whose id this studio's registry does not hold",
                 "no_watermark": "no studio watermark found", "not_a_media_file": "not a readable video or sound file"}
     (st.success if report.verdict == "authorised" else st.warning)(

@@ -38,7 +38,12 @@ def open_store(settings: StudioSettings) -> ObjectStore:
 
 
 def open_catalog(settings: StudioSettings) -> Catalog:
-    return Catalog(open_store(settings), settings.work_dir / "cache")
+    """The studio's catalog over its store, its audit log signed and anchored with the studio key."""
+    from storage.audit_anchor import AuditAnchor
+    from studio.keys import derived_key
+
+    anchor = AuditAnchor(derived_key(settings, "audit-log"), settings.keys_dir / "audit-anchor.json")
+    return Catalog(open_store(settings), settings.work_dir / "cache", anchor)
 
 
 __all__ = ["Catalog", "ObjectExists", "ObjectNotFound", "ObjectStore", "StoreError", "open_catalog", "open_store"]

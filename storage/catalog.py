@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from storage.audit_anchor import AuditAnchor
 from storage.base import ObjectExists, ObjectNotFound, ObjectStore, StoreError
 from studio.models import AssetRef, AuditEvent, Record
 
@@ -63,9 +64,10 @@ class IntegrityError(StoreError):
 
 
 class Catalog:
-    def __init__(self, store: ObjectStore, cache_dir: Path):
+    def __init__(self, store: ObjectStore, cache_dir: Path, anchor: AuditAnchor | None = None):
         self.store = store
         self.cache_dir = Path(cache_dir)
+        self.anchor = anchor  # signs the audit log and keeps its head (``storage.audit_anchor``)
 
     # ------------------------------------------------------------------ media
     @staticmethod
@@ -129,7 +131,12 @@ class Catalog:
             old = None
         if old is not None and old != data:
             n = sum(1 for _ in self.store.list(f"history/{record.kind}/{record.id}/"))
-            self.store.put_new(f"history/{record.kind}/{record.id}/{n:06d}.json", old, "application/json")
+            while True:  # a concurrent save took that number: the next one is free
+                try:
+                    self.store.put_new(f"history/{record.kind}/{record.id}/{n:06d}.json", old, "application/json")
+                    break
+                except ObjectExists:
+                    n += 1
         self.store.put(record.key, data, "application/json")
         return record
 
@@ -163,7 +170,7 @@ class Catalog:
     # ------------------------------------------------------------------ audit
     @staticmethod
     def _event_hash(event: AuditEvent) -> str:
-        body = event.model_dump(mode="json", exclude={"hash"})
+        body = event.model_dump(mode="json", exclude={"hash", "sig"})
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def audit(self, actor: str, action: str, subject: str, **details) -> AuditEvent:
@@ -180,11 +187,15 @@ class Catalog:
                 prev_hash=GENESIS if head is None else head.hash,
             )
             event.hash = self._event_hash(event)
+            if self.anchor is not None:
+                event.sig = self.anchor.sign(event.seq, event.hash)
             try:
                 self.store.put_new(f"audit/{event.seq:012d}.json", event.model_dump_json().encode(), "application/json")
-                return event
             except ObjectExists:
                 continue
+            if self.anchor is not None:
+                self.anchor.advance(self.store, event)
+            return event
         raise StoreError("could not append to the audit log: too many concurrent writers")
 
     def _audit_head(self) -> AuditEvent | None:
@@ -198,10 +209,12 @@ class Catalog:
         return [e for e in events if e.subject.startswith(subject_prefix)]
 
     def verify_audit(self) -> list[str]:
-        """Problems in the audit chain (a changed, removed or inserted event); empty if intact."""
+        """Problems in the audit log (a changed, removed or inserted event; a tail cut off; the
+        events re-chained after a change); empty if intact."""
         problems = []
         prev = GENESIS
-        for i, event in enumerate(self.audit_events()):
+        events = self.audit_events()
+        for i, event in enumerate(events):
             if event.seq != i:
                 problems.append(f"event {i} is missing (found seq {event.seq})")
             if event.prev_hash != prev:
@@ -209,4 +222,6 @@ class Catalog:
             if self._event_hash(event) != event.hash:
                 problems.append(f"event {event.seq} was changed after it was written")
             prev = event.hash
+        if self.anchor is not None:
+            problems += self.anchor.check(self.store, events)
         return problems

@@ -3,57 +3,28 @@ and the Prefect API. Everything here is torch-free."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 from uuid import UUID
 
 from storage import Catalog, open_catalog
 from storage.catalog import guess_media_type
 from studio.consent import consent_for, require_consent
 from studio.models import (
-    ActionTag, Approval, AssetRef, AuditEvent, Brief, ConsentRecord, ConsentScope, FootageAnalysis, MaterialSet, Persona,
-    Production, PromptPick, ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, Template, Upload, VoiceChoice, new_id,
+    ActionTag, AssetRef, Brief, ConsentRecord, ConsentScope, FootageAnalysis, MaterialSet, Persona,
+    Production, PromptPick, ScriptVersion, Template, Upload, VoiceChoice, new_id,
     utcnow,
 )
+from studio.gates import ReviewError  # noqa: F401  (callers catch it from here)
+from studio.prefect_client import call_prefect, prefect_api, run_async  # noqa: F401  (re-exported)
+from studio.review_ops import ReviewOps
 from studio.settings import StudioSettings
 
 MAX_UPLOAD_BYTES = 4 * 1024**3
 
 
-@contextmanager
-def prefect_api(settings: StudioSettings) -> Iterator[None]:
-    """Point Prefect's client at the studio's server for the duration (never an ephemeral one)."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: settings.prefect.api_url,
-                                     PREFECT_SERVER_ALLOW_EPHEMERAL_MODE: False}):
-        yield
-
-
-def run_async(coro):
-    """Run a Prefect client coroutine to completion from sync code, even where this thread
-    already runs an event loop (a Streamlit or Playwright host): then on a fresh thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    import contextvars
-    from concurrent.futures import ThreadPoolExecutor
-
-    context = contextvars.copy_context()  # carries prefect_api()'s settings into the thread
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(context.run, asyncio.run, coro).result()
-
-
-class ReviewError(RuntimeError):
-    """A review decision could not be delivered to its flow; the message says why."""
-
-
-class StudioAPI:
+class StudioAPI(ReviewOps):
     def __init__(self, settings: StudioSettings, catalog: Catalog | None = None):
         self.settings = settings
         self.catalog = catalog or open_catalog(settings)
@@ -166,16 +137,20 @@ class StudioAPI:
                     self.catalog.audit(actor, "template.pause_failed", f"template/{template.id}", error=str(exc)[:300])
 
     def _cancel_runs(self, message: str, *, production_id: str | None = None,
-                     template_id: str | None = None) -> list[str]:
+                     template_id: str | None = None, remember: bool = True) -> list[str] | None:
         """Cancel every not-finished flow run (scheduled, waiting at a gate, running) of a
-        production, or of a template's re-runs."""
+        production, or of a template's re-runs. With Prefect down: None, and (``remember``)
+        the cancellation is kept to be applied when the server answers again."""
         wanted = {k: v for k, v in (("production_id", production_id), ("template_id", template_id)) if v}
         from prefect import get_client
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
         from prefect.client.schemas.objects import StateType
         from prefect.states import Cancelled
 
+        from studio.models import PendingCancellation
+
         live = [StateType.SCHEDULED, StateType.PENDING, StateType.PAUSED, StateType.RUNNING]
+        run_ids = {p.flow_run_id for p in self.catalog.find(Production) if production_id and p.id == production_id}
 
         async def cancel() -> list[str]:
             async with get_client() as client:
@@ -184,18 +159,21 @@ class StudioAPI:
                 done = []
                 for run in runs:
                     params = run.parameters or {}
-                    if any(params.get(k) == v for k, v in wanted.items()):
+                    if str(run.id) in run_ids or any(params.get(k) == v for k, v in wanted.items()):
                         await client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
                         done.append(str(run.id))
                 return done
 
         try:
-            with prefect_api(self.settings):
-                return run_async(cancel())
+            return call_prefect(self.settings, cancel)
         except Exception as exc:  # Prefect down: the runs still fail their own consent checks
-            subject = f"production/{production_id}" if production_id else f"template/{template_id}"
-            self.catalog.audit(self.settings.operator, "production.cancel_failed", subject, error=str(exc)[:300])
-            return []
+            if remember:
+                subject = f"production/{production_id}" if production_id else f"template/{template_id}"
+                self.catalog.save(PendingCancellation(id=new_id("cancel"), production_id=production_id or template_id,
+                                                      template_id=template_id, message=message))
+                self.catalog.audit(self.settings.operator, "production.cancel_failed", subject, error=str(exc)[:300],
+                                   will_retry=True)
+            return None
 
     def add_material(self, persona_id: str, role: str, path: Path, note: str = "", actor: str | None = None) -> Upload:
         self.catalog.load(Persona, persona_id)
@@ -231,9 +209,9 @@ class StudioAPI:
 
         production = self.catalog.load(Production, production_id)
         consent_for(self.catalog, production)
-        with prefect_api(self.settings):
-            run = run_async(arun_deployment(self.settings.prefect.deployment, parameters={"production_id": production_id},
-                                            timeout=0, flow_run_name=f"produce-{production_id}"))
+        run = call_prefect(self.settings, lambda: arun_deployment(
+            self.settings.prefect.deployment, parameters={"production_id": production_id}, timeout=0,
+            flow_run_name=f"produce-{production_id}"))
         production = production.model_copy(update={"flow_run_id": str(run.id), "status": "running"})
         self.catalog.save(production)
         self.catalog.audit(self.settings.operator, "production.started", f"production/{production_id}", flow_run=str(run.id))
@@ -246,8 +224,7 @@ class StudioAPI:
             async with get_client() as client:
                 return (await client.read_flow_run(UUID(flow_run_id))).state
 
-        with prefect_api(self.settings):
-            return run_async(read())
+        return call_prefect(self.settings, read)
 
     def step_states(self, flow_run_id: str) -> list[dict]:
         """The production's steps as Prefect ran them: task name, state, start and end, in order."""
@@ -261,8 +238,7 @@ class StudioAPI:
                     flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])),
                     sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=200)
 
-        with prefect_api(self.settings):
-            runs = run_async(read())
+        runs = call_prefect(self.settings, read)
         # A resume re-runs the flow from the top and finds finished steps cached: one row per
         # step, with its latest real state and the time it really took.
         steps: dict[str, dict] = {}
@@ -352,9 +328,8 @@ class StudioAPI:
         template = self.catalog.load(Template, template_id)
         template.fill(values)  # refuse missing values before anything runs
         consent_for(self.catalog, template)
-        with prefect_api(self.settings):
-            run = run_async(arun_deployment("rerun-template/templates", timeout=0,
-                                            parameters={"template_id": template_id, "values": values}))
+        run = call_prefect(self.settings, lambda: arun_deployment(
+            "rerun-template/templates", timeout=0, parameters={"template_id": template_id, "values": values}))
         self.catalog.audit(self.settings.operator, "template.run", f"template/{template_id}", flow_run=str(run.id))
         return str(run.id)
 
@@ -397,145 +372,7 @@ class StudioAPI:
                     await client.create_deployment_schedules(deployment.id, [DeploymentScheduleCreate(
                         schedule=schedule, active=template.schedule_active, parameters=params, slug=template.id)])
 
-        with prefect_api(self.settings):
-            run_async(sync())
-
-    # ---------------------------------------------------------------- reviews
-    def pending_reviews(self) -> list[ReviewRequest]:
-        """Gates that are waiting now: paused flow runs in Prefect, joined with their requests."""
-        from prefect import get_client
-        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
-        from prefect.client.schemas.objects import StateType
-
-        async def paused():
-            async with get_client() as client:
-                return await client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
-
-        out = []
-        with prefect_api(self.settings):
-            runs = run_async(paused())
-        for run in runs:
-            key = run.state.state_details.pause_key if run.state else None
-            production_id = (run.parameters or {}).get("production_id")
-            if not key or not production_id:
-                continue
-            request_id = ReviewRequest.id_for(production_id, key)
-            if self.catalog.exists(ReviewRequest, request_id):
-                request = self.catalog.load(ReviewRequest, request_id)
-                if request.status == "waiting" and request.flow_run_id == str(run.id):
-                    out.append(request)
-        return sorted(out, key=lambda r: r.created_at)
-
-    def submit_decision(self, request_id: str, decision: ReviewDecision) -> ReviewRequest:
-        """One reviewer's decision at a gate. An approval is recorded and the flow stays
-        suspended until every required role has approved; then the flow resumes with all the
-        approvals. A request for changes (with the version's anchored comments) resumes it at
-        once and voids the approvals given so far."""
-        from prefect.flow_runs import aresume_flow_run
-
-        request = self.catalog.load(ReviewRequest, request_id)
-        if request.status != "waiting":
-            raise ReviewError(f"review {request_id} was already decided ({request.status})")
-        if decision.reviewer not in request.roles.get(decision.role, []):
-            named = "; ".join(f"{role}: {', '.join(names)}" for role, names in request.roles.items())
-            raise ReviewError(f"{decision.reviewer} is not a {decision.role} reviewer of this {request.gate} gate "
-                              f"({named})")
-        production = self.catalog.load(Production, request.production_id)
-        consent = consent_for(self.catalog, production)
-        if decision.decision == "approve":
-            script = self.script(production.id, request.script_version)
-            hits = consent.forbidden_in(" ".join(s.text for s in script.sentences))
-            if hits:
-                raise ReviewError(f"script v{script.version} mentions {', '.join(hits)}, which the consent forbids; "
-                                  "request changes instead")
-        if decision.edited_script is not None:
-            from studio.script_markup import parse_markup
-
-            hits = consent.forbidden_in(" ".join(s.text for s in parse_markup(decision.edited_script)))
-            if hits:
-                raise ReviewError(f"the edit mentions {', '.join(hits)}, which the consent forbids")
-        state = self.run_state(request.flow_run_id)
-        if state.type.value != "PAUSED" or state.state_details.pause_key != request.gate_key:
-            raise ReviewError(f"the production is not waiting at {request.gate_key} (its run is {state.name})")
-        if decision.decision == "approve":
-            approval = Approval(gate=request.gate, round=request.round, reviewer=decision.reviewer,
-                                role=decision.role, at=utcnow())
-            request = request.model_copy(update={
-                "approvals": [a for a in request.approvals if a.role != decision.role] + [approval]})
-            self.catalog.save(request)
-            self.catalog.audit(decision.reviewer, "review.approved_by", f"review/{request.id}", role=decision.role,
-                               comments=decision.comments, script_version=request.script_version,
-                               still_needed=request.missing_roles)
-            if request.missing_roles:
-                return request  # the flow stays suspended, holding no worker
-            decision = decision.model_copy(update={"approvals": request.approvals})
-        else:
-            anchored = self.change_instructions(request.id)
-            decision = decision.model_copy(update={
-                "comments": decision.comments + [c for c in anchored if c not in decision.comments]})
-            if request.approvals:
-                self.catalog.audit(decision.reviewer, "review.approvals_voided", f"review/{request.id}",
-                                   voided=[f"{a.reviewer} ({a.role})" for a in request.approvals])
-        try:
-            with prefect_api(self.settings):
-                run_async(aresume_flow_run(UUID(request.flow_run_id), run_input=decision.model_dump(mode="json")))
-        except Exception as exc:  # the server validates the input against the RunInput schema
-            raise ReviewError(f"Prefect refused the decision: {exc}") from exc
-        return request
-
-    # --------------------------------------------------------------- comments
-    def add_comment(self, review_id: str, author: str, role: str, text: str, sentence: int | None = None,
-                    start_s: float | None = None, end_s: float | None = None,
-                    reply_to: str | None = None) -> ReviewComment:
-        """A comment on the version a review shows, anchored to a sentence (1-based) or a time
-        range of its take (the frame at the start is kept with it), or a reply to a comment."""
-        request = self.catalog.load(ReviewRequest, review_id)
-        if role != "operator" and author not in request.roles.get(role, []):
-            raise ReviewError(f"{author} is not a {role} reviewer of this {request.gate} gate")
-        if not text.strip():
-            raise ValueError("a comment needs some text")
-        script = self.script(request.production_id, request.script_version)
-        if sentence is not None and not 1 <= sentence <= len(script.sentences):
-            raise ValueError(f"script v{script.version} has sentences 1-{len(script.sentences)}, not {sentence}")
-        frame = None
-        if start_s is not None:
-            if request.video_take_id is None:
-                raise ValueError("this review is of the script; anchor the comment to a sentence instead of a time")
-            from studio.models import VideoTake
-            from tasks.media import frame_jpeg
-
-            video = self.catalog.load(VideoTake, request.video_take_id)
-            if end_s is None or end_s > video.duration_s + 0.05:
-                raise ValueError(f"the take lasts {video.duration_s:.1f} s; give a range inside it")
-            frame = self.catalog.put_media(frame_jpeg(self.catalog.media_path(video.video), start_s), "image/jpeg",
-                                           name=f"{request.id}-{start_s:.1f}s.jpg")
-        if reply_to is not None:
-            parent = self.catalog.load(ReviewComment, reply_to)
-            if parent.production_id != request.production_id:
-                raise ValueError("a reply must answer a comment on the same production")
-        comment = ReviewComment(id=new_id("comment"), production_id=request.production_id, review_id=request.id,
-                                script_version=request.script_version, author=author, role=role, text=text.strip(),
-                                sentence=sentence, start_s=start_s, end_s=end_s, frame=frame, reply_to=reply_to)
-        self.catalog.save(comment)
-        self.catalog.audit(author, "comment.replied" if reply_to else "comment.added", f"comment/{comment.id}",
-                           review=request.id, production=request.production_id, anchor=comment.anchor,
-                           reply_to=reply_to, text=comment.text[:500])
-        return comment
-
-    def comments(self, review_id: str) -> list[ReviewComment]:
-        return sorted((c for c in self.catalog.find(ReviewComment) if c.review_id == review_id), key=lambda c: c.created_at)
-
-    def change_instructions(self, review_id: str) -> list[str]:
-        """The version's comments (replies aside) as a request for changes carries them."""
-        return [c.as_instruction() for c in self.comments(review_id) if c.reply_to is None]
-
-    def history(self, production_id: str) -> list[AuditEvent]:
-        """Everything the audit log holds about one production: who did what, and when."""
-        own = (f"production/{production_id}", f"review/{production_id}-", f"script/{production_id}-",
-               f"voice/{production_id}-", f"video/{production_id}-", f"delivery/{production_id}-")
-        return [e for e in self.catalog.audit_events()
-                if e.subject.startswith(own) or e.details.get("production") == production_id]
+        call_prefect(self.settings, sync)
 
     # --------------------------------------------------------------- materials
     def tag_action(self, persona_id: str, upload_id: str, start_s: float, end_s: float, label: str,

@@ -364,46 +364,54 @@ def review_show(request_id: str) -> None:
         typer.echo(script_diff(old, new))
 
 
-def _decide(request_id: str, decision: str, reviewer: str, role: str, comments: list[str], redo: Optional[str],
-            edited_script: Optional[str] = None) -> None:
+def _decide(request_id: str, decision: str, reviewer: str, role: str, reason: str, comments: list[str],
+            redo: Optional[str], edited_script: Optional[str] = None) -> None:
+    """A decision typed by an operator: recorded as theirs, on the named reviewer's behalf, with the reason."""
     from studio.models import ReviewDecision
 
+    api = _api()
     d = ReviewDecision(decision=decision, reviewer=reviewer, role=role, comments=comments, redo=redo,
                        edited_script=edited_script)
-    request = _api().submit_decision(request_id, d)
+    request = api.submit_decision(request_id, d, recorded_by=api.settings.operator, reason=reason)
     waiting = request.missing_roles if decision == "approve" else []
-    typer.echo(f"{decision} sent for {request_id}" + (f"; still waiting for: {', '.join(waiting)}" if waiting else ""))
+    typer.echo(f"{decision} recorded by {api.settings.operator} for {reviewer} ({role}) at {request_id}"
+               + (f"; still waiting for: {', '.join(waiting)}" if waiting else ""))
+
+
+_ON_BEHALF = typer.Option(..., "--on-behalf-of", help="The named reviewer who decided (you record it for them).")
+_REASON = typer.Option(..., help="Why you record it for them (e.g. 'approved by phone on 12 May'); kept in the audit log.")
 
 
 @review_app.command("approve")
 @_guard
-def review_approve(request_id: str, reviewer: str = typer.Option(...), role: str = typer.Option(...),
+def review_approve(request_id: str, reviewer: str = _ON_BEHALF, role: str = typer.Option(...), reason: str = _REASON,
                    comment: list[str] = typer.Option([])) -> None:
-    """Approve the version waiting at a gate."""
-    _decide(request_id, "approve", reviewer, role, comment, None)
+    """Record a reviewer's approval of the version waiting at a gate, on their behalf."""
+    _decide(request_id, "approve", reviewer, role, reason, comment, None)
 
 
 @review_app.command("request-changes")
 @_guard
-def review_request_changes(request_id: str, reviewer: str = typer.Option(...), role: str = typer.Option(...),
+def review_request_changes(request_id: str, reviewer: str = _ON_BEHALF, role: str = typer.Option(...),
+                           reason: str = _REASON,
                            comment: list[str] = typer.Option(..., help="What to change (repeatable)."),
                            redo: str = typer.Option("script", help="script | voice | video")) -> None:
-    """Send the production back with comments."""
-    _decide(request_id, "request_changes", reviewer, role, comment, redo)
+    """Record a reviewer's request for changes, on their behalf: the production goes back with the comments."""
+    _decide(request_id, "request_changes", reviewer, role, reason, comment, redo)
 
 
 @review_app.command("edit")
 @_guard
 def review_edit(request_id: str, script_file: Path = typer.Argument(..., help="The script in studio markup."),
-                reviewer: str = typer.Option(...), role: str = typer.Option(...),
+                reviewer: str = _ON_BEHALF, role: str = typer.Option(...), reason: str = _REASON,
                 comment: list[str] = typer.Option([], help="Why (repeatable).")) -> None:
-    """Replace the script with your own edit: it becomes the next version, and every approval
-    of this version is void (all roles review the edit again)."""
+    """Record a reviewer's own edit of the script, on their behalf: it becomes the next version,
+    and every approval of this version is void (all roles review the edit again)."""
     from studio.script_markup import parse_markup
 
     text = script_file.read_text(encoding="utf-8")
     parse_markup(text)  # a markup error names the line before anything is sent
-    _decide(request_id, "request_changes", reviewer, role, comment, "script", edited_script=text)
+    _decide(request_id, "request_changes", reviewer, role, reason, comment, "script", edited_script=text)
 
 
 @review_app.command("comment")

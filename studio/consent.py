@@ -44,9 +44,17 @@ def consent_for(catalog: Catalog, work: Production | Template, at: datetime | No
     return require_consent(catalog, work.persona_id, work.use, brief.language, at, audience=brief.audience)
 
 
-def require_allowed_content(consent: ConsentRecord, text: str) -> None:
+def forbidden_in_sentences(consent: ConsentRecord, sentences: list[str] | str) -> list[str]:
+    """The forbidden topics the sentences speak of, each sentence on its own (as the checks read them)."""
+    found: list[str] = []
+    for text in [sentences] if isinstance(sentences, str) else sentences:
+        found += [t for t in consent.forbidden_in(text) if t not in found]
+    return found
+
+
+def require_allowed_content(consent: ConsentRecord, sentences: list[str] | str) -> None:
     """Refuse a script that mentions a topic the consent forbids."""
-    hits = consent.forbidden_in(text)
+    hits = forbidden_in_sentences(consent, sentences)
     if hits:
         raise ConsentError(f"the script mentions {', '.join(repr(h) for h in hits)}, which consent {consent.id} "
                            "forbids; ask for changes that remove it")

@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime, timezone
 from typing import ClassVar, Literal
 
-from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
@@ -97,6 +96,12 @@ class ConsentScope(BaseModel):
     # their corpus (past talks, posts, transcripts) or the brief supports
     own_words_only: bool = False
 
+    def forbidden_in(self, text: str) -> list[str]:
+        """The forbidden topics that ``text`` speaks of (``studio.topics``: the one matcher)."""
+        from studio.topics import forbidden_hits
+
+        return forbidden_hits(self.forbidden_topics, text)
+
 
 class ConsentRecord(Record):
     """Permission to make a persona's digital human, from the person or their family.
@@ -143,9 +148,8 @@ class ConsentRecord(Record):
         return None
 
     def forbidden_in(self, text: str) -> list[str]:
-        """The forbidden topics that ``text`` mentions (case-insensitive)."""
-        folded = text.casefold()
-        return [t for t in self.scope.forbidden_topics if t.strip() and t.casefold() in folded]
+        """The forbidden topics that ``text`` speaks of (``studio.topics``: the one matcher)."""
+        return self.scope.forbidden_in(text)
 
 
 # ---------------------------------------------------------------- materials
@@ -539,12 +543,14 @@ class Approval(BaseModel):
     reviewer: str
     role: str
     at: datetime
+    recorded_by: str | None = None  # who sent it, when not the reviewer themselves (an operator)
+    reason: str | None = None  # why the operator recorded it for them
 
 
-class ReviewDecision(RunInput):
-    """A gate's answer: the typed input that resumes a suspended flow. The portal sends it once
-    every required role has approved (``approvals`` lists them all), or at the first request
-    for changes."""
+class ReviewDecision(BaseModel):
+    """One reviewer's answer at a gate: an approval, or a request for changes (with comments,
+    where to go back to, or their own edit of the script). ``studio.gates`` records it; a
+    suspended run never takes it as input."""
 
     decision: Literal["approve", "request_changes"]
     reviewer: str = Field(min_length=1)
@@ -555,7 +561,6 @@ class ReviewDecision(RunInput):
     # A reviewer's own edit of the script (markup, see studio.script_markup): the next version
     # is exactly this text, and every approval of the version before is void.
     edited_script: str | None = None
-    approvals: list[Approval] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _changes_need_comments(self) -> ReviewDecision:
@@ -570,6 +575,7 @@ class ReviewRequest(Record):
     """A gate waiting for a named reviewer: what to review and who should review it."""
 
     kind: ClassVar[str] = "review"
+    immutable: ClassVar[bool] = True
 
     production_id: str
     flow_run_id: str
@@ -582,6 +588,7 @@ class ReviewRequest(Record):
     previous_script_version: int | None = None
     voice_take_id: str | None = None
     video_take_id: str | None = None
+    # never stored: filled from the gate's records by ``studio.gates.view``
     status: Literal["waiting", "approved", "changes_requested"] = "waiting"
     approvals: list[Approval] = Field(default_factory=list)  # so far, one per role at most
     decision: ReviewDecision | None = None
@@ -718,6 +725,18 @@ class Production(Record):
         return self.script_reviewers if role == "stakeholder" else self.family_reviewers
 
 
+class PendingCancellation(Record):
+    """A production stopped (its consent revoked) while Prefect could not be told: its runs are
+    cancelled as soon as the server answers again."""
+
+    kind: ClassVar[str] = "pending-cancellation"
+
+    production_id: str  # or the template id of a template's re-runs
+    template_id: str | None = None
+    message: str
+    done: bool = False
+
+
 class Delivery(Record):
     """What left the studio: the labelled, watermarked and signed MP4, MP3 and WAV.
 
@@ -837,6 +856,7 @@ class AuditEvent(BaseModel):
     details: dict = Field(default_factory=dict)
     prev_hash: str
     hash: str = ""
+    sig: str = ""  # the studio's signature of seq and hash (``storage.audit_anchor``)
 
 
 class VerifyReport(BaseModel):
@@ -844,7 +864,7 @@ class VerifyReport(BaseModel):
 
     path: str
     sha256: str
-    verdict: Literal["authorised", "revoked", "unknown_watermark", "no_watermark", "not_a_media_file"]
+    verdict: Literal["authorised", "revoked", "unapproved", "unknown_watermark", "no_watermark", "not_a_media_file"]
     delivery_id: str | None = None
     production_id: str | None = None
     persona: str | None = None

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 from studio.models import Brief, ConsentScope, ScriptFlag, Sentence
 from studio.script_markup import MarkupError, parse_markup
+from studio.topics import forbidden_hits
 from tasks.persona_corpus import DEFAULT_SENTENCE_LENGTH, sentence_length
-from tasks.retrieval import best_support, words
+from tasks.retrieval import best_support
 
 # ---------------------------------------------------------------- repair
 
@@ -176,20 +177,6 @@ _FIGURE = re.compile(r"(?<![\w.])\d[\d,.]*\s?(?:%|percent|million|billion|thousa
 _DEBRIS = re.compile(r"\*\*|__|^#|\bsentence \d+:|\b(?:narrator|speaker \d*|voice-?over)\s*:|https?://|\{|\}", re.I)
 
 
-def _topic_hits(topic: str, sentence: str) -> bool:
-    t = topic.strip().casefold()
-    if not t:
-        return False
-    if t in sentence.casefold():
-        return True
-    if re.search(r"[\u4e00-\u9fff]", t):
-        return False
-    mine = words(sentence, "en")
-    stems = words(t, "en")
-    return bool(stems) and all(any(m == s or (len(s) >= 5 and m.startswith(s[: max(5, len(s) - 2)])) for m in mine)
-                               for s in stems)
-
-
 def check_script(sentences: list[Sentence], language: str, scope: ConsentScope | None = None,
                  forbidden: list[str] | None = None, corpus: list[str] | None = None, brief: Brief | None = None,
                  typical_length: float | None = None) -> list[ScriptFlag]:
@@ -203,10 +190,9 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
     limit_words = max(40.0, 3 * typical) if language == "en" else max(80.0, 3 * typical)
     for n, s in enumerate(sentences, 1):
         text = s.text
-        for topic in forbidden:
-            if _topic_hits(topic, text):
-                flags.append(ScriptFlag(kind="forbidden_topic", sentence=n, text=topic,
-                                        why=f"the consent forbids the topic {topic!r}"))
+        for topic in forbidden_hits(forbidden, text):
+            flags.append(ScriptFlag(kind="forbidden_topic", sentence=n, text=topic,
+                                    why=f"the consent forbids the topic {topic!r}"))
         if scope is None or not scope.endorsements:
             m = _ENDORSE["zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"].search(text)
             if m:

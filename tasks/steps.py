@@ -15,10 +15,11 @@ from studio.consent import consent_for, require_allowed_content
 from studio.contracts import (DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, SoundClip, VideoRequest,
                               VoiceRequest)
 from studio.models import (
-    ActionTag, Approval, AssetRef, Brief, ConsentRecord, Delivery, MaterialSet, Persona, PersonaCorpus, Production,
+    ActionTag, AssetRef, Brief, ConsentRecord, Delivery, MaterialSet, Persona, PersonaCorpus, Production,
     ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, StyleProfile, Template, Upload, VideoTake, VoiceChoice,
     VoiceTake, WatermarkRecord, utcnow,
 )
+from studio.gates import GateOutcome, UnapprovedError
 from studio.settings import StudioSettings, get_settings
 from tasks.asr import speech_check_options
 
@@ -41,7 +42,7 @@ def _consent(catalog: Catalog, production: Production, script: ScriptVersion | N
     """Every generating or delivering step calls this first; with a script, its words are checked too."""
     consent = consent_for(catalog, production)
     if script is not None:
-        require_allowed_content(consent, " ".join(s.text for s in script.sentences))
+        require_allowed_content(consent, [s.text for s in script.sentences])
     return consent
 
 
@@ -211,7 +212,7 @@ def revise_script(production: Production, materials: MaterialSet, previous: Scri
         from tasks.script_checks import check_script
 
         sentences = parse_markup(decision.edited_script)
-        require_allowed_content(consent, " ".join(s.text for s in sentences))
+        require_allowed_content(consent, [s.text for s in sentences])
         result = ScriptResult(sentences=sentences, backend="edit", changes=[ScriptChange(
             comment="edited the script", asked_by=decision.reviewer, how="rule",
             sentences=[n for n, s in enumerate(sentences, 1) if s not in previous.sentences])],
@@ -266,7 +267,7 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
     from tasks.backends import video_backend
 
     settings, catalog = _ctx()
-    _consent(catalog, production)
+    _consent(catalog, production, catalog.load(ScriptVersion, ScriptVersion.id_for(production.id, voice.script_version)))
     work = _scratch(settings)
     clips = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
                          label=s.label) for s in materials.footage]
@@ -319,20 +320,29 @@ def open_review(production: Production, gate: str, round: int, script: ScriptVer
     return request
 
 
-@task(**PERSISTED)
-def record_decision(request: ReviewRequest, decision: ReviewDecision) -> ReviewRequest:
+@task(cache_policy=NO_CACHE)
+def record_decision(request: ReviewRequest) -> GateOutcome | None:
+    """The gate's outcome as the studio's records hold it (never what the run was resumed
+    with): a recorded request for changes, or every required role's recorded approval. None:
+    nobody has decided, so whoever resumed the run decided nothing."""
+    from studio.gates import seal
+
     _, catalog = _ctx()
-    status = "approved" if decision.decision == "approve" else "changes_requested"
-    current = catalog.load(ReviewRequest, request.id)  # approvals were added while the run was suspended
-    done = current.model_copy(update={"status": status, "decision": decision, "decided_at": utcnow(),
-                                      "approvals": decision.approvals or current.approvals})
-    catalog.save(done)
-    production = catalog.load(Production, request.production_id)
-    catalog.save(production.model_copy(update={"status": "running"}))
-    catalog.audit(decision.reviewer, f"review.{status}", f"review/{request.id}", role=decision.role,
-                  comments=decision.comments, script_version=request.script_version, video_take=request.video_take_id,
-                  approved_by=[f"{a.reviewer} ({a.role})" for a in done.approvals], edited=decision.edited_script is not None)
-    return done
+    outcome = seal(catalog, request)
+    if outcome is not None:
+        production = catalog.load(Production, request.production_id)
+        if production.status == "waiting_review":
+            catalog.save(production.model_copy(update={"status": "running"}))
+    return outcome
+
+
+@task(**PERSISTED)
+def refuse_resume(request: ReviewRequest, attempt: int) -> None:
+    """A run resumed at a gate nobody decided (through Prefect's API, by hand or forged) goes
+    back to waiting; the audit log says so, once per such resume."""
+    _, catalog = _ctx()
+    catalog.audit("studio", "review.resume_refused", f"review/{request.id}", attempt=attempt,
+                  why="the run was resumed without a recorded decision; it waits again")
 
 
 def _register_watermark(catalog: Catalog, production: Production, consent: ConsentRecord, script: ScriptVersion,
@@ -359,7 +369,10 @@ def _register_watermark(catalog: Catalog, production: Production, consent: Conse
 
 
 @task(**PERSISTED)
-def deliver(production: Production, script: ScriptVersion, video: VideoTake, approvals: list[ReviewRequest]) -> Delivery:
+def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> Delivery:
+    """Only this script version and take, with every required role's recorded approval of
+    them (``studio.gates.recorded_approvals``), is delivered."""
+    from studio.gates import recorded_approvals
     from tasks.deliver import render_delivery
     from tasks.trust.aigc_metadata import make_label
     from tasks.trust.keys import c2pa_credentials, watermark_key
@@ -369,15 +382,12 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake, app
     delivery_id = f"{production.id}-delivery-v{script.version:03d}-t{video.take}"
     if catalog.exists(Delivery, delivery_id):
         return catalog.load(Delivery, delivery_id)
+    if video.production_id != production.id or video.script_version != script.version:
+        raise UnapprovedError(f"take {video.id} is not of script v{script.version} of {production.id}")
+    approved = recorded_approvals(catalog, production, script.version, video.id)
     persona = catalog.load(Persona, production.persona_id)
     key = watermark_key(settings)
     mark = _register_watermark(catalog, production, consent, script, delivery_id)
-    approved = [a for r in approvals if r.status == "approved" for a in (r.approvals or [Approval(
-        gate=r.gate, round=r.round, reviewer=r.decision.reviewer, role=r.decision.role, at=r.decided_at)])]
-    if production.template_id:  # a re-run carries the approvals that made its template
-        template = catalog.load(Template, production.template_id)
-        approved = [Approval(gate="template", round=0, reviewer=who, role="family", at=template.created_at)
-                    for who in template.approved_by] + approved
     aigc = make_label(key, settings.trust.content_producer, delivery_id, settings.trust.content_propagator)
     provenance = {"delivery_id": delivery_id, "production_id": production.id, "persona": persona.display_name,
                   "consent_id": consent.id, "consent_relationship": consent.relationship,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from storage.base import ObjectNotFound
 from storage.catalog import Catalog, sha256_file
-from studio.models import ConsentRecord, Delivery, Persona, VerifyReport, WatermarkRecord
+from studio.models import ConsentRecord, Delivery, Persona, Production, VerifyReport, WatermarkRecord
 from studio.settings import StudioSettings
 from tasks.media import MediaError, load_audio, mean_luma, probe
 from tasks.trust.aigc_metadata import label_problems, read_label
@@ -38,6 +38,32 @@ def _lookup(catalog: Catalog, content_id: int) -> WatermarkRecord | None:
         return catalog.load(WatermarkRecord, WatermarkRecord.id_for(content_id))
     except ObjectNotFound:
         return None
+
+
+def approval_problems(catalog: Catalog, delivery: Delivery) -> list[str]:
+    """Why the approvals a delivery names are not the studio's record of who approved that
+    very script version and take (each backed by a ``review.approved_by`` audit event); empty if they are."""
+    from studio.gates import UnapprovedError, recorded_approvals
+
+    try:
+        production = catalog.load(Production, delivery.production_id)
+    except ObjectNotFound:
+        return [f"the studio has no record of production {delivery.production_id}, so no approval of it"]
+    try:
+        recorded = recorded_approvals(catalog, production, delivery.script_version, delivery.video_take_id)
+    except UnapprovedError as exc:
+        return [f"not approved as recorded: {exc}"]
+    key = lambda a: (a.gate, a.role, a.reviewer)  # noqa: E731
+    problems = []
+    if sorted(map(key, delivery.approvals)) != sorted(map(key, recorded)):
+        problems.append("the delivery names approvals the studio has no record of: "
+                        + ", ".join(f"{a.reviewer} ({a.role}, {a.gate})" for a in delivery.approvals))
+    audited = {(e.details.get("role"), e.details.get("reviewer")) for e in catalog.audit_events("review/")
+               if e.action == "review.approved_by" and e.subject.startswith(f"review/{production.id}-")}
+    for a in recorded:
+        if a.gate != "template" and (a.role, a.reviewer) not in audited:
+            problems.append(f"the audit log has no approval by {a.reviewer} ({a.role}, {a.gate})")
+    return problems
 
 
 def verify_file(catalog: Catalog, settings: StudioSettings, path: Path) -> VerifyReport:
@@ -108,10 +134,14 @@ def verify_file(catalog: Catalog, settings: StudioSettings, path: Path) -> Verif
     report.script_version = delivery.script_version
     report.approvers = [f"{a.reviewer} ({a.role}, {a.gate})" for a in delivery.approvals]
     report.identical_to_delivery = report.sha256 in {a.sha256 for a in (delivery.video, delivery.audio_mp3, delivery.audio_wav) if a}
+    problems = approval_problems(catalog, delivery)
+    report.details += problems
     if consent.revoked_at is not None or delivery.revoked_at is not None:
         report.verdict = "revoked"
         reason = consent.revocation_reason if consent.revoked_at else delivery.revocation_reason
         report.details.append(f"consent {consent.id} or the delivery was revoked: {reason}")
+    elif problems:
+        report.verdict = "unapproved"
     else:
         report.verdict = "authorised"
         report.details.append("identical to the delivered file" if report.identical_to_delivery

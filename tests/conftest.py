@@ -114,3 +114,43 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)  # lets fixtures see whether the test failed
     return report
+
+
+# ------------------------------------------------------------------ the fault and abuse suite
+# Every abuse or fault case records what the studio did with it; the run ends with a summary.
+ABUSE_OUTCOMES = ("refused cleanly", "accepted (valid)", "accepted wrongly", "crashed", "fault survived", "fault not survived")
+_ABUSE_CASES: list[tuple[str, str, str]] = []
+
+
+class AbuseLog:
+    """``abuse.record(defect, case, outcome)``; ``outcome`` is one of ``ABUSE_OUTCOMES``."""
+
+    def record(self, defect: str, case: str, outcome: str) -> str:
+        assert outcome in ABUSE_OUTCOMES, outcome
+        _ABUSE_CASES.append((str(defect), case, outcome))
+        return outcome
+
+
+@pytest.fixture(scope="session")
+def abuse() -> AbuseLog:
+    return AbuseLog()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _ABUSE_CASES:
+        return
+    write = terminalreporter.write_line
+    counts = {o: sum(1 for *_, out in _ABUSE_CASES if out == o) for o in ABUSE_OUTCOMES}
+    terminalreporter.section("fault and abuse suite (issue 14)")
+    write(f"cases: {len(_ABUSE_CASES)}  " + "  ".join(f"{o}: {n}" for o, n in counts.items()))
+    by_defect: dict[str, dict[str, int]] = {}
+    for defect, _case, outcome in _ABUSE_CASES:
+        by_defect.setdefault(defect, {}).setdefault(outcome, 0)
+        by_defect[defect][outcome] += 1
+    write(f"{'defect':<8} {'cases':>5}  outcomes")
+    for defect in sorted(by_defect, key=lambda d: (len(d), d)):
+        outcomes = by_defect[defect]
+        write(f"{defect:<8} {sum(outcomes.values()):>5}  " + ", ".join(f"{o}: {n}" for o, n in outcomes.items()))
+    bad = [(d, c, o) for d, c, o in _ABUSE_CASES if o in ("accepted wrongly", "crashed", "fault not survived")]
+    for defect, case, outcome in bad:
+        write(f"  defect {defect}: {case}: {outcome}")

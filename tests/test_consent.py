@@ -27,7 +27,7 @@ OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "cons
                   "voice serve", "llm serve", "persona corpus", "persona style", "persona search"}  # a component: the calling studio's steps check consent before they call it
 GENERATING_TASKS = {"select_materials", "study_persona", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
                     "production_from_template"}
-OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "load_script",
+OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "refuse_resume", "load_script",
                "template_delivery_mode"}
 
 
@@ -111,8 +111,8 @@ def test_cli_generating_commands_refuse_without_consent(world, monkeypatch):
                                      "--script-reviewer", "Mei", "--family-reviewer", "Lan"])
         assert result.exit_code == 1 and "consent" in result.output, result.output
     for verb in ("approve", "request-changes"):
-        result = runner.invoke(app, ["review", verb, world["request"].id, "--reviewer", "Mei", "--role", "stakeholder",
-                                     "--comment", "shorter"])
+        result = runner.invoke(app, ["review", verb, world["request"].id, "--on-behalf-of", "Mei", "--role", "stakeholder",
+                                     "--reason", "by phone", "--comment", "shorter"])
         assert result.exit_code == 1 and "revoked" in result.output, result.output
     for command in (["template", "run", "tpl-test", "--value", "name=Bo"],
                     ["template", "schedule", "tpl-test", "--cron", "0 8 * * *", "--value", "name=Bo"],
@@ -149,7 +149,7 @@ def test_flow_tasks_refuse_without_consent(world):
         "revise_script": lambda: steps.revise_script.fn(production, materials, script, decision),
         "synthesize_voice": lambda: steps.synthesize_voice.fn(production, materials, script, 1, []),
         "render_video": lambda: steps.render_video.fn(production, materials, voice),
-        "deliver": lambda: steps.deliver.fn(production, script, video, []),
+        "deliver": lambda: steps.deliver.fn(production, script, video),
         "production_from_template": lambda: steps.production_from_template.fn(world["template"].id, {"name": "Bo"}),
     }
     assert set(calls) == GENERATING_TASKS
@@ -216,7 +216,7 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
         at.button(key=button).click().run()
         assert not at.exception and at.error and "revoked" in at.error[0].value, [e.value for e in at.error]
     assert _generated(api) == before
-    assert api.catalog.load(ReviewRequest, world["request"].id).status == "waiting"
+    assert api.review(world["request"].id).status == "waiting"
     get_api.clear()
 
 

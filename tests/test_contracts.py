@@ -54,10 +54,10 @@ def test_consent_validity_rules():
         consent(valid_until=now - timedelta(days=1), valid_from=now)
 
 
-def test_review_decision_is_a_run_input_and_needs_comments_for_changes():
+def test_review_decision_is_no_run_input_and_needs_comments_for_changes():
     from prefect.input import RunInput
 
-    assert issubclass(ReviewDecision, RunInput)
+    assert not issubclass(ReviewDecision, RunInput)  # a resumed run reads its gate's records, never its input
     ok = ReviewDecision(decision="approve", reviewer="Lan", role="family")
     assert ok.comments == []
     with pytest.raises(ValidationError, match="needs at least one comment"):

@@ -39,7 +39,7 @@ def test_gates_loop_back_with_comments_and_deliver(studio_stack, persona_media):
         api.add_comment(first.id, "Lan", "family", "too fast", start_s=0, end_s=1)
     decide(api, first, "approve", "Lan", "family")  # one role of two: the run stays suspended
     assert api.run_state(run_id).name == "Suspended"
-    assert api.catalog.load(ReviewRequest, first.id).missing_roles == ["stakeholder"]
+    assert api.review(first.id).missing_roles == ["stakeholder"]
     decide(api, first, "request_changes", "Mei", "stakeholder", ["add: The tea is ready, come in."])
 
     second = wait_for_review(api, production.id, "script-2", timeout_s=300)
@@ -147,7 +147,7 @@ def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media)
     at.button(key="approve").click().run()  # approve: one role of two
     assert not at.exception and "Still waiting for: family" in at.success[0].value, [e.value for e in at.error]
     assert api.run_state(run_id).name == "Suspended"
-    approve_as_every_role(api, api.catalog.load(ReviewRequest, request.id))
+    approve_as_every_role(api, api.review(request.id))
     api.wait_past_gate(run_id, "script-1", timeout_s=120)
     wait_for_review(api, production.id, "video-1", timeout_s=300)
 

@@ -234,8 +234,10 @@ def test_operator_corrects_the_derived_style_and_reviewers_see_checks_and_change
                        changes=[ScriptChange(comment="[sentence 2] make it shorter", asked_by="Lan", sentences=[2], how="model")],
                        flags=[ScriptFlag(kind="endorsement", sentence=2, text="Buy", why="reads as an endorsement")])
     api.catalog.save(v2)
-    api.catalog.save(request.model_copy(update={"script_version": 2, "previous_script_version": 1}))
-    at = _reviewer(api, production, request, monkeypatch, "Mei", "stakeholder")
+    second = request.model_copy(update={"id": ReviewRequest.id_for(production.id, "script-2"), "gate_key": "script-2",
+                                        "round": 2, "script_version": 2, "previous_script_version": 1})
+    api.catalog.save(second)
+    at = _reviewer(api, production, second, monkeypatch, "Mei", "stakeholder")
     assert not at.exception, at.exception
     assert any("flagged sentence 2: reads as an endorsement" in w.value for w in at.warning)
     assert any("Lan: “[sentence 2] make it shorter” → changed sentences 2" in c.value for c in at.caption)

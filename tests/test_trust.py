@@ -4,7 +4,6 @@ visible labels, GB 45438 metadata, C2PA round trips and ``verify`` verdicts."""
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
 
 import numpy as np
 import pytest
@@ -132,6 +131,25 @@ def test_audio_watermark_absent_from_unmarked_speech(shared_data):
 # ------------------------------------------------------------------ a whole delivery
 
 
+def _record_approvals(api, persona_id: str) -> list[Approval]:
+    """The production behind the delivery, and Lan's approval of its script and take, recorded as the studio does."""
+    from studio import gates
+    from studio.models import Brief, Production, ReviewDecision, ReviewRequest
+
+    production = Production(id="prod-t", persona_id=persona_id, use="greeting", brief=Brief(occasion="x", audience="family"),
+                            script_reviewers=["Lan"], family_reviewers=["Lan"],
+                            gate_roles={"script": ["family"], "video": ["family"]})
+    api.catalog.save(production)
+    approvals = []
+    for gate, take in (("script", None), ("video", "take")):
+        request = ReviewRequest(id=f"prod-t-{gate}-1", production_id="prod-t", flow_run_id="x", gate=gate, round=1,
+                                gate_key=f"{gate}-1", roles={"family": ["Lan"]}, script_version=1, video_take_id=take)
+        api.catalog.save(request)
+        gates.record_approval(api.catalog, request, ReviewDecision(decision="approve", reviewer="Lan", role="family"), "Lan")
+        approvals += gates.seal(api.catalog, request).approvals
+    return approvals
+
+
 @pytest.fixture(scope="module")
 def delivered(tmp_path_factory, shared_data):
     """A delivery rendered from real footage and speech, registered in a real catalog."""
@@ -161,10 +179,10 @@ def delivered(tmp_path_factory, shared_data):
                             content_id=record.content_id, language="en", title="t", delivery_id=delivery_id,
                             aigc_label=label, credentials=c2pa_credentials(settings),
                             provenance={"consent_id": consent.id, "script_version": 1, "approvals": ["Lan"]})
-    approval = Approval(gate="video", round=1, reviewer="Lan", role="family", at=datetime.now(timezone.utc))
+    approvals = _record_approvals(api, persona.id)
     delivery = Delivery(id=delivery_id, production_id="prod-t", persona_id=persona.id, consent_id=consent.id,
                         script_version=1, video_take_id="take", video=api.catalog.put_media_file(files.video, "video/mp4"),
-                        duration_s=files.duration_s, label_text="x", approvals=[approval], watermark_id=record.id)
+                        duration_s=files.duration_s, label_text="x", approvals=approvals, watermark_id=record.id)
     api.catalog.save(delivery)
     return dict(settings=settings, api=api, files=files, src=src, consent=consent, label=label, home=home)
 
@@ -242,7 +260,7 @@ def test_verify_traces_a_stripped_reencoded_copy_and_reports_revocation(delivere
     api, settings, files = delivered["api"], delivered["settings"], delivered["files"]
     report = verify_file(api.catalog, settings, files.video)
     assert report.verdict == "authorised" and report.identical_to_delivery
-    assert report.c2pa == "Trusted" and report.aigc and report.approvers == ["Lan (family, video)"]
+    assert report.c2pa == "Trusted" and report.aigc and report.approvers == ["Lan (family, script)", "Lan (family, video)"]
 
     copy = tmp_path / "copy.mp4"
     ffmpeg("-i", str(files.video), "-vf", "scale=iw/2:-2", "-c:v", "libx264", "-crf", "28", "-c:a", "aac",

@@ -13,9 +13,8 @@ import streamlit as st  # noqa: E402
 
 from review_ui.i18n import language_switch, t  # noqa: E402
 from review_ui.pages import current_identity, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out  # noqa: E402
-from review_ui.studio_pages import (  # noqa: E402
-    materials_page, personas_page, productions_page, templates_page, verify_page,
-)
+from review_ui.materials_page import materials_page  # noqa: E402
+from review_ui.studio_pages import personas_page, productions_page, templates_page, verify_page  # noqa: E402
 
 st.set_page_config(page_title="Digital-Human Studio", page_icon=":material/movie:", layout="wide")
 redeem_invitation_in_url()

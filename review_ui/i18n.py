@@ -109,9 +109,12 @@ def language() -> str:
 
 
 def t(text: str, **values) -> str:
-    """``text`` in the person's language, with ``{values}`` filled in."""
+    """``text`` in the person's language, with ``{values}`` filled in as literal text (people's
+    words never become markdown or HTML: ``review_ui.safe.md``)."""
+    from review_ui.safe import md
+
     out = ZH.get(text, text) if language() == "zh" else text
-    return out.format(**values) if values else out
+    return out.format(**{k: md(v) for k, v in values.items()}) if values else out
 
 
 def language_switch(default: str) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 from studio.access import AccessError, Identity, operator_from_oidc, redeem, sign_in_operator, still_valid
 from studio.api import StudioAPI, script_diff
 from review_ui.i18n import t
+from review_ui.safe import md
 from studio.models import ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, VideoTake, VoiceTake
 from studio.settings import get_settings
 
@@ -20,13 +21,32 @@ def get_api() -> StudioAPI:
 # ------------------------------------------------------------------ access
 
 
+def browser_key() -> str | None:
+    """A value only this browser sends back: the token inside Streamlit's XSRF cookie (its
+    masked form changes with each response, the token does not). None where there is none."""
+    try:
+        raw = st.context.cookies.get("_streamlit_xsrf")
+    except Exception:  # outside a served app (tests) there are no cookies
+        return None
+    if not raw:
+        return None
+    try:
+        from streamlit.web.server.starlette.starlette_app_utils import decode_xsrf_token_string
+
+        token, _ = decode_xsrf_token_string(raw)
+        return token.hex() if token else None
+    except Exception:
+        return raw
+
+
 def redeem_invitation_in_url() -> None:
-    """Exchange ``?invite=TOKEN`` for a session and take the token out of the address bar."""
+    """Exchange ``?invite=TOKEN`` for a session and take the token out of the address bar; the
+    link is bound to this browser from its first opening on."""
     token = st.query_params.get("invite")
     if not token:
         return
     try:
-        st.session_state["identity"] = redeem(get_api().catalog, token)
+        st.session_state["identity"] = redeem(get_api().catalog, token, browser_key())
         st.session_state["lang"] = st.session_state["identity"].language  # the language they were invited in
         st.session_state.pop("access_error", None)
     except AccessError as exc:
@@ -85,7 +105,7 @@ def sign_out() -> None:
 def sign_in_page() -> None:
     st.title("Digital-Human Studio")
     if "access_error" in st.session_state:
-        st.error(st.session_state["access_error"])
+        st.error(md(st.session_state["access_error"]))
     if get_settings().portal.oidc_enabled:
         if st.button(t("Sign in with single sign-on"), type="primary", key="oidc_sign_in"):
             st.login()
@@ -97,11 +117,12 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button(t("Sign in"), type="primary")
     if submitted:
         try:
-            st.session_state["identity"] = sign_in_operator(get_api().settings, name.strip(), password)
+            api = get_api()
+            st.session_state["identity"] = sign_in_operator(api.settings, name.strip(), password, api.catalog)
             st.session_state.pop("access_error", None)
             st.rerun()
         except AccessError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 
 
 def _pending(api: StudioAPI) -> list[ReviewRequest] | None:
@@ -153,16 +174,17 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
     script = api.script(request.production_id, request.script_version)
     st.subheader(t("Script v{version}", version=script.version))
     if script.comments:
-        st.caption(t("This version answers: ") + " · ".join(script.comments))
+        st.caption(t("This version answers: ") + " · ".join(md(c) for c in script.comments))
     for f in script.flags:  # found by the studio's checks before anyone reviewed it
         where = t("sentence {n}", n=f.sentence) if f.sentence else t("the script")
         st.warning(t("The studio's checks flagged {where}: {why} (“{found}”)", where=where, why=f.why, found=f.text))
     for c in script.changes:
         done = (t("changed sentences {numbers}", numbers=", ".join(map(str, c.sentences))) if c.sentences else t("took sentences out"))
-        st.caption(f"{c.asked_by or '?'}: “{c.comment}” → " + (done if c.applied else t("not applied; an editor is needed")))
+        st.caption(f"{md(c.asked_by or '?')}: “{md(c.comment)}” → " + (done if c.applied else t("not applied; an editor is needed")))
     for i, s in enumerate(script.sentences, 1):
         cues = " ".join(f"[{c.kind}]" for c in s.cues_before + s.cues_after)
-        st.markdown(f"**{i}.** {s.text}  \n<small>{t('style')}: {s.style} {cues}</small>", unsafe_allow_html=True)
+        st.markdown(f"**{i}.** {md(s.text)}")
+        st.caption(f"{t('style')}: {md(s.style)} {md(cues)}")
     if script.version > 1:
         earlier = list(range(script.version - 1, 0, -1))
         default = request.previous_script_version or script.version - 1
@@ -172,8 +194,8 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
         with st.expander(t("Changes since v{version}", version=previous.version), expanded=True):
             if st.toggle(t("Side by side"), key=f"side-{request.id}"):
                 left, right = st.columns(2)
-                left.markdown(f"**v{previous.version}**\n\n" + "\n\n".join(s.text for s in previous.sentences))
-                right.markdown(f"**v{script.version}**\n\n" + "\n\n".join(s.text for s in script.sentences))
+                left.markdown(f"**v{previous.version}**\n\n" + "\n\n".join(md(s.text) for s in previous.sentences))
+                right.markdown(f"**v{script.version}**\n\n" + "\n\n".join(md(s.text) for s in script.sentences))
             else:
                 st.code(script_diff(previous, script), language="diff")
     if request.video_take_id:
@@ -182,7 +204,7 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
         st.subheader(t("Voice and video"))
         st.audio(api.catalog.read_media(voice.audio), format="audio/wav")
         st.video(api.catalog.read_media(video.video), format="video/mp4")
-        st.caption(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}")
+        st.caption(md(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}"))
         show_speech_check(voice, script)
     return script
 
@@ -236,15 +258,15 @@ def comments_section(api: StudioAPI, request: ReviewRequest, script: ScriptVersi
             anchor = ""
             if c.sentence is not None:
                 quoted = script.sentences[c.sentence - 1].text if c.sentence <= len(script.sentences) else ""
-                anchor = f"{t('Sentence')} {c.sentence}: *“{quoted}”*"
+                anchor = f"{t('Sentence')} {c.sentence}: *“{md(quoted)}”*"
             elif c.start_s is not None:
-                anchor = f"{c.anchor} s"
-            st.markdown(f"**{c.author}** ({t(c.role)}) · {c.created_at:%Y-%m-%d %H:%M}" + (f" · {anchor}" if anchor else ""))
+                anchor = md(f"{c.anchor} s")
+            st.markdown(f"**{md(c.author)}** ({t(c.role)}) · {c.created_at:%Y-%m-%d %H:%M}" + (f" · {anchor}" if anchor else ""))
             if c.frame is not None:
-                st.image(api.catalog.read_media(c.frame), width=320, caption=c.anchor)
-            st.markdown(c.text)
+                st.image(api.catalog.read_media(c.frame), width=320, caption=md(c.anchor))
+            st.text(c.text)
             for r in replies.get(c.id, []):
-                st.markdown(f"> **{r.author}** ({t(r.role)}) · {r.created_at:%Y-%m-%d %H:%M}  \n> {r.text}")
+                st.markdown(f"> **{md(r.author)}** ({t(r.role)}) · {r.created_at:%Y-%m-%d %H:%M}  \n> {md(r.text)}")
             with st.form(f"reply-{c.id}", clear_on_submit=True, border=False):
                 text = st.text_input(t("Your reply"), key=f"reply-text-{c.id}")
                 if st.form_submit_button(t("Send reply"), key=f"reply-send-{c.id}") and text.strip():
@@ -283,7 +305,7 @@ def _add_comment(api: StudioAPI, request: ReviewRequest, identity: Identity, tex
         api.add_comment(request.id, identity.name, _comment_role(identity), text, sentence=sentence,
                         start_s=span[0] if span else None, end_s=span[1] if span else None, reply_to=reply_to)
     except Exception as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         return
     st.toast(t("Comment added."))
     st.rerun()

@@ -30,11 +30,13 @@ _EXT = {
     "audio/mpeg": ".mp3",
     "audio/flac": ".flac",
     "audio/ogg": ".ogg",
+    "audio/aac": ".aac",
     "video/mp4": ".mp4",
     "video/quicktime": ".mov",
     "video/webm": ".webm",
     "image/jpeg": ".jpg",
     "image/png": ".png",
+    "image/webp": ".webp",
     "text/plain": ".txt",
     "text/markdown": ".md",
     "application/json": ".json",
@@ -49,6 +51,22 @@ def guess_media_type(path: Path) -> str:
         if ext == suffix:
             return media_type
     return mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+
+
+def safe_file_name(name: str, limit: int = 100) -> str:
+    """A name as people gave it, made safe to keep and to write: the last path part only, no
+    control or path characters, no leading dots, at most ``limit`` characters (extension kept)."""
+    import re
+    import unicodedata
+
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", str(name)))[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = re.sub(r'[<>:"|?*]', "_", base).strip().lstrip(".").strip()
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem or len(ext) > 12:
+        stem, ext = base, ""
+    stem = stem[: max(1, limit - len(ext) - 1)].rstrip() or "upload"
+    return f"{stem}.{ext}" if ext else stem
 
 
 def sha256_file(path: Path) -> str:
@@ -92,7 +110,8 @@ class Catalog:
         key = self.media_key(sha, media_type)
         if not self.store.exists(key):
             self.store.put_file(key, path, media_type)
-        return AssetRef(key=key, sha256=sha, media_type=media_type, size=path.stat().st_size, name=name or path.name)
+        return AssetRef(key=key, sha256=sha, media_type=media_type, size=path.stat().st_size,
+                        name=safe_file_name(name or path.name))
 
     def read_media(self, ref: AssetRef) -> bytes:
         data = self.store.get(ref.key)

@@ -12,19 +12,18 @@ from storage import Catalog, open_catalog
 from storage.catalog import guess_media_type
 from studio.consent import consent_for, require_consent
 from studio.models import (
-    ActionTag, AssetRef, Brief, ConsentRecord, ConsentScope, FootageAnalysis, MaterialSet, Persona,
-    Production, PromptPick, ScriptVersion, Template, Upload, VoiceChoice, new_id,
+    AssetRef, Brief, ConsentRecord, ConsentScope, Persona,
+    Production, ScriptVersion, Template, new_id,
     utcnow,
 )
 from studio.gates import ReviewError  # noqa: F401  (callers catch it from here)
 from studio.prefect_client import call_prefect, prefect_api, run_async  # noqa: F401  (re-exported)
+from studio.material_ops import MaterialOps
 from studio.review_ops import ReviewOps
 from studio.settings import StudioSettings
 
-MAX_UPLOAD_BYTES = 4 * 1024**3
 
-
-class StudioAPI(ReviewOps):
+class StudioAPI(ReviewOps, MaterialOps):
     def __init__(self, settings: StudioSettings, catalog: Catalog | None = None):
         self.settings = settings
         self.catalog = catalog or open_catalog(settings)
@@ -48,8 +47,10 @@ class StudioAPI(ReviewOps):
         size = path.stat().st_size
         if size == 0:
             raise ValueError(f"{path.name} is empty")
-        if size > MAX_UPLOAD_BYTES:
-            raise ValueError(f"{path.name} is {size / 1024**3:.1f} GiB; the limit is 4 GiB per file, split it first")
+        limit = self.settings.uploads.max_bytes
+        if size > limit:
+            raise ValueError(f"{path.name} is {size / 1024**3:.1f} GiB; the limit is {limit / 1024**3:.1f} GiB per file, "
+                             "split it first")
         return self.catalog.put_media_file(path, guess_media_type(path))
 
     def add_consent(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
@@ -57,6 +58,9 @@ class StudioAPI(ReviewOps):
                     forbidden_topics: list[str] | None = None, subject_name: str | None = None,
                     audiences: list[str] | None = None, valid_from: datetime | None = None,
                     actor: str | None = None, endorsements: bool = False, own_words_only: bool = False) -> ConsentRecord:
+        from studio.access import CONSENT_DAYS, check_days
+
+        valid_days = check_days(valid_days, 365, CONSENT_DAYS, "a consent")
         persona = self.catalog.load(Persona, persona_id)
         if persona.deceased and relationship == "self":
             raise ValueError("a deceased person's consent must come from next of kin, the estate or an authorised operator")
@@ -174,24 +178,6 @@ class StudioAPI(ReviewOps):
                 self.catalog.audit(self.settings.operator, "production.cancel_failed", subject, error=str(exc)[:300],
                                    will_retry=True)
             return None
-
-    def add_material(self, persona_id: str, role: str, path: Path, note: str = "", actor: str | None = None) -> Upload:
-        self.catalog.load(Persona, persona_id)
-        if role in ("voice", "footage"):
-            from tasks.media import probe  # validates the media before anything is stored
-
-            info = probe(path)
-            if role == "voice" and not info.has_audio:
-                raise ValueError(f"{Path(path).name} has no audio track; a voice recording needs sound")
-            if role == "footage" and not info.has_video:
-                raise ValueError(f"{Path(path).name} has no video stream")
-        ref = self._store_file(path)
-        upload = Upload(id=f"upload-{persona_id}-{ref.sha256[:12]}-{role}", persona_id=persona_id, role=role, asset=ref, note=note)
-        if not self.catalog.exists(Upload, upload.id):
-            self.catalog.save(upload)
-            self.catalog.audit(actor or self.settings.operator, "material.added", f"upload/{upload.id}",
-                               persona=persona_id, role=role, sha256=ref.sha256, name=ref.name)
-        return upload
 
     # ------------------------------------------------------------ productions
     def create_production(self, persona_id: str, use: str, brief: Brief, script_reviewers: list[str],
@@ -374,37 +360,6 @@ class StudioAPI(ReviewOps):
 
         call_prefect(self.settings, sync)
 
-    # --------------------------------------------------------------- materials
-    def tag_action(self, persona_id: str, upload_id: str, start_s: float, end_s: float, label: str,
-                   actor: str | None = None) -> ActionTag:
-        """Mark a stretch of a footage upload as an action (drinking, laughing...) for the video step."""
-        upload = self.catalog.load(Upload, upload_id)
-        if upload.persona_id != persona_id or upload.role != "footage":
-            raise ValueError(f"{upload_id} is not footage of {persona_id}")
-        from tasks.media import probe
-
-        duration = probe(self.catalog.media_path(upload.asset)).duration_s
-        if end_s > duration + 0.05:
-            raise ValueError(f"{upload.asset.name or upload_id} lasts {duration:.1f} s; the segment ends at {end_s:.1f} s")
-        tag = ActionTag(id=new_id("action"), persona_id=persona_id, source=upload.asset, start_s=round(start_s, 2),
-                        end_s=round(end_s, 2), label=label, tagged_by=actor or self.settings.operator)
-        self.catalog.save(tag)
-        self.catalog.audit(tag.tagged_by, "material.action_tagged", f"action/{tag.id}", persona=persona_id,
-                           upload=upload_id, start_s=tag.start_s, end_s=tag.end_s, label=label)
-        return tag
-
-    def analyse_footage(self, persona_id: str, upload_id: str | None = None) -> list[tuple[Upload, FootageAnalysis]]:
-        """The footage analysis of each of the persona's footage uploads (or of one), made once
-        and kept: shots, segments ranked for base footage with the reasons, suggested actions."""
-        from tasks.footage_analysis import analyse_footage
-
-        self.catalog.load(Persona, persona_id)
-        uploads = [u for u in self.catalog.find(Upload) if u.persona_id == persona_id and u.role == "footage"
-                   and (upload_id is None or u.id == upload_id)]
-        if not uploads:
-            raise ValueError(f"{upload_id or persona_id} has no footage upload; add one with `studio materials add --role footage`")
-        return [(u, analyse_footage(self.catalog, u.asset)) for u in uploads]
-
     # --------------------------------------------------------------- corpus and style
     def build_corpus(self, persona_id: str, transcribe: bool = True):
         """The persona's corpus from their uploads (texts; and transcripts of their recordings
@@ -441,38 +396,6 @@ class StudioAPI(ReviewOps):
         corpus = (self.catalog.load(PersonaCorpus, persona_id) if self.catalog.exists(PersonaCorpus, persona_id)
                   else self.build_corpus(persona_id, transcribe=False)[0])
         return PassageIndex(corpus.texts, persona.languages[0], self.settings.llm.embeddings).search(query, k)
-
-    def latest_materials(self, persona_id: str) -> MaterialSet | None:
-        """The persona's most recent material selection (prompts, candidates, sound bank)."""
-        found = [m for m in self.catalog.find(MaterialSet) if m.persona_id == persona_id]
-        return max(found, key=lambda m: m.created_at) if found else None
-
-    def choose_voice_prompts(self, persona_id: str, picks: list[PromptPick], actor: str | None = None) -> VoiceChoice:
-        """An operator's own voice prompts for the persona's next productions (replaces the
-        automatic choice). Each pick must lie inside one of the persona's voice uploads."""
-        self.catalog.load(Persona, persona_id)
-        uploads = {u.asset.key: u for u in self.catalog.find(Upload) if u.persona_id == persona_id and u.role == "voice"}
-        from tasks.media import probe
-
-        for pick in picks:
-            upload = uploads.get(pick.source.key)
-            if upload is None:
-                raise ValueError(f"{pick.source.name or pick.source.key} is not a voice recording of {persona_id}")
-            length = probe(self.catalog.media_path(upload.asset)).duration_s
-            if pick.start_s + pick.duration_s > length + 0.05:
-                raise ValueError(f"{upload.asset.name or upload.id} lasts {length:.1f} s; the pick at {pick.start_s:.1f} s "
-                                 f"for {pick.duration_s:.1f} s runs past its end")
-        choice = VoiceChoice(id=persona_id, persona_id=persona_id, picks=picks, chosen_by=actor or self.settings.operator)
-        self.catalog.save(choice)
-        self.catalog.audit(choice.chosen_by, "material.voice_prompts_chosen", f"persona/{persona_id}",
-                           picks=[f"{p.source.name or p.source.key}@{p.start_s:.2f}+{p.duration_s:.2f}:{p.style}" for p in picks])
-        return choice
-
-    def clear_voice_choice(self, persona_id: str, actor: str | None = None) -> None:
-        """Back to the automatic selection for the persona's next productions."""
-        if self.catalog.exists(VoiceChoice, persona_id):
-            self.catalog.save(VoiceChoice(id=persona_id, persona_id=persona_id, picks=[], chosen_by=actor or self.settings.operator))
-            self.catalog.audit(actor or self.settings.operator, "material.voice_choice_cleared", f"persona/{persona_id}")
 
     def script(self, production_id: str, version: int) -> ScriptVersion:
         return self.catalog.load(ScriptVersion, ScriptVersion.id_for(production_id, version))

@@ -40,8 +40,20 @@ def _api():
     return StudioAPI(get_settings())
 
 
+def one_line(exc: BaseException) -> str:
+    """What went wrong, on one line, in the studio's words (pydantic's field errors without its internals)."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        text = "; ".join((".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+                         for e in exc.errors())
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
 def _fail(exc: Exception) -> None:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    typer.secho(f"error: {one_line(exc)}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
 
 
@@ -57,7 +69,10 @@ def _guard(fn):
 
         try:
             return fn(*args, **kwargs)
-        except (ValueError, FileNotFoundError, StoreError, ReviewError, ConsentError, TimeoutError, RuntimeError) as exc:
+        except (typer.Exit, typer.Abort):
+            raise
+        except (ValueError, OverflowError, FileNotFoundError, IsADirectoryError, PermissionError, StoreError, ReviewError,
+                ConsentError, TimeoutError, RuntimeError) as exc:
             _fail(exc)
 
     return wrapper
@@ -243,9 +258,34 @@ def consent_revoke(consent_id: str, reason: str = typer.Option(..., help="Why co
 def materials_add(persona_id: str, files: list[Path], role: str = typer.Option(..., help="voice | footage | photo | text")) -> None:
     """Upload recordings, footage, photos or past talks for a persona."""
     api = _api()
-    for f in files:
-        u = api.add_material(persona_id, role, f)
-        typer.echo(f"{u.id}\t{u.asset.name}\t{u.asset.size} bytes")
+    failed = 0
+    for f in files:  # each file on its own: one bad file never stops the others
+        try:
+            u = api.add_material(persona_id, role, f)
+        except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            typer.secho(f"error: {f.name}: not stored: {one_line(exc)}", fg=typer.colors.RED, err=True)
+            failed += 1
+            continue
+        typer.echo(f"{u.id}\t{u.asset.name}\t{u.asset.size} bytes" + (f"\tleft out: {u.problem}" if u.problem else ""))
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@materials_app.command("withdraw")
+@_guard
+def materials_withdraw(upload_id: str, reason: str = typer.Option(..., help="Why it must not be used (kept in the audit log).")) -> None:
+    """Take an upload out of use: it stays stored for the audit, no production selects it again."""
+    w = _api().withdraw_material(upload_id, reason)
+    typer.echo(f"{w.id} withdrawn by {w.withdrawn_by}")
+
+
+@materials_app.command("list")
+@_guard
+def materials_list(persona_id: str) -> None:
+    """A persona's uploads: usable, flagged when checked (and why), or withdrawn."""
+    for u, withdrawn in _api().uploads_of(persona_id):
+        state = (f"withdrawn: {withdrawn.reason}" if withdrawn else f"left out: {u.problem}" if u.problem else "usable")
+        typer.echo(f"{u.id}\t{u.role}\t{u.asset.name}\t{u.asset.size} bytes\t{state}")
 
 
 @materials_app.command("tag")
@@ -449,6 +489,17 @@ def invite_create(production_id: str, reviewer: str = typer.Option(..., help="A 
     typer.echo(f"{invitation.id}\texpires {invitation.expires_at:%Y-%m-%d %H:%M} UTC\n{link}")
 
 
+@invite_app.command("reissue")
+@_guard
+def invite_reissue(invitation_id: str, days: Optional[int] = typer.Option(None, help="Days the new link works.")) -> None:
+    """A fresh link for the same person and role (after they changed browser); the old link stops working."""
+    from studio.access import reissue_invitation
+
+    api = _api()
+    invitation, link = reissue_invitation(api.catalog, api.settings, invitation_id, api.settings.operator, days)
+    typer.echo(f"{invitation.id}\texpires {invitation.expires_at:%Y-%m-%d %H:%M} UTC\n{link}")
+
+
 @invite_app.command("revoke")
 @_guard
 def invite_revoke(invitation_id: str) -> None:
@@ -539,9 +590,12 @@ def operator_set_password(name: str, password: str = typer.Option(..., prompt=Tr
 @app.command()
 @_guard
 def verify(file: Path) -> None:
-    """Trace a file (even a re-encoded copy) to its delivery, consent and approvals."""
+    """Trace a file (even a re-encoded copy) to its delivery, consent and approvals. Exit code 0:
+    authorised; 2: any other verdict; 1: the file could not be read."""
     from tasks.verify import verify_file
 
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} is not a file; give the path of a video or sound file")
     api = _api()
     report = verify_file(api.catalog, api.settings, file)
     typer.echo(report.model_dump_json(indent=2))

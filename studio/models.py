@@ -165,6 +165,21 @@ class Upload(Record):
     role: Literal["voice", "footage", "photo", "text"]
     asset: AssetRef
     note: str = ""
+    # found when it was checked: kept (and shown), but the selection leaves it out
+    problem: str | None = None
+    duration_s: float | None = None
+
+
+class UploadWithdrawal(Record):
+    """An operator took an upload out of use (id = the upload's). The file and its record stay
+    for the audit; no selection, corpus or analysis uses it again."""
+
+    kind: ClassVar[str] = "upload-withdrawal"
+    immutable: ClassVar[bool] = True
+
+    persona_id: str
+    withdrawn_by: str
+    reason: str = Field(min_length=1)
 
 
 class VoicePrompt(BaseModel):
@@ -843,6 +858,15 @@ class Invitation(Record):
         if at >= self.expires_at:
             return f"this invitation expired on {self.expires_at:%Y-%m-%d}; ask the studio for a new link"
         return None
+
+
+class InvitationRedemption(Record):
+    """The first opening of an invitation link (id = the invitation's), binding it to that browser."""
+
+    kind: ClassVar[str] = "invitation-redemption"
+    immutable: ClassVar[bool] = True
+
+    browser_sha256: str | None = None  # None: no browser cookie was sent, so the link opened once
 
 
 class AuditEvent(BaseModel):

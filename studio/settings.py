@@ -24,6 +24,17 @@ class StorageSettings(BaseModel):
     s3_region: str = "us-east-1"
 
 
+class UploadSettings(BaseModel):
+    """What an upload may be (``tasks.upload_checks``): larger or longer files are refused with
+    a line saying to split them."""
+
+    max_bytes: int = Field(default=4 * 1024**3, gt=0)
+    max_voice_minutes: float = Field(default=30, gt=0)
+    max_footage_minutes: float = Field(default=60, gt=0)
+    max_text_bytes: int = Field(default=20 * 1000**2, gt=0)
+    max_image_pixels: int = Field(default=50_000_000, gt=0)
+
+
 class PrefectSettings(BaseModel):
     api_url: str = "http://127.0.0.1:4200/api"
     ui_url: str = "http://127.0.0.1:4200"
@@ -191,6 +202,7 @@ class StudioSettings(BaseSettings):
     home: Path = Path(".studio")
     operator: str = "operator"
     storage: StorageSettings = StorageSettings()
+    uploads: UploadSettings = UploadSettings()
     prefect: PrefectSettings = PrefectSettings()
     llm: LLMSettings = LLMSettings()
     voice: VoiceSettings = VoiceSettings()

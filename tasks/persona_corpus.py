@@ -11,6 +11,7 @@ from collections import Counter
 from storage import Catalog
 from studio.contracts import SpeechCheck
 from studio.models import CorpusPassage, HumourDevice, Persona, PersonaCorpus, StyleProfile, Upload
+from studio.uploads import usable_uploads
 
 MAX_TEXT_BYTES = 5_000_000
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’」）)]*\s*")
@@ -76,21 +77,12 @@ def passages_from_text(text: str, upload_id: str, max_chars: int = 400) -> list[
 
 
 def _read_text(catalog: Catalog, upload: Upload) -> str:
+    from tasks.upload_checks import decode_text
+
     if upload.asset.size > MAX_TEXT_BYTES:
         raise ValueError(f"text upload {upload.id} is {upload.asset.size / 1e6:.1f} MB; split it into files under "
                          f"{MAX_TEXT_BYTES / 1e6:.0f} MB")
-    raw = catalog.read_media(upload.asset)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError(f"text upload {upload.id} is neither UTF-8 nor GB18030 text; save it as UTF-8")
-    if "\x00" in text:
-        raise ValueError(f"text upload {upload.id} ({upload.asset.name}) is not plain text; upload a .txt export")
-    return text
+    return decode_text(catalog.read_media(upload.asset), f"text upload {upload.id} ({upload.asset.name})")
 
 
 def _transcribe(catalog: Catalog, upload: Upload, language: str, check: SpeechCheck) -> list[CorpusPassage]:
@@ -123,7 +115,7 @@ def build_corpus(catalog: Catalog, persona_id: str, check: SpeechCheck | None = 
     passages: list[CorpusPassage] = []
     sources: dict[str, str] = {}
     problems = []
-    for upload in sorted((u for u in catalog.find(Upload) if u.persona_id == persona_id), key=lambda u: u.created_at):
+    for upload in usable_uploads(catalog, persona_id):
         if upload.role == "photo" or (upload.role != "text" and check is None):
             continue
         if old and old.sources.get(upload.id) == upload.asset.sha256:

@@ -16,10 +16,11 @@ from studio.contracts import (DraftRequest, FootageClip, PersonaStyle, PromptCli
                               VoiceRequest)
 from studio.models import (
     ActionTag, AssetRef, Brief, ConsentRecord, Delivery, MaterialSet, Persona, PersonaCorpus, Production,
-    ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, StyleProfile, Template, Upload, VideoTake, VoiceChoice,
+    ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, StyleProfile, Template, VideoTake, VoiceChoice,
     VoiceTake, WatermarkRecord, utcnow,
 )
 from studio.gates import GateOutcome, UnapprovedError
+from studio.uploads import usable_uploads
 from studio.settings import StudioSettings, get_settings
 from tasks.asr import speech_check_options
 
@@ -68,7 +69,7 @@ def select_materials(production: Production) -> MaterialSet:
 
     settings, catalog = _ctx()
     _consent(catalog, production)
-    uploads = [u for u in catalog.find(Upload) if u.persona_id == production.persona_id]
+    uploads = usable_uploads(catalog, production.persona_id)
     voice = [u.asset for u in uploads if u.role == "voice"]
     footage = [u.asset for u in uploads if u.role == "footage"]
     photos = [u.asset for u in uploads if u.role == "photo"]
@@ -98,7 +99,7 @@ def select_materials(production: Production) -> MaterialSet:
     catalog.save(materials)
     catalog.audit("studio", "materials.selected", f"production/{production.id}", materials=materials.id,
                   prompts=len(prompts), footage_segments=len(segments), sounds=len(selection.sound_bank),
-                  prompts_chosen_by="operator" if choice else "selection")
+                  prompts_chosen_by="operator" if choice else "selection", recordings_left_out=selection.skipped)
     return materials
 
 
@@ -469,7 +470,7 @@ def materials_cache_key(context, parameters) -> str:
 
     production = parameters["production"]
     _, catalog = _ctx()
-    shas = sorted(u.asset.sha256 + u.role for u in catalog.find(Upload) if u.persona_id == production.persona_id)
+    shas = sorted(u.asset.sha256 + u.role for u in usable_uploads(catalog, production.persona_id))
     tags = sorted(t.id for t in catalog.find(ActionTag) if t.persona_id == production.persona_id)
     return hash_objects("materials", production.persona_id, shas, tags, context.task.task_key)
 

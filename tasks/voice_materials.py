@@ -67,6 +67,7 @@ class VoiceSelection:
     candidates: list[VoicePrompt]
     sound_bank: list[SoundEvent] = field(default_factory=list)
     speaking_rate_wpm: float | None = None
+    skipped: list[str] = field(default_factory=list)  # recordings left out, and why
 
 
 # ------------------------------------------------------------------ signal figures
@@ -310,15 +311,20 @@ def select_voice_prompts(catalog: Catalog, recordings: list[AssetRef], work: Pat
     (or the operator's ``picks``); transcribe the prompts when ``check`` names a recogniser."""
     if not recordings:
         raise MediaError("no voice recordings: upload some with `studio materials add --role voice`")
-    cands, events, raws, speech_s = [], [], {}, 0.0
+    cands, events, raws, speech_s, skipped = [], [], {}, 0.0, []
     for ref in recordings:
-        found, heard, raw48, spoken = _analyse(catalog, ref)
+        try:
+            found, heard, raw48, spoken = _analyse(catalog, ref)
+        except MediaError as exc:  # one useless recording never blocks the others
+            skipped.append(str(exc))
+            continue
         cands += found
         events += [(ref, *ev) for ev in heard]
         raws[ref.key] = raw48
         speech_s += spoken
     if not cands:
-        raise MediaError("no usable 3-5 s speech clips found in the recordings; upload clearer or longer speech")
+        raise MediaError("no usable 3-5 s speech clips found in the recordings; upload clearer or longer speech"
+                         + (f" ({'; '.join(skipped)})" if skipped else ""))
     _speaker_check(cands)
     for c in cands:
         c.score = _score(c)
@@ -364,7 +370,7 @@ def select_voice_prompts(catalog: Catalog, recordings: list[AssetRef], work: Pat
     # syllables per second of speech, as words per minute (1.4 syllables a word in English)
     rate = float(np.median([c.rate for c in usable]))
     return VoiceSelection(prompts=prompts, candidates=candidates, sound_bank=bank,
-                          speaking_rate_wpm=round(rate * 60 / 1.4, 1) if speech_s > 0 else None)
+                          speaking_rate_wpm=round(rate * 60 / 1.4, 1) if speech_s > 0 else None, skipped=skipped)
 
 
 def _picked(catalog: Catalog, pick: PromptPick, raws: dict[str, np.ndarray], work: Path, i: int, picked_by: str,

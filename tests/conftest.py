@@ -154,3 +154,20 @@ def pytest_terminal_summary(terminalreporter):
     bad = [(d, c, o) for d, c, o in _ABUSE_CASES if o in ("accepted wrongly", "crashed", "fault not survived")]
     for defect, case, outcome in bad:
         write(f"  defect {defect}: {case}: {outcome}")
+
+
+def shown(value: str) -> str:
+    """A portal text as a person reads it: the backslash escapes that keep people's words from
+    becoming markdown (``review_ui.safe.md``) removed."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+@pytest.fixture
+def one_browser(monkeypatch):
+    """AppTest sends no cookies: these tests stand for a person reopening their link in the
+    browser they first opened it in (``review_ui.pages.browser_key``)."""
+    import review_ui.pages
+
+    monkeypatch.setattr(review_ui.pages, "browser_key", lambda: "browser-of-the-invited-person")

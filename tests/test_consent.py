@@ -17,10 +17,14 @@ from studio.models import (
     Brief, ConsentRecord, Template, Delivery, MaterialSet, ReviewDecision, ReviewRequest, ScriptVersion,
     Sentence, VideoTake, VoiceTake, utcnow,
 )
+from tests.conftest import shown
+
+pytestmark = pytest.mark.usefixtures("one_browser")
 
 GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review request-changes", "review edit", "template run",
                        "template schedule", "template resume"}
 OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "materials add",
+                  "materials withdraw", "materials list", "invite reissue",
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
                   "operator set-password", "template save", "template list", "template pause", "review comment",
                   "review history", "materials tag", "materials prompts", "materials choose", "materials analyse",
@@ -214,7 +218,7 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
         at.text_area(key="comment").input("make it shorter")
         at.text_area(key="edit_markup").input("{warm} A different greeting.")
         at.button(key=button).click().run()
-        assert not at.exception and at.error and "revoked" in at.error[0].value, [e.value for e in at.error]
+        assert not at.exception and at.error and "revoked" in shown(at.error[0].value), [shown(e.value) for e in at.error]
     assert _generated(api) == before
     assert api.review(world["request"].id).status == "waiting"
     get_api.clear()
@@ -238,6 +242,6 @@ def test_portal_cannot_resume_a_schedule_without_consent(world):
     at.session_state["identity"] = Identity(name="ops", kind="operator")
     at.run()
     at.button(key="schedule-tpl-test").click().run()
-    assert not at.exception and at.error and "revoked" in at.error[0].value, [e.value for e in at.error]
+    assert not at.exception and at.error and "revoked" in shown(at.error[0].value), [shown(e.value) for e in at.error]
     assert world["api"].catalog.load(Template, "tpl-test").schedule_active is False
     get_api.clear()

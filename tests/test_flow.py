@@ -10,8 +10,8 @@ from studio import services
 from studio.api import ReviewError
 from studio.consent import ConsentError
 from studio.demo import approve_as_every_role, wait_for_review
-from tests.conftest import new_production
-from studio.models import Delivery, Production, ReviewDecision, ReviewRequest, ScriptVersion, VoiceTake
+from tests.conftest import new_production, shown
+from studio.models import Delivery, Production, ReviewDecision, ScriptVersion, VoiceTake
 from tasks.media import probe
 
 pytestmark = pytest.mark.slow
@@ -140,12 +140,12 @@ def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media)
     assert not at.exception and "invite" not in at.query_params  # the token leaves the address bar
     at.selectbox(key="review_pick").set_value(request.id).run()
     closing = api.script(production.id, 1).sentences[-1].text
-    assert any(closing in m.value for m in at.markdown)
+    assert any(closing in shown(m.value) for m in at.markdown)
     at.text_area(key="comment").input("")
     at.button(key="request_changes").click().run()  # request changes without a comment: refused, shown, not raised
-    assert not at.exception and "needs at least one comment" in at.error[0].value
+    assert not at.exception and "needs at least one comment" in shown(at.error[0].value)
     at.button(key="approve").click().run()  # approve: one role of two
-    assert not at.exception and "Still waiting for: family" in at.success[0].value, [e.value for e in at.error]
+    assert not at.exception and "Still waiting for: family" in shown(at.success[0].value), [shown(e.value) for e in at.error]
     assert api.run_state(run_id).name == "Suspended"
     approve_as_every_role(api, api.review(request.id))
     api.wait_past_gate(run_id, "script-1", timeout_s=120)
@@ -167,6 +167,6 @@ def test_portal_shows_prefect_errors_instead_of_raising(monkeypatch, tmp_path):
     at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
     at.session_state["identity"] = Identity(name="op", kind="operator")
     at.run()
-    assert not at.exception and at.error and "Could not read" in at.error[0].value
+    assert not at.exception and at.error and "Could not read" in shown(at.error[0].value)
     get_settings.cache_clear()
     get_api.clear()

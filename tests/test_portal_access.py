@@ -11,6 +11,9 @@ from streamlit.testing.v1 import AppTest
 from studio.access import AccessError, invite, redeem, revoke_invitation, set_operator_password, sign_in_operator
 from studio.api import StudioAPI
 from studio.models import Brief, Invitation, ReviewRequest, ScriptVersion, Sentence, utcnow
+from tests.conftest import shown
+
+pytestmark = pytest.mark.usefixtures("one_browser")
 
 
 @pytest.fixture
@@ -96,7 +99,7 @@ def test_a_link_for_one_production_never_shows_another(two_productions, monkeypa
     pick = at.selectbox(key="review_pick")
     assert pick.value == request_a.id and len(pick.options) == 1  # B's review, also for a "Lan", is not offered
     at = _portal(link, review=request_b.id)  # a deep link to the other production
-    assert at.error and "not invited" in at.error[0].value
+    assert at.error and "not invited" in shown(at.error[0].value)
 
 
 def test_no_link_no_password_no_page_and_revocation_ends_a_session(two_productions, monkeypatch):
@@ -106,13 +109,13 @@ def test_no_link_no_password_no_page_and_revocation_ends_a_session(two_productio
     assert not at.exception and at.text_input(key="operator_password") is not None
     assert [s.key for s in at.selectbox] == ["lang"]  # nothing but the sign-in form (and the language)
     at = _portal("http://x/?invite=forged-token")
-    assert at.error and "not valid" in at.error[0].value
+    assert at.error and "not valid" in shown(at.error[0].value)
     _, link = invite(api.catalog, api.settings, a.id, "Lan", "family", "ops")
     at = _portal(link)
     assert at.selectbox(key="review_pick").value == request_a.id
     revoke_invitation(api.catalog, _id_of(api, link), "ops")
     at.run()  # the next interaction re-checks the invitation
-    assert at.error and "withdrawn" in at.error[0].value and [s.key for s in at.selectbox] == ["lang"]
+    assert at.error and "withdrawn" in shown(at.error[0].value) and [s.key for s in at.selectbox] == ["lang"]
 
     set_operator_password(api.settings, "ops", "correct horse battery")
     at = _portal()
@@ -120,7 +123,7 @@ def test_no_link_no_password_no_page_and_revocation_ends_a_session(two_productio
     at.text_input(key="operator_password").input("correct horse battery")
     at.button[0].click().run()
     assert not at.exception and at.selectbox(key="review_pick").value == request_a.id
-    assert any("Operators follow reviews" in i.value for i in at.info)
+    assert any("Operators follow reviews" in shown(i.value) for i in at.info)
 
 
 def test_a_reviewer_compares_with_any_earlier_version(two_productions, monkeypatch):
@@ -139,5 +142,5 @@ def test_a_reviewer_compares_with_any_earlier_version(two_productions, monkeypat
     at.selectbox(key=f"compare-{request.id}").set_value(1).run()
     assert "-Hello from Grandma A (fictional)." in at.code[0].value
     at.toggle(key=f"side-{request.id}").set_value(True).run()
-    texts = [m.value for m in at.markdown]
+    texts = [shown(m.value) for m in at.markdown]
     assert any(t.startswith("**v1**") for t in texts) and any(t.startswith("**v3**") for t in texts)

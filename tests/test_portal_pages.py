@@ -10,6 +10,9 @@ from streamlit.testing.v1 import AppTest
 from studio.access import Identity, invite
 from studio.api import StudioAPI
 from studio.models import ActionTag, Brief, ConsentRecord, Persona, ReviewComment, ReviewRequest, ScriptVersion, Sentence
+from tests.conftest import shown
+
+pytestmark = pytest.mark.usefixtures("one_browser")
 
 
 @pytest.fixture
@@ -50,7 +53,7 @@ def test_a_family_member_invited_in_chinese_sees_the_portal_in_chinese(review, m
     assert not at.exception
     assert at.title[0].value == "等待您的审阅"
     assert {b.label for b in at.button} >= {"批准", "要求修改"}
-    assert any("家属：等待 Lan" in m.value for m in at.markdown)
+    assert any("家属：等待 Lan" in shown(m.value) for m in at.markdown)
     at.selectbox(key="lang").set_value("en").run()  # the switch in the sidebar
     assert at.title[0].value == "Waiting for your review"
 
@@ -66,14 +69,14 @@ def test_comments_anchor_to_a_sentence_and_take_replies(review, monkeypatch):
     [comment] = api.comments(request.id)
     assert (comment.author, comment.role, comment.sentence) == ("Lan", "family", 2)
     assert comment.as_instruction() == "[sentence 2] say: Eat well and sleep early."
-    assert any("Eat well." in m.value and "Sentence 2" in m.value for m in at.markdown)
+    assert any("Eat well." in shown(m.value) and "Sentence 2" in shown(m.value) for m in at.markdown)
 
     at = _reviewer(api, production, request, monkeypatch, "Mei", "stakeholder")  # another reviewer replies
     at.text_input(key=f"reply-text-{comment.id}").input("Yes, she always said that.")
     at.button(key=f"reply-send-{comment.id}").click().run()
     reply = next(c for c in api.comments(request.id) if c.reply_to == comment.id)
     assert (reply.author, reply.text) == ("Mei", "Yes, she always said that.")
-    assert any("Yes, she always said that." in m.value for m in at.markdown)
+    assert any("Yes, she always said that." in shown(m.value) for m in at.markdown)
     history = at.dataframe[0].value  # who did what and when, from the audit log
     assert {"comment.added", "comment.replied", "invitation.used"} <= set(history["What"])
     with pytest.raises(Exception, match="not a family reviewer"):
@@ -95,24 +98,24 @@ def test_operator_adds_a_persona_sees_the_evidence_and_revokes_consent(review):
     at.text_input(key="persona_name").input("Uncle C (fictional)")
     at.checkbox(key="persona_fictional").check()
     at.button(key="persona_add").click().run()
-    assert not at.exception and "Added Uncle C (fictional)" in at.success[0].value
+    assert not at.exception and "Added Uncle C (fictional)" in shown(at.success[0].value)
     assert "Uncle C (fictional)" in [p.display_name for p in api.catalog.find(Persona)]
 
     consent = next(c for c in api.catalog.find(ConsentRecord) if c.persona_id == production.persona_id)
     at.selectbox(key="consent_persona").set_value(production.persona_id).run()
-    assert any(consent.id in m.value and "valid" in m.value for m in at.markdown)
+    assert any(consent.id in shown(m.value) and "valid" in shown(m.value) for m in at.markdown)
     assert any("signed consent form" in t.value for t in at.text)  # the evidence itself, shown
     at.button(key=f"revoke-{consent.id}").click().run()  # no reason: refused
-    assert at.error and "say why" in at.error[0].value
+    assert at.error and "say why" in shown(at.error[0].value)
     at.text_input(key=f"revoke-reason-{consent.id}").input("the family asked us to stop")
     at.button(key=f"revoke-{consent.id}").click().run()
     assert not at.exception
     assert api.catalog.load(ConsentRecord, consent.id).revocation_reason == "the family asked us to stop"
-    assert any("revoked" in m.value for m in at.markdown)
+    assert any("revoked" in shown(m.value) for m in at.markdown)
 
 
 def _materials_page():
-    from review_ui.studio_pages import materials_page
+    from review_ui.materials_page import materials_page
 
     materials_page()
 
@@ -130,7 +133,7 @@ def test_operator_tags_an_action_segment_on_the_timeline(review, shared_data, tm
     assert not at.exception, at.exception
     [tag] = api.catalog.find(ActionTag)
     assert (tag.label, tag.start_s, tag.end_s, tag.source.sha256) == ("drinking", 2.0, 4.5, upload.asset.sha256)
-    assert any("drinking: 2.0-4.5 s" in c.value for c in at.caption)
+    assert any("drinking: 2.0-4.5 s" in shown(c.value) for c in at.caption)
     with pytest.raises(ValueError, match="lasts"):
         api.tag_action(production.persona_id, upload.id, 10.0, 99.0, "laughing")
 
@@ -148,9 +151,9 @@ def test_operator_analyses_footage_and_accepts_a_suggested_action(review, shared
     at.run()
     at.button(key="analyse_footage").click().run()
     assert not at.exception, at.exception
-    assert any("between the eyes" in c.value for c in at.caption)
-    shown = [m.value for m in at.markdown if m.value.startswith("Suggested")]
-    idle = next(n for n, text in enumerate(shown) if text.startswith("Suggested **idle**"))
+    assert any("between the eyes" in shown(c.value) for c in at.caption)
+    suggested = [shown(m.value) for m in at.markdown if shown(m.value).startswith("Suggested")]
+    idle = next(n for n, text in enumerate(suggested) if text.startswith("Suggested **idle**"))
     at.button(key=f"accept_suggestion_{idle}").click().run()
     assert not at.exception, at.exception
     [tag] = [t for t in api.catalog.find(ActionTag) if t.source.sha256 == upload.asset.sha256]
@@ -171,7 +174,7 @@ def test_operator_hears_the_selection_and_picks_prompts_by_hand(review, shared_d
     at.session_state["identity"] = Identity(name="ops", kind="operator")
     at.run()
     assert not at.exception, at.exception
-    assert any("style cluster" in m.value for m in at.markdown)
+    assert any("style cluster" in shown(m.value) for m in at.markdown)
     at.multiselect(key="prompt_picks").set_value([1, 3])
     at.text_input(key="prompt_styles").set_value("warm, teasing")
     next(b for b in at.button if "next production" in b.label).click().run()
@@ -204,7 +207,7 @@ def test_reviewers_see_sentences_the_speech_check_flagged(review):
     at = AppTest.from_function(_speech_check, args=(voice, script), default_timeout=30).run()
     assert not at.exception, at.exception
     [warning] = at.warning
-    assert "Sentence 2" in warning.value and "Eat wheel" in warning.value and "50%" in warning.value
+    assert "Sentence 2" in shown(warning.value) and "Eat wheel" in shown(warning.value) and "50%" in shown(warning.value)
 
 
 def test_operator_corrects_the_derived_style_and_reviewers_see_checks_and_changes(review, tmp_path, monkeypatch):
@@ -217,12 +220,12 @@ def test_operator_corrects_the_derived_style_and_reviewers_see_checks_and_change
     at = AppTest.from_function(_materials_page, default_timeout=60)
     at.session_state["identity"] = Identity(name="ops", kind="operator")
     at.run()
-    at.button(key="style_derive").click().run()
+    at.button(key=f"style_derive-{production.persona_id}").click().run()
     assert not at.exception, at.exception
-    assert at.text_area(key="style_catchphrases").value == "a family is a garden\nmy dear friends"
-    at.text_area(key="style_catchphrases").input("a family is a garden\ngardens need patience")
-    at.text_area(key="style_notes").input("Teaches through films.")
-    at.button(key="style_save").click().run()
+    assert at.text_area(key=f"style_catchphrases-{production.persona_id}").value == "a family is a garden\nmy dear friends"
+    at.text_area(key=f"style_catchphrases-{production.persona_id}").input("a family is a garden\ngardens need patience")
+    at.text_area(key=f"style_notes-{production.persona_id}").input("Teaches through films.")
+    at.button(key=f"style_save-{production.persona_id}").click().run()
     assert not at.exception, at.exception
     profile = api.catalog.load(StyleProfile, production.persona_id)
     assert profile.catchphrases == ["a family is a garden", "gardens need patience"]
@@ -239,5 +242,5 @@ def test_operator_corrects_the_derived_style_and_reviewers_see_checks_and_change
     api.catalog.save(second)
     at = _reviewer(api, production, second, monkeypatch, "Mei", "stakeholder")
     assert not at.exception, at.exception
-    assert any("flagged sentence 2: reads as an endorsement" in w.value for w in at.warning)
-    assert any("Lan: “[sentence 2] make it shorter” → changed sentences 2" in c.value for c in at.caption)
+    assert any("flagged sentence 2: reads as an endorsement" in shown(w.value) for w in at.warning)
+    assert any("Lan: “[sentence 2] make it shorter” → changed sentences 2" in shown(c.value) for c in at.caption)

@@ -21,7 +21,7 @@ import ffmpeg
 import numpy as np
 
 from studio.settings import DeliverySettings, TrustSettings
-from tasks.media import MediaError, load_audio, mean_luma, probe, require_ffmpeg, write_wav
+from tasks.media import FFmpegPipe, MediaError, load_audio, mean_luma, probe, require_ffmpeg, run_ffmpeg, work_timeout, write_wav
 from tasks.trust.aigc_metadata import ffmpeg_metadata
 from tasks.trust.audio_mark import embed_audio, snr_db
 from tasks.trust.c2pa_manifest import SigningCredentials, sign_file
@@ -71,27 +71,44 @@ def spoken_notice(text: str, language: str, sample_rate: int) -> np.ndarray:
     return audio / peak * 0.5
 
 
-def _label_filters(video, settings: DeliverySettings, height: int, label_until: float):
+def fitted_font_size(text: str, font_file: Path, size: int, width: int, margin: float = 0.04, border: int = 0) -> int:
+    """``size``, or smaller until ``text`` in that font (with its box border) fits inside
+    ``width`` with ``margin`` on each side: a portrait frame gets the whole label too."""
+    from PIL import ImageFont
+
+    while size > 8:
+        left, _, right, _ = ImageFont.truetype(str(font_file), size).getbbox(text)
+        if right - left + 2 * border <= width * (1 - 2 * margin):
+            break
+        size -= 1
+    return size
+
+
+def _label_filters(video, settings: DeliverySettings, width: int, height: int, label_until: float):
+    """The explicit label, laid out for this frame: the banner's size follows the shorter side
+    and shrinks until the whole text fits across (portrait, landscape, square alike)."""
     if not Path(settings.font_file).is_file():
         raise MediaError(f"label font {settings.font_file} not found; install fonts-wqy-microhei (`make deps`) "
                          "or set STUDIO_DELIVERY__FONT_FILE to a font that renders Chinese")
+    border = max(6, min(width, height) // 60)
+    size = fitted_font_size(settings.label_text, settings.font_file, max(16, height // 14), width, border=border)
     video = video.drawtext(
-        fontfile=str(settings.font_file), text=settings.label_text, fontsize=max(16, height // 14), fontcolor="white",
-        box=1, boxcolor="black@0.6", boxborderw=max(6, height // 60), x="(w-text_w)/2", y="h-text_h-h/10",
+        fontfile=str(settings.font_file), text=settings.label_text, fontsize=size, fontcolor="white",
+        box=1, boxcolor="black@0.6", boxborderw=border, x="(w-text_w)/2", y="h-text_h-h/10",
         enable=f"lt(t,{label_until:.3f})",
     )
+    corner_border = max(3, min(width, height) // 120)
+    corner_size = fitted_font_size(settings.corner_text, settings.font_file, max(12, height // 26), width // 3,
+                                   border=corner_border)
     cx, cy = _CORNERS[settings.corner]
     return video.drawtext(
-        fontfile=str(settings.font_file), text=settings.corner_text, fontsize=max(12, height // 26),
-        fontcolor="white@0.9", box=1, boxcolor="black@0.4", boxborderw=max(3, height // 120), x=cx, y=cy,
+        fontfile=str(settings.font_file), text=settings.corner_text, fontsize=corner_size,
+        fontcolor="white@0.9", box=1, boxcolor="black@0.4", boxborderw=corner_border, x=cx, y=cy,
     )
 
 
-def _run(stream, what: str) -> None:
-    try:
-        stream.overwrite_output().run(capture_stdout=True, capture_stderr=True)
-    except ffmpeg.Error as exc:
-        raise MediaError(f"{what} failed: {exc.stderr.decode(errors='replace')[-400:]}") from None
+def _run(stream, what: str, media_seconds: float) -> None:
+    run_ffmpeg(stream.overwrite_output(), what, work_timeout(media_seconds, per_second=1.0))
 
 
 def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySettings, trust: TrustSettings,
@@ -122,28 +139,26 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
     host_mean, _ = mean_luma(src, info.width, info.height)  # first pass: fit the mark to this picture
     marker = LumaMarker(key, content_id, w, h, trust.video_watermark_strength, host_mean=host_mean[:h, :w],
                         psnr_db=trust.video_watermark_psnr_db)
-    decoder = (ffmpeg.input(str(src)).video.filter("crop", w, h, 0, 0)
-               .output("pipe:", format="rawvideo", pix_fmt="yuv420p").global_args("-v", "error", "-nostats")
-               .run_async(pipe_stdout=True, pipe_stderr=True))
+    decoder = FFmpegPipe(ffmpeg.input(str(src)).video.filter("crop", w, h, 0, 0)
+                         .output("pipe:", format="rawvideo", pix_fmt="yuv420p"), stdout=True)
     raw = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="yuv420p", s=f"{w}x{h}", framerate=info.fps or 25)
     video = raw.video
     if notice_s:
         video = video.filter("tpad", start_duration=f"{notice_s:.3f}", start_mode="clone")
-    video = _label_filters(video, delivery, h, notice_s + delivery.label_seconds)
+    video = _label_filters(video, delivery, w, h, notice_s + delivery.label_seconds)
     mp4_tmp = work / "labelled.mp4"
-    encoder = (
+    encoder = FFmpegPipe(
         ffmpeg.output(video, ffmpeg.input(str(marked_wav)).audio, str(mp4_tmp), vcodec="libx264", pix_fmt="yuv420p",
                       crf=20, preset="veryfast", acodec="aac", audio_bitrate=delivery.audio_bitrate,
                       **{"metadata:g:0": f"comment={METADATA_PREFIX}{delivery_id}", "metadata:g:1": f"title={title}",
                          "metadata:g:2": "description=AI-generated content (AI生成)"},
                       **ffmpeg_metadata(aigc_label, "mp4"))
-        .global_args("-v", "error", "-nostats").overwrite_output().run_async(pipe_stdin=True, pipe_stderr=True)
-    )
+        .overwrite_output(), stdin=True)
     frame_bytes = w * h * 3 // 2
     frames, embed_time, mse = 0, 0.0, 0.0
     try:
         while True:
-            buf = decoder.stdout.read(frame_bytes)
+            buf = decoder.proc.stdout.read(frame_bytes)
             if len(buf) < frame_bytes:
                 break
             frame = np.frombuffer(buf, np.uint8).copy()
@@ -154,25 +169,24 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
             if frames % 25 == 0:
                 mse += float(np.mean((marked_y.astype(np.float32) - y) ** 2))
             frame[: w * h] = marked_y.reshape(-1)
-            encoder.stdin.write(frame.tobytes())
+            encoder.proc.stdin.write(frame.tobytes())
             frames += 1
     except BrokenPipeError:
         pass
-    finally:
-        encoder.stdin.close()
-        decoder.stdout.close()
-    dec_err, enc_err = decoder.stderr.read().decode(errors="replace"), encoder.stderr.read().decode(errors="replace")
-    if decoder.wait() != 0 or encoder.wait() != 0 or frames == 0:
-        raise MediaError(f"watermarking {Path(src).name} failed: {(dec_err + enc_err)[-400:]}")
+    limit = work_timeout(info.duration_s + notice_s)
+    failed = decoder.finish(f"decoding {Path(src).name}", limit) != 0
+    failed = encoder.finish(f"encoding {name}.mp4", limit) != 0 or failed
+    if failed or frames == 0:
+        raise MediaError(f"watermarking {Path(src).name} failed: {(decoder.messages() + encoder.messages())[-400:]}")
     samples = max(1, (frames + 24) // 25)
     psnr = 10 * np.log10(255.0 ** 2 / max(mse / samples, 1e-12))
 
     mp3_tmp, wav_tmp = work / "audio.mp3", work / "audio.wav"
     tags = {"metadata:g:0": f"comment={METADATA_PREFIX}{delivery_id}", "metadata:g:1": f"title={title}"}
     _run(ffmpeg.output(ffmpeg.input(str(marked_wav)).audio, str(mp3_tmp), acodec="libmp3lame", audio_bitrate="128k",
-                       **tags, **ffmpeg_metadata(aigc_label, "mp3")), "MP3 encoding")
+                       **tags, **ffmpeg_metadata(aigc_label, "mp3")), "MP3 encoding", info.duration_s)
     _run(ffmpeg.output(ffmpeg.input(str(marked_wav)).audio, str(wav_tmp), acodec="pcm_s16le",
-                       **{"metadata:g:1": f"title={title}"}, **ffmpeg_metadata(aigc_label, "wav")), "WAV writing")
+                       **{"metadata:g:1": f"title={title}"}, **ffmpeg_metadata(aigc_label, "wav")), "WAV writing", info.duration_s)
 
     outputs = []
     for tmp, suffix in ((mp4_tmp, ".mp4"), (mp3_tmp, ".mp3"), (wav_tmp, ".wav")):

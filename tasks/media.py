@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +22,54 @@ class MediaError(ValueError):
 
 
 MAX_INPUT_SECONDS = 4 * 3600
+QUIET = ("-nostats", "-loglevel", "error")
+
+
+def work_timeout(media_seconds: float, per_second: float = 4.0, base: float = 120.0) -> float:
+    """How long an ffmpeg job on ``media_seconds`` of media may take before it is stopped."""
+    return base + per_second * max(media_seconds, 0.0)
+
+
+def run_ffmpeg(stream, what: str, timeout_s: float) -> bytes:
+    """Run an ffmpeg job to its end: its output back, its messages drained, stopped (and a
+    ``MediaError``) after ``timeout_s``."""
+    args = stream.global_args("-nostdin", *QUIET).compile()
+    try:
+        done = subprocess.run(args, capture_output=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise MediaError(f"{what} took longer than {timeout_s:.0f} s and was stopped") from None
+    if done.returncode != 0:
+        raise MediaError(f"{what} failed: {done.stderr.decode(errors='replace')[-400:]}")
+    return done.stdout
+
+
+class FFmpegPipe:
+    """An ffmpeg process fed (``stdin``) or read (``stdout``) through a pipe. Its messages go to
+    a temporary file, never to a pipe nobody reads: a chatty ffmpeg cannot fill one and block
+    both processes. ``finish`` waits at most ``timeout_s`` and stops it after that."""
+
+    def __init__(self, stream, *, stdin: bool = False, stdout: bool = False, log_level: str = "error"):
+        require_ffmpeg()
+        self.log = tempfile.TemporaryFile()
+        extra = ("-nostats", "-loglevel", log_level) + (() if stdin else ("-nostdin",))
+        self.proc = subprocess.Popen(stream.global_args(*extra).compile(), stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE if stdout else subprocess.DEVNULL, stderr=self.log)
+
+    def messages(self, tail: int = 500) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-tail:]
+
+    def finish(self, what: str, timeout_s: float) -> int:
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+        try:
+            code = self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise MediaError(f"{what} took longer than {timeout_s:.0f} s and was stopped") from None
+        return code
 
 
 def require_ffmpeg() -> None:
@@ -46,10 +97,17 @@ def probe(path: Path) -> MediaInfo:
     if not path.is_file():
         raise MediaError(f"{path} does not exist")
     try:
-        info = ffmpeg.probe(str(path))
-    except ffmpeg.Error as exc:
-        msg = exc.stderr.decode(errors="replace").strip().splitlines()[-1:] if exc.stderr else []
-        raise MediaError(f"{path.name} is not a readable media file ({' '.join(msg) or 'ffprobe failed'})") from None
+        done = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+                              capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise MediaError(f"{path.name}: ffprobe did not finish reading it within 60 s") from None
+    if done.returncode != 0:
+        msg = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise MediaError(f"{path.name} is not a readable media file ({' '.join(msg) or 'ffprobe failed'})")
+    try:
+        info = json.loads(done.stdout)
+    except ValueError:
+        raise MediaError(f"{path.name} is not a readable media file (ffprobe said nothing it could read)") from None
     streams = info.get("streams", [])
     v = next((s for s in streams if s.get("codec_type") == "video" and s.get("disposition", {}).get("attached_pic") != 1), None)
     a = next((s for s in streams if s.get("codec_type") == "audio"), None)
@@ -80,14 +138,8 @@ def load_audio(path: Path, sample_rate: int = 16000) -> np.ndarray:
         raise MediaError(f"{Path(path).name} has no audio track")
     if info.duration_s > MAX_INPUT_SECONDS:
         raise MediaError(f"{Path(path).name} is {info.duration_s / 3600:.1f} h long; split it into parts under 4 h")
-    try:
-        out, _ = (
-            ffmpeg.input(str(path))
-            .output("pipe:", format="f32le", ac=1, ar=sample_rate, vn=None)
-            .run(capture_stdout=True, capture_stderr=True)
-        )
-    except ffmpeg.Error as exc:
-        raise MediaError(f"cannot decode the audio of {Path(path).name}: {exc.stderr.decode(errors='replace')[-300:]}") from None
+    out = run_ffmpeg(ffmpeg.input(str(path)).output("pipe:", format="f32le", ac=1, ar=sample_rate, vn=None),
+                     f"decoding the audio of {Path(path).name}", work_timeout(info.duration_s, per_second=0.5))
     audio = np.frombuffer(out, dtype=np.float32).copy()
     if audio.size == 0:
         raise MediaError(f"{Path(path).name} decoded to no audio samples")
@@ -105,16 +157,9 @@ def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
 
 def read_frames(path: Path, start_s: float, duration_s: float, width: int, height: int, fps: float) -> np.ndarray:
     """Frames [n, h, w, 3] (BGR, uint8) of a stretch of video, scaled to ``width`` x ``height``."""
-    try:
-        out, _ = (
-            ffmpeg.input(str(path), ss=f"{start_s:.3f}", t=f"{duration_s:.3f}")
-            .filter("fps", fps=fps)
-            .filter("scale", width, height)
-            .output("pipe:", format="rawvideo", pix_fmt="bgr24")
-            .run(capture_stdout=True, capture_stderr=True)
-        )
-    except ffmpeg.Error as exc:
-        raise MediaError(f"cannot decode video {Path(path).name}: {exc.stderr.decode(errors='replace')[-300:]}") from None
+    out = run_ffmpeg(ffmpeg.input(str(path), ss=f"{start_s:.3f}", t=f"{duration_s:.3f}").filter("fps", fps=fps)
+                     .filter("scale", width, height).output("pipe:", format="rawvideo", pix_fmt="bgr24"),
+                     f"decoding video {Path(path).name}", work_timeout(duration_s))
     frames = np.frombuffer(out, dtype=np.uint8)
     n = frames.size // (width * height * 3)
     if n == 0:
@@ -124,15 +169,9 @@ def read_frames(path: Path, start_s: float, duration_s: float, width: int, heigh
 
 def frame_jpeg(path: Path, at_s: float, max_width: int = 640) -> bytes:
     """One frame at ``at_s`` as JPEG bytes, at most ``max_width`` wide (for people to look at)."""
-    try:
-        out, _ = (
-            ffmpeg.input(str(path), ss=f"{max(at_s, 0):.3f}")
-            .filter("scale", f"min({max_width},iw)", -2)
-            .output("pipe:", vframes=1, format="image2", vcodec="mjpeg", **{"q:v": 4})
-            .run(capture_stdout=True, capture_stderr=True)
-        )
-    except ffmpeg.Error as exc:
-        raise MediaError(f"cannot decode video {Path(path).name}: {exc.stderr.decode(errors='replace')[-300:]}") from None
+    out = run_ffmpeg(ffmpeg.input(str(path), ss=f"{max(at_s, 0):.3f}").filter("scale", f"min({max_width},iw)", -2)
+                     .output("pipe:", vframes=1, format="image2", vcodec="mjpeg", **{"q:v": 4}),
+                     f"decoding video {Path(path).name}", 60)
     if not out:
         raise MediaError(f"{Path(path).name} has no frame at {at_s:.1f} s")
     return out
@@ -140,65 +179,53 @@ def frame_jpeg(path: Path, at_s: float, max_width: int = 640) -> bytes:
 
 def mean_luma(path: Path, width: int, height: int, max_frames: int = 750) -> tuple[np.ndarray, int]:
     """The average Y plane of up to ``max_frames`` frames, streamed (constant memory)."""
-    proc = (ffmpeg.input(str(path)).video.output("pipe:", format="rawvideo", pix_fmt="gray", vframes=max_frames)
-            .global_args("-v", "error", "-nostats").run_async(pipe_stdout=True, pipe_stderr=True))
+    reader = FFmpegPipe(ffmpeg.input(str(path)).video.output("pipe:", format="rawvideo", pix_fmt="gray", vframes=max_frames),
+                        stdout=True)
     size = width * height
     total = np.zeros((height, width), dtype=np.float64)
     frames = 0
     while True:
-        buf = proc.stdout.read(size)
+        buf = reader.proc.stdout.read(size)
         if len(buf) < size:
             break
         total += np.frombuffer(buf, np.uint8).reshape(height, width)
         frames += 1
-    proc.stdout.close()
-    err = proc.stderr.read().decode(errors="replace")
-    if proc.wait() != 0 or frames == 0:
-        raise MediaError(f"cannot decode the picture of {Path(path).name}: {err[-300:]}")
+    if reader.finish(f"reading the picture of {Path(path).name}", 120) != 0 or frames == 0:
+        raise MediaError(f"cannot decode the picture of {Path(path).name}: {reader.messages(300)}")
     return (total / frames).astype(np.float32), frames
 
 
 class VideoWriter:
-    """Streams BGR frames into ffmpeg, muxing an audio file, as H.264 (yuv420p) + AAC MP4."""
+    """Streams BGR frames into ffmpeg, muxing an audio file, as H.264 (yuv420p) + AAC MP4.
+    ffmpeg's messages go to a file (``FFmpegPipe``), so no render, however long, can block on
+    them; ``close`` waits for the encoder at most in proportion to what was written."""
 
     def __init__(self, path: Path, width: int, height: int, fps: float, audio_path: Path | None = None,
                  crf: int = 20, preset: str = "veryfast"):
-        require_ffmpeg()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fps = fps
         video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="bgr24", s=f"{width}x{height}", framerate=fps)
         streams = [video]
         kwargs = dict(vcodec="libx264", pix_fmt="yuv420p", crf=crf, preset=preset, movflags="+faststart")
         if audio_path is not None:
             streams.append(ffmpeg.input(str(audio_path)).audio)
             kwargs.update(acodec="aac", audio_bitrate="128k", shortest=None)
-        self.proc = (
-            ffmpeg.output(*streams, str(self.path), **kwargs)
-            .overwrite_output()
-            .run_async(pipe_stdin=True, pipe_stderr=True, quiet=False)
-        )
+        self.encoder = FFmpegPipe(ffmpeg.output(*streams, str(self.path), **kwargs).overwrite_output(), stdin=True)
+        self.proc = self.encoder.proc
         self.frames = 0
 
     def write(self, frame: np.ndarray) -> None:
         try:
             self.proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
         except BrokenPipeError:
-            raise MediaError(f"ffmpeg stopped while writing {self.path.name}: {self._stderr()}") from None
+            raise MediaError(f"ffmpeg stopped while writing {self.path.name}: {self.encoder.messages()}") from None
         self.frames += 1
 
-    def _stderr(self) -> str:
-        try:
-            return self.proc.stderr.read().decode(errors="replace")[-500:]
-        except Exception:
-            return ""
-
     def close(self) -> Path:
-        self.proc.stdin.close()
-        err = self._stderr()
-        if self.proc.wait() != 0:
-            raise MediaError(f"ffmpeg failed to write {self.path.name}: {err}")
+        if self.encoder.finish(f"encoding {self.path.name}", work_timeout(self.frames / max(self.fps, 1.0))) != 0:
+            raise MediaError(f"ffmpeg failed to write {self.path.name}: {self.encoder.messages()}")
         return self.path
-
 
 
 def reencode_with_sound(video: Path, audio: Path, out: Path, width: int, height: int, fps: float, crf: int = 20,
@@ -206,11 +233,8 @@ def reencode_with_sound(video: Path, audio: Path, out: Path, width: int, height:
     """``video``'s picture at ``width`` x ``height`` and ``fps`` with ``audio`` as its sound, as H.264 + AAC MP4
     (what a lip-sync server sent back, made like every other take)."""
     require_ffmpeg()
-    try:
-        (ffmpeg.output(ffmpeg.input(str(video)).video.filter("scale", width, height).filter("fps", fps=fps),
-                       ffmpeg.input(str(audio)).audio, str(out), vcodec="libx264", pix_fmt="yuv420p", crf=crf,
-                       preset=preset, acodec="aac", audio_bitrate="128k", shortest=None, movflags="+faststart")
-         .overwrite_output().run(capture_stdout=True, capture_stderr=True))
-    except ffmpeg.Error as exc:
-        raise MediaError(f"cannot re-encode {Path(video).name}: {exc.stderr.decode(errors='replace')[-300:]}") from None
+    run_ffmpeg(ffmpeg.output(ffmpeg.input(str(video)).video.filter("scale", width, height).filter("fps", fps=fps),
+                             ffmpeg.input(str(audio)).audio, str(out), vcodec="libx264", pix_fmt="yuv420p", crf=crf,
+                             preset=preset, acodec="aac", audio_bitrate="128k", shortest=None, movflags="+faststart")
+               .overwrite_output(), f"re-encoding {Path(video).name}", work_timeout(probe(video).duration_s))
     return probe(out)

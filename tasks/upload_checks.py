@@ -91,11 +91,13 @@ def _media_type(path: Path) -> str:
 
 
 def _decodes(path: Path, start_s: float, seconds: float, stream: str, timeout_s: float = 120) -> bool:
-    """Whether ``seconds`` of the stream from ``start_s`` decode without an error."""
+    """Whether ``seconds`` of the stream from ``start_s`` decode, without an error and to at
+    least one frame (a truncated file's index promises frames its data no longer holds)."""
     args = ["ffmpeg", "-v", "error", "-nostdin", "-ss", f"{max(0.0, start_s):.3f}", "-i", str(path), "-t", f"{seconds:.3f}",
-            "-map", f"0:{stream}:0", "-f", "null", "-"]
+            "-map", f"0:{stream}:0", "-f", "framecrc", "-"]
     done = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s)
-    return done.returncode == 0 and not done.stderr.strip()
+    frames = sum(1 for line in done.stdout.splitlines() if line and not line.startswith("#"))
+    return done.returncode == 0 and not done.stderr.strip() and frames > 0
 
 
 def _sound_blocks(path: Path, sr: int = 16000):

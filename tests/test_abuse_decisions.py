@@ -32,7 +32,7 @@ def _paused_gate(api, production, gate_key="script-1", roles=None):
     from prefect import get_client
     from prefect.states import Paused
 
-    from studio.prefect_client import call_prefect
+    from studio.api import prefect_api, run_async
 
     async def make():
         async with get_client() as client:
@@ -40,7 +40,8 @@ def _paused_gate(api, production, gate_key="script-1", roles=None):
             await client.set_flow_run_state(run.id, Paused(timeout_seconds=None, pause_key=gate_key), force=True)
             return str(run.id)
 
-    run_id = call_prefect(api.settings, make)
+    with prefect_api(api.settings):
+        run_id = run_async(make())
     api.catalog.save(production.model_copy(update={"flow_run_id": run_id, "status": "waiting_review"}))
     if not api.catalog.exists(ScriptVersion, ScriptVersion.id_for(production.id, 1)):
         api.catalog.save(ScriptVersion(id=ScriptVersion.id_for(production.id, 1), production_id=production.id,
@@ -180,14 +181,15 @@ def _forge_resume(api, run_id, run_input=None):
 
     from prefect import get_client
 
-    from studio.prefect_client import call_prefect
+    from studio.api import prefect_api, run_async
 
     async def resume():
         async with get_client() as client:
             return await client.resume_flow_run(UUID(run_id), run_input=run_input)
 
     try:
-        return call_prefect(api.settings, resume)
+        with prefect_api(api.settings):
+            return run_async(resume())
     except Exception as exc:  # the server may refuse input nobody asked for: the forger then resumes without
         return exc
 
@@ -208,7 +210,6 @@ def test_forged_and_replayed_resumes_decide_nothing(studio_stack, persona_media,
     """Resumes through Prefect's API (with made-up input, without input, and a stored decision
     replayed at the next gate) send the run back to waiting; only the recorded approvals of
     that very version and take are delivered, and ``verify`` says so."""
-    from studio import gates
     from tasks.verify import verify_file
 
     api, production, _ = new_production(studio_stack, persona_media)
@@ -224,6 +225,8 @@ def test_forged_and_replayed_resumes_decide_nothing(studio_stack, persona_media,
         abuse.record("1", f"forged resume at the script gate ({'with' if run_input else 'without'} input)",
                      "refused cleanly" if ok else "accepted wrongly")
         assert ok, key
+    from studio import gates
+
     assert gates.outcome_of(api.catalog, script1.id) is None
     assert [r.id for r in api.pending_reviews() if r.production_id == production.id] == [script1.id]
     assert [e.action for e in api.history(production.id)].count("review.resume_refused") == 2

@@ -11,6 +11,7 @@ from prefect import flow
 from prefect.flow_runs import suspend_flow_run
 
 from storage.prefect_results import StudioResultStorage  # noqa: F401  (registers the block type named below)
+from studio import recovery
 from studio.gates import PAUSE_KEY_SEPARATOR, GateOutcome
 from studio.models import Delivery, Production, ScriptVersion, VideoTake
 from tasks.steps import (
@@ -35,7 +36,8 @@ def review_gate(production: Production, gate: str, round: int, script: ScriptVer
         refuse_resume(request, attempt)
 
 
-@flow(name="produce", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True)
+@flow(name="produce", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True,
+      on_crashed=[recovery.on_crashed], on_cancellation=[recovery.on_cancellation], on_failure=[recovery.on_failure])
 def produce(production_id: str) -> Delivery:
     production = load_production(production_id)
     check_consent(production)

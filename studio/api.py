@@ -23,6 +23,10 @@ from studio.review_ops import ReviewOps
 from studio.settings import StudioSettings
 
 
+# a run in one of these states will not go on (a crashed one is rescheduled: studio.recovery)
+ENDED = frozenset({"FAILED", "CANCELLED"})
+
+
 class StudioAPI(ReviewOps, MaterialOps):
     def __init__(self, settings: StudioSettings, catalog: Catalog | None = None):
         self.settings = settings
@@ -243,7 +247,7 @@ class StudioAPI(ReviewOps, MaterialOps):
             state = self.run_state(flow_run_id)
             if state.type.value in state_types:
                 return state
-            if state.type.value in {"FAILED", "CRASHED", "CANCELLED"}:
+            if state.type.value in ENDED:
                 raise RuntimeError(f"flow run {flow_run_id} ended {state.type.value}: {state.message}")
             if time.time() > deadline:
                 raise TimeoutError(f"flow run {flow_run_id} is still {state.type.value} after {timeout_s:.0f} s")
@@ -255,7 +259,7 @@ class StudioAPI(ReviewOps, MaterialOps):
         t0 = time.time()
         while True:
             state = self.run_state(flow_run_id)
-            if state.type.value in {"FAILED", "CRASHED", "CANCELLED"}:
+            if state.type.value in ENDED:
                 raise RuntimeError(f"flow run {flow_run_id} ended {state.type.value}: {state.message}")
             if not (state.type.value in {"PAUSED", "SCHEDULED", "PENDING"} and
                     (state.type.value != "PAUSED" or state.state_details.pause_key == gate_key)):

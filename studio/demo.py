@@ -11,7 +11,7 @@ import shutil
 import time
 from pathlib import Path
 
-from studio.api import StudioAPI
+from studio.api import ENDED, StudioAPI
 from studio.models import Brief, Delivery, MaterialSet, ReviewDecision, ReviewRequest, VideoTake, VoiceTake
 from studio.settings import StudioSettings
 
@@ -38,7 +38,7 @@ def wait_for_review(api: StudioAPI, production_id: str, gate_key: str, timeout_s
                 return request
         run_id = api.catalog.load(Production, production_id).flow_run_id
         state = api.run_state(run_id) if run_id else None
-        if state is not None and state.type.value in {"FAILED", "CRASHED", "CANCELLED", "COMPLETED"}:
+        if state is not None and state.type.value in ENDED | {"COMPLETED"}:
             raise RuntimeError(f"the production's run ended {state.type.value} before {gate_key}: {state.message}")
         time.sleep(0.5)
     raise TimeoutError(f"the production did not reach the {gate_key} review within {timeout_s:.0f} s")

@@ -49,10 +49,9 @@ class UnapprovedError(ReviewError):
     """What is about to be delivered lacks the recorded approval of a role."""
 
 
-class GateApproval(Record):
-    """One role's approval of one gate round (id: ``<review id>.<role>``); written once."""
+class _GateRecord(Record):
+    """What every decision record says of the gate round it decides."""
 
-    kind: ClassVar[str] = "gate-approval"
     immutable: ClassVar[bool] = True
 
     review_id: str
@@ -61,6 +60,13 @@ class GateApproval(Record):
     round: int
     script_version: int
     video_take_id: str | None = None
+
+
+class GateApproval(_GateRecord):
+    """One role's approval of one gate round (id: ``<review id>.<role>``); written once."""
+
+    kind: ClassVar[str] = "gate-approval"
+
     role: str
     reviewer: str
     recorded_by: str  # who sent it: the reviewer through their invitation, or an operator for them
@@ -76,18 +82,11 @@ class GateApproval(Record):
                         recorded_by=self.recorded_by, reason=self.reason)
 
 
-class GateOutcome(Record):
+class GateOutcome(_GateRecord):
     """How one gate round ended (id: the review id); written once, by whoever decided first."""
 
     kind: ClassVar[str] = "gate-outcome"
-    immutable: ClassVar[bool] = True
 
-    review_id: str
-    production_id: str
-    gate: Gate
-    round: int
-    script_version: int
-    video_take_id: str | None = None
     status: Literal["approved", "changes_requested"]
     decision: ReviewDecision
     approvals: list[Approval] = Field(default_factory=list)  # approved: one per required role

@@ -733,7 +733,7 @@ class Production(Record):
     flow_run_id: str | None = None
     template_id: str | None = None  # a re-run of an approved template
     status: Literal[
-        "created", "running", "waiting_review", "delivered", "failed", "stopped"
+        "created", "running", "waiting_review", "delivered", "failed", "stopped", "interrupted"
     ] = "created"
 
     def reviewers_for(self, role: str) -> list[str]:

@@ -34,6 +34,10 @@ def child_env(settings: StudioSettings) -> dict[str, str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(settings.prefect.scheduler_loop_seconds),
         "PREFECT_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.prefect.heartbeat_seconds),
+        # the server keeps concurrency leases on disk: a slot held by a run that died is freed
+        # when its lease expires, even across a server crash (memory leases would be lost)
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect.server.concurrency.lease_storage.filesystem",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
     })
     portal = settings.portal
@@ -119,22 +123,25 @@ def start_prefect_server(settings: StudioSettings) -> subprocess.Popen:
 
 
 def prepare_prefect(settings: StudioSettings) -> None:
-    """Register the result-storage block the flows persist their results through, and the
-    server-wide limit on video renders running at once (so renders queue, not thrash)."""
+    """Register the result-storage block the flows persist their results through, the
+    server-wide limit on video renders running at once (so renders queue, not thrash), and the
+    automations that crash and reschedule runs whose process died (``studio.recovery``)."""
     from prefect.client.orchestration import get_client
 
     from storage.prefect_results import StudioResultStorage
-    from studio.api import prefect_api
+    from studio.prefect_client import prefect_api
+    from studio.recovery import ensure_automations
 
     with prefect_api(settings):
         StudioResultStorage().save("results", overwrite=True)
         with get_client(sync_client=True) as client:
             client.create_concurrency_limit(tag="video-render", concurrency_limit=settings.video.max_concurrent_renders)
+    ensure_automations(settings)
 
 
 def start_runner(settings: StudioSettings) -> subprocess.Popen:
     proc = _spawn(settings, "runner", [sys.executable, "-m", "flows.serve"])
-    from studio.api import prefect_api
+    from studio.prefect_client import prefect_api
 
     deadline = time.time() + 90
     from prefect.client.orchestration import get_client
@@ -167,8 +174,12 @@ def start_portal(settings: StudioSettings) -> subprocess.Popen:
 
 
 def stop(settings: StudioSettings, names: tuple[str, ...] = ("portal", "runner", "prefect-server")) -> list[str]:
+    """Stop what ``studio up`` started. A runner stops gracefully: the runs it was running are
+    rescheduled (``studio.recovery``), for the next runner to take up where they were."""
     stopped = []
     for name in names:
+        if name == "prefect-server" and "runner" in stopped:
+            _requeue(settings)
         pid_file = _run_dir(settings) / f"{name}.pid"
         if not pid_file.exists():
             continue
@@ -187,4 +198,15 @@ def stop(settings: StudioSettings, names: tuple[str, ...] = ("portal", "runner",
             pass
         pid_file.unlink(missing_ok=True)
         stopped.append(name)
+    if stopped and stopped[-1] == "runner":
+        _requeue(settings)
     return stopped
+
+
+def _requeue(settings: StudioSettings) -> None:
+    from studio.recovery import reschedule_interrupted_runs
+
+    try:
+        reschedule_interrupted_runs(settings)
+    except Exception:  # the server is down: the next runner start does it
+        pass

@@ -42,6 +42,9 @@ class PrefectSettings(BaseModel):
     work_pool: str = "studio-process"
     runner_poll_seconds: float = Field(default=2.0, gt=0)
     scheduler_loop_seconds: float = Field(default=60.0, gt=0)  # how often the server turns schedules into runs
+    heartbeat_seconds: int = Field(default=30, ge=30)  # a running flow's heartbeat (Prefect's smallest is 30)
+    # a run with no heartbeat for this long is marked Crashed, then rescheduled (``studio.recovery``)
+    zombie_after_seconds: int = Field(default=90, ge=60)
 
 
 class LLMSettings(BaseModel):

@@ -49,8 +49,19 @@ def _consent(catalog: Catalog, production: Production, script: ScriptVersion | N
 
 @task(cache_policy=NO_CACHE)
 def load_production(production_id: str) -> Production:
-    _, catalog = _ctx()
-    return catalog.load(Production, production_id)
+    """The production; a run back after a crash goes on (up to ``MAX_RESTARTS`` times)."""
+    from studio.recovery import MAX_RESTARTS, crash_restarts
+
+    settings, catalog = _ctx()
+    production = catalog.load(Production, production_id)
+    run_id = str(flow_run.get_id() or "")
+    if run_id and (restarts := crash_restarts(run_id, settings)) > MAX_RESTARTS:
+        raise RuntimeError(f"this run crashed and was rescheduled {restarts} times; read its logs in the Prefect UI, "
+                           "mend the cause and start the production again")
+    if production.status == "interrupted":
+        catalog.save(production.model_copy(update={"status": "running"}))
+        catalog.audit("studio", "production.resumed", f"production/{production_id}", flow_run=run_id)
+    return production
 
 
 @task(cache_policy=NO_CACHE)

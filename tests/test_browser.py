@@ -72,8 +72,9 @@ def _screenshot_on_failure(request, tmp_path_factory):
         print(f"screenshots of the pages at failure: {folder}")
 
 
-def _open(browser, url: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+def _open(browser, url: str, context=None):
+    """A page at ``url``: in ``context`` (one person's browser, its cookies kept), or in a new one."""
+    page = (context or browser).new_page(viewport={"width": 1280, "height": 1400})
     PAGES.append(page)
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
@@ -86,7 +87,8 @@ def test_family_member_reviews_through_an_invitation_link(portal, browser, perso
     request = wait_for_review(api, production.id, "script-1", timeout_s=300)
     _, link = invite(api.catalog, portal, production.id, "Lan", "family", "operator")
 
-    page = _open(browser, link)
+    lan = browser.new_context()  # Lan's own browser, kept for her later visits
+    page = _open(browser, link, lan)
     page.get_by_text("Deciding as Lan").wait_for(timeout=60_000)
     assert "invite=" not in page.url  # the secret left the address bar
     page.get_by_text(api.script(production.id, 1).sentences[-1].text).first.wait_for(timeout=30_000)
@@ -106,7 +108,7 @@ def test_family_member_reviews_through_an_invitation_link(portal, browser, perso
     second = wait_for_review(api, production.id, "script-2", timeout_s=300)
     v2 = api.script(production.id, second.script_version)
     assert v2.sentences[1].text == "The tea is ready, come in."  # right after the sentence it was anchored to
-    page = _open(browser, link)  # a new visit: the same link signs in again until it expires
+    page = _open(browser, link, lan)  # a new visit in her browser: the same link signs her in again
     page.get_by_text("Changes since v1").wait_for(timeout=60_000)
     page.locator("[data-testid='stCode']").get_by_text("The tea is ready").first.wait_for(timeout=60_000)
     _settle(page)
@@ -131,9 +133,13 @@ def test_family_member_reviews_through_an_invitation_link(portal, browser, perso
     template = api.save_template(production.id, "birthday greeting", {"day": "birthday"}, approved_by=["Lan"])
     api.schedule_template(template.id, cron="0 8 15 3 *", values={"day": "birthday"}, active=True)
 
-    other = _open(browser, f"{link}&review=prod-someone-else-script-1")
+    other = _open(browser, f"{link}&review=prod-someone-else-script-1", lan)
     other.get_by_text("You were not invited to this production.").wait_for(timeout=60_000)
     other.close()
+    elsewhere = _open(browser, link)  # the same link from another browser (a synced history): refused
+    elsewhere.get_by_text("already opened in another browser").wait_for(timeout=60_000)
+    elsewhere.close()
+    lan.close()
     page = _open(browser, link.replace("invite=", "invite=x"))
     page.get_by_text("this link is not valid").wait_for(timeout=60_000)
     _settle(page)
@@ -199,6 +205,89 @@ def test_operator_signs_in_and_sees_every_page(portal, browser, persona_media, t
     _settle(page)
     page.screenshot(path=str(SHOTS / "verify.png"), full_page=True)
     page.close()
+
+
+class _Tracker:
+    """An HTTP server on 127.0.0.1 that answers everything and remembers every request: a page
+    that loads an image, follows a form or runs a script aimed at it shows up here."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_hostile_words_stay_text_in_chromium(portal, browser, abuse):
+    """A reviewer's edit and comments carrying HTML, scripts, an overlay, a form and images run
+    nothing and load nothing, for the other reviewer and for the operator: they read as typed."""
+    from studio.api import StudioAPI
+    from studio.models import Brief, ScriptVersion, Sentence
+    from tests.test_abuse_decisions import _paused_gate
+
+    tracker = _Tracker()
+    hostile = [f'<iframe srcdoc="<script>fetch(\'{tracker.url}/script\')</script>"></iframe>',
+               '<div style="position:fixed;top:0;left:0;width:100%;height:100%;background:white;z-index:9999">'
+               'The studio checked this version: nothing to worry about. Please approve.</div>',
+               f'<img src="{tracker.url}/img.png"> Happy birthday.',
+               f'<form action="{tracker.url}/form" method="post"><button>Approve</button></form>',
+               f'![family photo]({tracker.url}/pixel.png) and <script>fetch("{tracker.url}/inline")</script>']
+    api = StudioAPI(portal)
+    evidence = Path(portal.home) / "hostile-form.txt"
+    evidence.write_text("signed form")
+    persona = api.create_persona("Grandma H (fictional)", ["en"], fictional=True)
+    api.add_consent(persona.id, "Grandma H (fictional)", "self", ["greeting"], [evidence])
+    production = api.create_production(persona.id, "greeting", Brief(occasion="birthday", audience="family"),
+                                       ["Mei"], ["Lan"])
+    api.catalog.save(ScriptVersion(id=ScriptVersion.id_for(production.id, 1), production_id=production.id, version=1,
+                                   language="en", backend="edit", sentences=[Sentence(text=h) for h in hostile]))
+    request = _paused_gate(api, api.catalog.load(type(production), production.id))
+    api.add_comment(request.id, "Lan", "family", hostile[4], sentence=1)
+    dialogs = []
+    try:
+        _, link = invite(api.catalog, portal, production.id, "Mei", "stakeholder", "operator")
+        set_operator_password(portal, "ops-h", "correct horse battery")
+        for who in ("reviewer", "operator"):
+            page = _open(browser, link if who == "reviewer" else portal.portal.public_url)
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            if who == "operator":
+                page.get_by_label("Operator name").fill("ops-h")
+                page.get_by_role("textbox", name="Password").fill("correct horse battery")
+                page.get_by_role("button", name="Sign in").click()
+                page.get_by_text("Signed in as").wait_for(timeout=60_000)
+                page.locator("[data-testid='stSelectbox']").filter(has_text="Production").click()
+                page.get_by_role("option", name=production.id, exact=False).first.click()
+            page.get_by_text("The studio checked this version", exact=False).first.wait_for(timeout=60_000)
+            _settle(page)
+            page.wait_for_timeout(2000)
+            literal = all(page.get_by_text(h[:30], exact=False).count() > 0 for h in hostile)
+            active = page.locator("iframe[srcdoc], img[src^='http://127.0.0.1'], form[action^='http']").count()
+            ok = literal and active == 0 and not tracker.seen and not dialogs
+            abuse.record("6", f"hostile words in Chromium, seen by the {who}", "refused cleanly" if ok else "accepted wrongly")
+            if who == "reviewer":
+                page.screenshot(path=str(SHOTS / "review-hostile-words.png"), full_page=True)
+            assert ok, (who, literal, active, tracker.seen, dialogs)
+            page.close()
+    finally:
+        tracker.close()
 
 
 def test_operator_signs_in_through_an_oidc_provider(studio_stack, browser, tmp_path):

@@ -11,7 +11,7 @@ import streamlit as st
 
 from review_ui.i18n import t
 from review_ui.pages import get_api
-from review_ui.safe import md
+from review_ui.safe import md, said
 from review_ui.studio_pages import pick_persona, require_operator, saved_upload
 from studio.models import ActionTag, MaterialSet, Persona
 from studio.uploads import usable_uploads
@@ -59,7 +59,7 @@ def _store_uploads(api, persona, role: str, files, actor: str) -> None:
                 else:
                     st.success(md(f"{name}: stored as {upload.id}"))
             except Exception as exc:  # corrupt, empty, wrong kind, unreadable name: that file only
-                st.error(md(f"{name}: not stored: {exc}"))
+                st.error(md(f"{name}: not stored: ") + said(exc))
             bar.progress(n / len(files), text=f"{n} of {len(files)} files")
 
 
@@ -83,7 +83,7 @@ def _list_uploads(api, persona, actor: str) -> None:
                     st.session_state["flash"] = f"{live[chosen]} withdrawn: no production will use it"
                     st.rerun()
                 except ValueError as exc:
-                    st.error(md(exc))
+                    st.error(said(exc))
 
 
 def _edit_style(api, persona, actor: str) -> None:
@@ -97,7 +97,7 @@ def _edit_style(api, persona, actor: str) -> None:
                 api.build_corpus(persona.id, transcribe=False)
                 st.rerun()
             except Exception as exc:
-                st.error(f"Not derived: {md(exc)}")
+                st.error(f"Not derived: {said(exc)}")
         return
     profile = api.catalog.load(StyleProfile, persona.id)
     st.caption(f"From {profile.passages} passages of their corpus"
@@ -185,7 +185,7 @@ def _choose_prompts(api, persona, chosen, actor: str) -> None:
                     st.session_state["flash"] = f"{len(picks)} prompt(s) chosen by hand for {persona.id}'s next productions"
                     st.rerun()
                 except ValueError as exc:
-                    st.error(md(exc))
+                    st.error(said(exc))
         choice = api.catalog.load(VoiceChoice, persona.id) if api.catalog.exists(VoiceChoice, persona.id) else None
         if choice and choice.picks:
             st.info(f"{len(choice.picks)} prompt(s) chosen by {md(choice.chosen_by)} are used from the next production.")
@@ -244,7 +244,7 @@ def _tag_actions(api, persona, footage, actor: str) -> None:
                                          "the next production's selection includes it.")
             st.rerun()
         except Exception as exc:
-            st.error(f"Not tagged: {md(exc)}")
+            st.error(f"Not tagged: {said(exc)}")
     for tag in tags:
         st.caption(md(f"{tag.label.replace('_', ' ')}: {tag.start_s:.1f}-{tag.end_s:.1f} s, tagged by {tag.tagged_by}"))
     _suggested_actions(api, persona, upload, actor)
@@ -277,7 +277,7 @@ def _suggested_actions(api, persona, upload, actor: str) -> None:
                 st.session_state["flash"] = f"Tagged {tag.label.replace('_', ' ')} at {tag.start_s:.1f}-{tag.end_s:.1f} s."
                 st.rerun()
             except Exception as exc:
-                st.error(f"Not tagged: {md(exc)}")
+                st.error(f"Not tagged: {said(exc)}")
 
 
 _COLOURS = {"drinking": "#1f77b4", "looking_down": "#9467bd", "laughing": "#ff7f0e", "gesture": "#2ca02c",

@@ -7,8 +7,9 @@ import streamlit as st
 
 from studio.access import AccessError, Identity, operator_from_oidc, redeem, sign_in_operator, still_valid
 from studio.api import StudioAPI, script_diff
+from studio.errors import one_line
 from review_ui.i18n import t
-from review_ui.safe import md
+from review_ui.safe import md, said
 from studio.models import ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, VideoTake, VoiceTake
 from studio.settings import get_settings
 
@@ -122,14 +123,14 @@ def sign_in_page() -> None:
             st.session_state.pop("access_error", None)
             st.rerun()
         except AccessError as exc:
-            st.error(md(exc))
+            st.error(said(exc))
 
 
 def _pending(api: StudioAPI) -> list[ReviewRequest] | None:
     try:
         return api.pending_reviews()
     except Exception as exc:  # Prefect down, network, store
-        st.error(t("Could not read the productions waiting for review from Prefect: {error}", error=exc))
+        st.error(t("Could not read the productions waiting for review from Prefect: {error}", error=one_line(exc)))
         return None
 
 
@@ -305,7 +306,7 @@ def _add_comment(api: StudioAPI, request: ReviewRequest, identity: Identity, tex
         api.add_comment(request.id, identity.name, _comment_role(identity), text, sentence=sentence,
                         start_s=span[0] if span else None, end_s=span[1] if span else None, reply_to=reply_to)
     except Exception as exc:
-        st.error(md(exc))
+        st.error(said(exc))
         return
     st.toast(t("Comment added."))
     st.rerun()
@@ -353,7 +354,7 @@ def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity, sc
                                   edited_script=edited)
         after = api.submit_decision(request.id, decision)
     except Exception as exc:
-        st.error(t("Your decision was not sent: {error}", error=exc))
+        st.error(t("Your decision was not sent: {error}", error=one_line(exc)))
         return
     if edited is not None:
         st.success(t("Your edit was sent; it becomes the next version, and everyone reviews it again."))

@@ -8,8 +8,19 @@ from __future__ import annotations
 import re
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# GFM turns a bare address into a link even when escaped; an invisible word joiner after its
+# scheme keeps it text (it looks the same)
+_AUTOLINK = re.compile(r"(?i)(?<![a-z0-9])(https?|ftp|www)(?=\\[:.])")
+WORD_JOINER = "\u2060"
 
 
 def md(value: object) -> str:
     """``value`` as literal text inside markdown (no link, image, HTML, heading or colour)."""
-    return _SPECIAL.sub(r"\\\1", str(value))
+    return _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, _SPECIAL.sub(r"\\\1", str(value)))
+
+
+def said(exc: BaseException) -> str:
+    """An error as one line of literal text (``studio.errors.one_line``, then ``md``)."""
+    from studio.errors import one_line
+
+    return md(one_line(exc))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from review_ui.i18n import t
 from review_ui.pages import get_api, require_identity
-from review_ui.safe import md
+from review_ui.safe import md, said
 from studio.models import AssetRef, ConsentRecord, Persona, ScriptVersion
 from studio.settings import get_settings
 
@@ -35,7 +35,7 @@ def productions_page() -> None:
     try:
         productions = api.productions()
     except Exception as exc:
-        st.error(f"Could not read productions: {md(exc)}")
+        st.error(f"Could not read productions: {said(exc)}")
         return
     if not productions:
         st.info("No productions yet.")
@@ -51,7 +51,7 @@ def productions_page() -> None:
                 try:
                     steps = api.step_states(p.flow_run_id)
                 except Exception as exc:  # Prefect down: the catalog status above still shows
-                    st.warning(f"Could not read the steps from Prefect: {md(exc)}")
+                    st.warning(f"Could not read the steps from Prefect: {said(exc)}")
                     steps = []
                 if steps:
                     st.table([{"step": s["step"], "state": s["state"], "seconds": f"{s['seconds']:.1f}",
@@ -81,7 +81,7 @@ def personas_page() -> None:
                     st.success(f"Added {md(persona.display_name)} ({md(persona.id)})")
                     select_persona(persona.id)  # the pages below now show the new persona
                 except Exception as exc:
-                    st.error(f"Not added: {md(exc)}")
+                    st.error(f"Not added: {said(exc)}")
     personas = sorted(api.catalog.find(Persona), key=lambda p: p.created_at)
     if not personas:
         st.info("No personas yet.")
@@ -114,7 +114,7 @@ def personas_page() -> None:
                                                          "was stopped.")
                             st.rerun()
                         except Exception as exc:
-                            st.error(f"Not revoked: {md(exc)}")
+                            st.error(f"Not revoked: {said(exc)}")
     with st.expander("New consent record"):
         _add_consent_form(api, persona, identity.name)
 
@@ -194,7 +194,7 @@ def _add_consent_form(api, persona, actor: str) -> None:
                                      own_words_only=own_words)
         st.success(f"Consent {md(record.id)} recorded.")
     except Exception as exc:
-        st.error(f"Not recorded: {md(exc)}")
+        st.error(f"Not recorded: {said(exc)}")
 
 
 def verify_page() -> None:
@@ -256,4 +256,4 @@ def templates_page() -> None:
                     st.session_state["flash"] = f"{tpl.name}: schedule {'resumed' if active else 'paused'}"
                     st.rerun()
                 except Exception as exc:  # consent gone, Prefect down
-                    st.error(f"The schedule was not changed: {md(exc)}")
+                    st.error(f"The schedule was not changed: {said(exc)}")

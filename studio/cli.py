@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from studio.errors import one_line
 from studio.settings import get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Digital-Human Studio: consented, reviewed, labelled digital-human videos.")
@@ -38,18 +39,6 @@ def _api():
     from studio.api import StudioAPI
 
     return StudioAPI(get_settings())
-
-
-def one_line(exc: BaseException) -> str:
-    """What went wrong, on one line, in the studio's words (pydantic's field errors without its internals)."""
-    from pydantic import ValidationError
-
-    if isinstance(exc, ValidationError):
-        text = "; ".join((".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
-                         for e in exc.errors())
-    else:
-        text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
 
 
 def _fail(exc: Exception) -> None:

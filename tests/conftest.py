@@ -161,7 +161,7 @@ def shown(value: str) -> str:
     becoming markdown (``review_ui.safe.md``) removed."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", value)
+    return re.sub(r"\\(.)", r"\1", value).replace("\u2060", "")
 
 
 @pytest.fixture

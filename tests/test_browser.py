@@ -72,9 +72,12 @@ def _screenshot_on_failure(request, tmp_path_factory):
         print(f"screenshots of the pages at failure: {folder}")
 
 
+VIEWPORT = {"width": 1280, "height": 1400}
+
+
 def _open(browser, url: str, context=None):
     """A page at ``url``: in ``context`` (one person's browser, its cookies kept), or in a new one."""
-    page = (context or browser).new_page(viewport={"width": 1280, "height": 1400})
+    page = context.new_page() if context is not None else browser.new_page(viewport=VIEWPORT)
     PAGES.append(page)
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
@@ -87,7 +90,7 @@ def test_family_member_reviews_through_an_invitation_link(portal, browser, perso
     request = wait_for_review(api, production.id, "script-1", timeout_s=300)
     _, link = invite(api.catalog, portal, production.id, "Lan", "family", "operator")
 
-    lan = browser.new_context()  # Lan's own browser, kept for her later visits
+    lan = browser.new_context(viewport=VIEWPORT)  # Lan's own browser, kept for her later visits
     page = _open(browser, link, lan)
     page.get_by_text("Deciding as Lan").wait_for(timeout=60_000)
     assert "invite=" not in page.url  # the secret left the address bar
@@ -167,7 +170,8 @@ def test_operator_signs_in_and_sees_every_page(portal, browser, persona_media, t
     page.get_by_role("button", name="Add persona").click()
     page.get_by_text("Added Aunt D (fictional)").wait_for(timeout=60_000)
     page.get_by_text("New consent record").click()  # with evidence uploaded through the browser
-    page.get_by_label("Given by (name)").fill("Aunt D (fictional)")
+    _settle(page)  # the form is now Aunt D's own (every field keyed to the persona it is for)
+    page.get_by_label("Given by (name)").filter(visible=True).fill("Aunt D (fictional)")
     _file_input(page, "Evidence: a signed form").set_input_files(str(persona_media["text"]))
     page.get_by_role("button", name="Add consent").click()
     page.get_by_text("Not recorded:").wait_for(timeout=60_000)  # no use chosen: refused, nothing stored
@@ -278,8 +282,9 @@ def test_hostile_words_stay_text_in_chromium(portal, browser, abuse):
             page.get_by_text("The studio checked this version", exact=False).first.wait_for(timeout=60_000)
             _settle(page)
             page.wait_for_timeout(2000)
-            literal = all(page.get_by_text(h[:30], exact=False).count() > 0 for h in hostile)
-            active = page.locator("iframe[srcdoc], img[src^='http://127.0.0.1'], form[action^='http']").count()
+            body = page.inner_text("[data-testid='stMain']").replace("\u2060", "")  # the word joiner that keeps an address text
+            literal = all(h in body for h in hostile)  # every character shown as typed
+            active = page.locator(f"iframe, img[src*='{tracker.url}'], form[action], a[href*='{tracker.url}']").count()
             ok = literal and active == 0 and not tracker.seen and not dialogs
             abuse.record("6", f"hostile words in Chromium, seen by the {who}", "refused cleanly" if ok else "accepted wrongly")
             if who == "reviewer":

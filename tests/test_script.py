@@ -123,12 +123,21 @@ def test_corpus_style_profile_and_operator_edits(settings, tmp_path):
 
 
 def test_corpus_of_chinese_texts_and_bad_uploads(settings, tmp_path):
-    api, persona, uploads = _persona_with_texts(settings, tmp_path, {
-        "gbk.txt": "\n".join(PAST_TALKS_ZH).encode("gb18030"), "photo.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00binary"},
-        language="zh")
+    from studio.models import Upload
+    from tasks.media import MediaError
+
+    api, persona, _ = _persona_with_texts(settings, tmp_path, {"gbk.txt": "\n".join(PAST_TALKS_ZH).encode("gb18030")},
+                                          language="zh")
+    binary = tmp_path / "photo.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
+    with pytest.raises(MediaError, match="not plain text"):
+        api.add_material(persona.id, "text", binary)  # refused when uploaded
+    ref = api.catalog.put_media_file(binary, "text/plain")  # one stored before uploads were checked
+    legacy = Upload(id=f"upload-{persona.id}-{ref.sha256[:12]}-text", persona_id=persona.id, role="text", asset=ref)
+    api.catalog.save(legacy)
     corpus, profile = api.build_corpus(persona.id, transcribe=False)
     assert corpus.texts == PAST_TALKS_ZH  # GB18030 read; the binary file left out, nothing else lost
-    assert uploads[1].id not in corpus.sources
+    assert legacy.id not in corpus.sources
     assert "各位同事" in profile.forms_of_address and "那个" in profile.fillers
     assert any("花园" in c for c in profile.catchphrases)
     assert {"saying or proverb", "self-mockery"} <= {h.name for h in profile.humour}

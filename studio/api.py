@@ -16,8 +16,8 @@ from studio.models import (
     Production, ScriptVersion, Template, new_id,
     utcnow,
 )
-from studio.gates import ReviewError  # noqa: F401  (callers catch it from here)
-from studio.prefect_client import call_prefect, prefect_api, run_async  # noqa: F401  (re-exported)
+from studio.gates import ReviewError, paused_at  # noqa: F401  (callers catch ReviewError from here)
+from studio.prefect_client import call_prefect, prefect_api, run_async, runs_in_states  # noqa: F401  (re-exported)
 from studio.material_ops import MaterialOps
 from studio.review_ops import ReviewOps
 from studio.settings import StudioSettings
@@ -151,7 +151,6 @@ class StudioAPI(ReviewOps, MaterialOps):
         the cancellation is kept to be applied when the server answers again."""
         wanted = {k: v for k, v in (("production_id", production_id), ("template_id", template_id)) if v}
         from prefect import get_client
-        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
         from prefect.client.schemas.objects import StateType
         from prefect.states import Cancelled
 
@@ -162,8 +161,7 @@ class StudioAPI(ReviewOps, MaterialOps):
 
         async def cancel() -> list[str]:
             async with get_client() as client:
-                runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=live))))
+                runs = await runs_in_states(client, *live)
                 done = []
                 for run in runs:
                     params = run.parameters or {}
@@ -261,8 +259,7 @@ class StudioAPI(ReviewOps, MaterialOps):
             state = self.run_state(flow_run_id)
             if state.type.value in ENDED:
                 raise RuntimeError(f"flow run {flow_run_id} ended {state.type.value}: {state.message}")
-            if not (state.type.value in {"PAUSED", "SCHEDULED", "PENDING"} and
-                    (state.type.value != "PAUSED" or state.state_details.pause_key == gate_key)):
+            if not (paused_at(state, gate_key) or state.type.value in {"SCHEDULED", "PENDING"}):
                 return time.time() - t0
             if time.time() - t0 > timeout_s:
                 raise TimeoutError(f"flow run {flow_run_id} did not move past {gate_key} within {timeout_s:.0f} s")

@@ -37,6 +37,11 @@ def gate_key_of(pause_key: str) -> str:
     return pause_key.split(PAUSE_KEY_SEPARATOR, 1)[0]
 
 
+def paused_at(state, gate_key: str) -> bool:
+    """Whether a run in Prefect ``state`` waits at ``gate_key`` (first suspended there, or again)."""
+    return state.type.value == "PAUSED" and gate_key_of(state.state_details.pause_key or "") == gate_key
+
+
 class ReviewError(RuntimeError):
     """A review decision could not be taken; the message says why."""
 

@@ -63,3 +63,11 @@ def call_prefect(settings: StudioSettings, coro_fn):
                 raise PrefectUnavailable(f"the Prefect server at {settings.prefect.api_url} is not answering; "
                                          "start it with `make up` (studio up)") from None
             raise
+
+
+async def runs_in_states(client, *state_types) -> list:
+    """Every flow run on the server in one of ``state_types`` (Prefect ``StateType``s)."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+
+    return await client.read_flow_runs(flow_run_filter=FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(state_types)))))

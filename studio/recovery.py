@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from studio.prefect_client import call_prefect
+from studio.prefect_client import call_prefect, runs_in_states
 from studio.settings import StudioSettings
 
 ZOMBIES = "studio: crash runs whose heartbeats stopped"
@@ -78,7 +78,6 @@ def reschedule_interrupted_runs(settings: StudioSettings, crashed_for_s: float =
     from datetime import datetime, timezone
 
     from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
     from prefect.client.schemas.objects import StateType
     from prefect.states import AwaitingRetry
 
@@ -90,8 +89,7 @@ def reschedule_interrupted_runs(settings: StudioSettings, crashed_for_s: float =
 
     async def requeue() -> list[str]:
         async with get_client() as client:
-            runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-                type=FlowRunFilterStateType(any_=[StateType.CANCELLED, StateType.CRASHED]))))
+            runs = await runs_in_states(client, StateType.CANCELLED, StateType.CRASHED)
             done = []
             now = datetime.now(timezone.utc)
             for run in runs:

@@ -12,9 +12,9 @@ from uuid import UUID
 
 from studio import gates
 from studio.consent import consent_for, forbidden_in_sentences
-from studio.gates import DecidedAlready, ReviewError, gate_key_of
+from studio.gates import DecidedAlready, ReviewError, gate_key_of, paused_at
 from studio.models import AuditEvent, Production, ReviewComment, ReviewDecision, ReviewRequest, new_id
-from studio.prefect_client import call_prefect
+from studio.prefect_client import call_prefect, runs_in_states
 
 class ReviewOps:
     """Mixed into ``StudioAPI`` (which gives ``settings``, ``catalog``, ``run_state`` and ``script``)."""
@@ -26,13 +26,11 @@ class ReviewOps:
 
     def _paused_runs(self) -> list:
         from prefect import get_client
-        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
         from prefect.client.schemas.objects import StateType
 
         async def paused():
             async with get_client() as client:
-                return await client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+                return await runs_in_states(client, StateType.PAUSED)
 
         return call_prefect(self.settings, paused)
 
@@ -93,7 +91,7 @@ class ReviewOps:
             if hits:
                 raise ReviewError(f"the edit mentions {', '.join(hits)}, which the consent forbids")
         state = self.run_state(request.flow_run_id)
-        if state.type.value != "PAUSED" or gate_key_of(state.state_details.pause_key or "") != request.gate_key:
+        if not paused_at(state, request.gate_key):
             raise ReviewError(f"the production is not waiting at {request.gate_key} (its run is {state.name})")
         if decision.decision == "approve":
             request = gates.record_approval(self.catalog, request, decision, recorded_by, reason)
@@ -111,17 +109,13 @@ class ReviewOps:
         """Resume the run waiting at ``request``'s gate; a run that has left it already is fine."""
         from prefect.flow_runs import aresume_flow_run
 
-        def left_gate() -> bool:
-            state = self.run_state(request.flow_run_id)
-            return state.type.value != "PAUSED" or gate_key_of(state.state_details.pause_key or "") != request.gate_key
-
         problem = None
         for attempt in range(tries):
             try:
                 call_prefect(self.settings, lambda: aresume_flow_run(UUID(request.flow_run_id)))
             except Exception as exc:  # another decision resumed it first, or the server was busy
                 problem = exc
-            if left_gate():
+            if not paused_at(self.run_state(request.flow_run_id), request.gate_key):
                 return
             time.sleep(0.5 * (attempt + 1))
         raise ReviewError(f"the decision is recorded, but Prefect did not resume the run ({problem or 'it stayed paused'}); "

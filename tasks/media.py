@@ -89,6 +89,7 @@ class MediaInfo:
     audio_codec: str | None = None
     sample_rate: int = 0
     tags: dict | None = None
+    format_name: str = ""  # ffprobe's container names, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
 
 
 def probe(path: Path) -> MediaInfo:
@@ -128,6 +129,7 @@ def probe(path: Path) -> MediaInfo:
         audio_codec=a.get("codec_name") if a else None,
         sample_rate=int(a.get("sample_rate", 0)) if a else 0,
         tags={k.lower(): val for k, val in (fmt.get("tags") or {}).items()},
+        format_name=fmt.get("format_name", ""),
     )
 
 

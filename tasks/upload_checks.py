@@ -84,12 +84,6 @@ def _image(path: Path, limits: UploadSettings) -> Inspection:
     return Inspection(media_type=_IMAGES[kind])
 
 
-def _media_type(path: Path) -> str:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=format_name", "-of", "csv=p=0", str(path)],
-                         capture_output=True, text=True, timeout=60)
-    return _FORMATS.get(out.stdout.strip(), "application/octet-stream")
-
-
 def _decodes(path: Path, start_s: float, seconds: float, stream: str, timeout_s: float = 120) -> bool:
     """Whether ``seconds`` of the stream from ``start_s`` decode, without an error and to at
     least one frame (a truncated file's index promises frames its data no longer holds)."""
@@ -163,7 +157,7 @@ def inspect_upload(path: Path, role: str, limits: UploadSettings) -> Inspection:
         if not _decodes(path, start, 2.0, stream):
             raise MediaError(f"{path.name} cannot be read to its end (truncated or damaged at "
                              f"{max(start, 0):.0f} s); export it again and upload the whole file")
-    media_type = _media_type(path)
+    media_type = _FORMATS.get(info.format_name, "application/octet-stream")
     if role == "footage" and not media_type.startswith("video/"):
         media_type = "video/mp4" if info.has_video else media_type
     problem = None

@@ -11,22 +11,19 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from studio.contracts import DraftRequest, PersonaStyle, ReviseRequest  # noqa: E402
-from studio.models import Brief, ConsentScope, CorpusPassage, PersonaCorpus  # noqa: E402
-from studio.script_markup import MarkupError  # noqa: E402
-from tasks.backends.llm_llamacpp import LlamaCppChat  # noqa: E402
-from tasks.backends.script_llm import LLMScript  # noqa: E402
-from tasks.persona_corpus import derive_style_profile  # noqa: E402
-from tasks.retrieval import PassageIndex, best_support  # noqa: E402
-from tasks.script_checks import repair_model_output  # noqa: E402
-from tasks.synthetic_persona import LINES, PAST_TALKS  # noqa: E402
+from persona.corpus import derive_style_profile
+from persona.records import ConsentScope, CorpusPassage, PersonaCorpus
+from persona.retrieval import PassageIndex, best_support
+from persona.synthetic import LINES, PAST_TALKS
+from script.backends.llm_writer import LLMScript
+from script.checks import repair_model_output
+from script.contract import DraftRequest, PersonaStyle, ReviseRequest
+from script.llm.backends.llamacpp import LlamaCppChat
+from script.markup import MarkupError
+from script.sentences import Brief
 
 CORPUS = PAST_TALKS + [line for _, line in LINES]
 SCOPE = ConsentScope(uses=["greeting", "memorial", "annual_meeting"], own_words_only=True,

@@ -18,15 +18,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from delivery.trust.audio_mark import AudioDetector, embed_audio, snr_db
+from delivery.trust.payload import FALSE_POSITIVE_BOUND, MESSAGE_BITS, encode, keyed_tag, viterbi
+from delivery.trust.video_mark import LumaDetector, LumaMarker
+from media.ffmpeg_io import (
+    load_audio,
+    mean_luma,
+    probe,
+    write_wav,
+)
+from persona.synthetic import make_face_footage, make_voice_recording
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tasks.media import load_audio, probe, write_wav  # noqa: E402
-from tasks.trust.audio_mark import AudioDetector, embed_audio, snr_db  # noqa: E402
-from tasks.trust.payload import FALSE_POSITIVE_BOUND, MESSAGE_BITS, encode, keyed_tag, viterbi  # noqa: E402
-from tasks.trust.video_mark import LumaDetector, LumaMarker  # noqa: E402
-from tasks.media import mean_luma  # noqa: E402
-
 SHARED = ROOT.parent / "shared" / "data"
 KEY = bytes.fromhex("5a" * 32)
 IDS = (0x1234ABCD, 0x0BADF00D)
@@ -80,8 +83,6 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def video_sources(work: Path) -> list[Path]:
-    from tasks.synthetic_persona import make_face_footage
-
     persona = make_face_footage(work / "persona.mp4", seconds=CLIP_S)
     out = [persona]
     for name in ("lp_d3.mp4", "musetalk_sun.mp4"):
@@ -143,8 +144,6 @@ def bench_video(work: Path) -> tuple[list[str], dict]:
 
 
 def audio_sources(work: Path) -> list[tuple[str, np.ndarray, int]]:
-    from tasks.synthetic_persona import make_voice_recording
-
     persona, _ = make_voice_recording(work / "persona_voice.wav")
     out = []
     for label, path in (("musetalk_sun 22 s", SHARED / "footage" / "musetalk_sun.wav"),

@@ -31,20 +31,25 @@ from pathlib import Path
 
 import numpy as np
 
+from core.settings import SpeechCheckSettings
+from materials.selection import face_box_of_photo, select_footage
+from media.analysis import envelope_per_frame
+from media.asr import transcribe, whisper_dir
+from media.backends.dlib_face import find_face, identity, landmarks, measure
+from media.ffmpeg_io import load_audio, probe, read_frames, write_wav
+from persona.synthetic import make_persona_media
+from storage import Catalog
+from storage.local import LocalStore
+from video.backends.reenact import ReenactVideo
+from video.contract import FootageClip, VideoRequest, VideoResult
+from voice.records import WordTiming
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from studio.contracts import FootageClip, VideoRequest  # noqa: E402
-from tasks.analysis import envelope_per_frame  # noqa: E402
-from tasks.media import load_audio, probe, read_frames, write_wav  # noqa: E402
-
 SHARED = ROOT.parent / "shared" / "data"
 FPS = 25.0
 
 
 def _render(request_json: str, queue) -> None:
-    from tasks.backends.video_reenact import ReenactVideo
-
     request = VideoRequest.model_validate_json(request_json)
     started = time.perf_counter()
     result = ReenactVideo().render(request)
@@ -57,7 +62,6 @@ def _render(request_json: str, queue) -> None:
 
 def render(request: VideoRequest):
     """Render in a fresh process: (result, seconds, peak MiB of that process)."""
-    from studio.contracts import VideoResult
 
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
@@ -70,7 +74,6 @@ def render(request: VideoRequest):
 
 def face_series(path: Path, width: int, height: int, start_s: float = 0.0, duration_s: float | None = None):
     """(mouth opening per frame, landmarks per frame, identity embeddings of every 10th frame, frames)."""
-    from tasks.face import find_face, identity, landmarks, measure
 
     duration_s = duration_s if duration_s is not None else probe(path).duration_s
     frames = read_frames(path, start_s, duration_s, width, height, FPS)
@@ -131,8 +134,6 @@ def _save_frames(name: str, frames: np.ndarray, env: np.ndarray) -> None:
 
 
 def cases(work: Path) -> list[tuple[str, dict]]:
-    from tasks.synthetic_persona import make_persona_media
-
     media = make_persona_media(work / "persona")
     speech_en = SHARED / "speech" / "f5_ref_en.wav"
     sun_speech = work / "sun_10s.wav"
@@ -151,16 +152,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="run only cases whose name contains this")
     args = parser.parse_args()
-    from storage import Catalog
-    from storage.local import LocalStore
-    from studio.contracts import SpeechCheck
-    from studio.models import WordTiming
-    from tasks.asr import transcribe, whisper_dir
-    from tasks.materials import face_box_of_photo, select_footage
 
     work = Path(tempfile.mkdtemp(prefix="bench-video-"))
     catalog = Catalog(LocalStore(work / "store"), work / "cache")
-    check = SpeechCheck(model_dir=whisper_dir(work / "models"))
+    check = SpeechCheckSettings(model_dir=whisper_dir(work / "models"))
     rows = []
     for name, case in cases(work):
         if args.only and args.only not in name:

@@ -25,19 +25,20 @@ from pathlib import Path
 
 import numpy as np
 
+from core.settings import SpeechCheckSettings
+from materials.voice_prompts import select_voice_prompts
+from media.asr import error_rate, transcribe, whisper_dir
+from media.backends.resemblyzer_speaker import embed, similarity
+from media.ffmpeg_io import load_audio, write_wav
+from persona.synthetic import make_voice_recording
+from script.markup import parse_markup
+from storage import Catalog
+from storage.local import LocalStore
+from voice.assembly import synthesize
+from voice.backends.kokoro import SAMPLE_RATE, KokoroVoice, base_speaker, kokoro, phonemes
+from voice.contract import PromptClip, VoiceRequest
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from storage import Catalog  # noqa: E402
-from storage.local import LocalStore  # noqa: E402
-from studio.contracts import PromptClip, SpeechCheck, VoiceRequest  # noqa: E402
-from studio.script_markup import parse_markup  # noqa: E402
-from tasks.asr import error_rate, transcribe, whisper_dir  # noqa: E402
-from tasks.backends.voice_kokoro import SAMPLE_RATE, KokoroVoice, base_speaker, kokoro, phonemes  # noqa: E402
-from tasks.media import load_audio, write_wav  # noqa: E402
-from tasks.speaker import embed, similarity  # noqa: E402
-from tasks.voice_materials import select_voice_prompts  # noqa: E402
-
 SHARED = ROOT.parent / "shared" / "data"
 SCRIPTS = {
     "en": ["Dear friends, happy Spring Festival to all of you.",
@@ -51,7 +52,6 @@ SCRIPTS = {
 
 def personas(work: Path) -> list[tuple[str, str, Path, float]]:
     """(name, language, recording, seconds used as material; the rest is held out)."""
-    from tasks.synthetic_persona import make_voice_recording
 
     uncle, _ = make_voice_recording(work / "uncle_bo.wav")
     return [
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--only", help="run only personas whose name contains this")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-voice-"))
-    check = SpeechCheck(model_dir=whisper_dir(work / "models"))
+    check = SpeechCheckSettings(model_dir=whisper_dir(work / "models"))
     catalog = Catalog(LocalStore(work / "store"), work / "cache")
     kokoro()  # load the model and the G2P dictionaries once, outside the timings
     phonemes("你好", "zh"), phonemes("hello", "en")
@@ -86,7 +86,7 @@ def main() -> None:
                                median_f0_hz=float(np.median([p.median_f0_hz for p in prompts])),
                                speaking_rate_wpm=selection.speaking_rate_wpm, out_path=work / f"{len(rows)}-out.wav")
         started = time.perf_counter()
-        result = KokoroVoice().synthesize(request)
+        result = synthesize(KokoroVoice(), request)
         rtf = (time.perf_counter() - started) / result.duration_s
         out = load_audio(result.path, 24000)
         base = np.concatenate([kokoro().infer(phonemes(s, language), base_speaker(request.median_f0_hz), 1.0)

@@ -10,14 +10,20 @@ from itertools import count
 from prefect import flow
 from prefect.flow_runs import suspend_flow_run
 
-from storage.prefect_results import StudioResultStorage  # noqa: F401  (registers the block type named below)
-from studio import recovery
-from studio.gates import PAUSE_KEY_SEPARATOR, GateOutcome
-from studio.models import Delivery, Production, ScriptVersion, VideoTake
-from tasks.steps import (
-    check_consent, deliver, draft_script, load_production, open_review, record_decision, refuse_resume, render_video,
-    revise_script, select_materials, study_persona, synthesize_voice,
-)
+from delivery.records import Delivery
+from production.records import Production
+from review.gates import PAUSE_KEY_SEPARATOR, GateOutcome
+from runs import recovery
+from runs.result_storage import StudioResultStorage  # noqa: F401  (registers the block type named below)
+from script.records import ScriptVersion
+from tasks.deliver import deliver
+from tasks.materials import select_materials, study_persona
+from tasks.production import check_consent, load_production
+from tasks.review import open_review, record_decision, refuse_resume
+from tasks.script import draft_script, revise_script
+from tasks.video import render_video
+from tasks.voice import synthesize_voice
+from video.records import VideoTake
 
 RESULT_STORAGE = "studio-result-storage/results"
 

@@ -3,20 +3,19 @@ runs their flow runs (each run, and each resume after a review, in a fresh proce
 template with a cron gets a schedule on the ``rerun-template/templates`` deployment."""
 
 from prefect import serve
+from prefect.schedules import Cron
 
+from core.settings import get_settings
 from flows.produce import produce
 from flows.template import rerun_template
-
-TEMPLATE_DEPLOYMENT = "rerun-template/templates"
+from production.records import Template
+from runs.cancellations import apply_pending_cancellations
+from runs.client import PrefectRuns
+from runs.recovery import keep_catching_up, reschedule_interrupted_runs
+from storage import open_catalog
 
 
 def template_schedules():
-    from prefect.schedules import Cron
-
-    from storage import open_catalog
-    from studio.models import Template
-    from studio.settings import get_settings
-
     return [Cron(t.schedule_cron, timezone=t.schedule_timezone, active=t.schedule_active, slug=t.id,
                  parameters={"template_id": t.id, "values": t.schedule_values})
             for t in open_catalog(get_settings()).find(Template) if t.schedule_cron]
@@ -25,12 +24,8 @@ def template_schedules():
 def catch_up() -> None:
     """What happened while no runner ran: runs a stopped runner left cancelled go back in the
     queue, and productions stopped while Prefect was down have their runs cancelled now."""
-    from studio.api import StudioAPI
-    from studio.recovery import keep_catching_up, reschedule_interrupted_runs
-    from studio.settings import get_settings
-
     settings = get_settings()
-    StudioAPI(settings).apply_pending_cancellations()
+    apply_pending_cancellations(PrefectRuns(settings), open_catalog(settings), settings.operator)
     reschedule_interrupted_runs(settings)
     keep_catching_up(settings)
 

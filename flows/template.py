@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from prefect import flow
 
+from delivery.records import Delivery
 from flows.produce import RESULT_STORAGE, review_gate
-from storage.prefect_results import StudioResultStorage  # noqa: F401  (registers the block type)
-from studio.models import Delivery
-from tasks.steps import (
-    check_consent, deliver, load_script, materials_cache_key, production_from_template, render_video,
-    select_materials, synthesize_voice, template_delivery_mode, video_cache_key, voice_cache_key,
-)
+from runs.result_storage import StudioResultStorage  # noqa: F401  (registers the block type)
+from tasks.deliver import deliver
+from tasks.materials import materials_cache_key, select_materials
+from tasks.production import check_consent, load_script, production_from_template, template_delivery_mode
+from tasks.video import render_video, video_cache_key
+from tasks.voice import synthesize_voice, voice_cache_key
 
 
 @flow(name="rerun-template", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True)

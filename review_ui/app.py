@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # streamlit run
 import streamlit as st  # noqa: E402
 
 from review_ui.i18n import language_switch, t  # noqa: E402
-from review_ui.pages import current_identity, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out  # noqa: E402
 from review_ui.materials_page import materials_page  # noqa: E402
+from review_ui.pages import current_identity, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out  # noqa: E402
 from review_ui.studio_pages import personas_page, productions_page, templates_page, verify_page  # noqa: E402
 
 st.set_page_config(page_title="Digital-Human Studio", page_icon=":material/movie:", layout="wide")

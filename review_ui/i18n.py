@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from review_ui.safe import md
+
 LANGUAGES = {"en": "English", "zh": "中文"}
 
 ZH: dict[str, str] = {
@@ -111,7 +113,6 @@ def language() -> str:
 def t(text: str, **values) -> str:
     """``text`` in the person's language, with ``{values}`` filled in as literal text (people's
     words never become markdown or HTML: ``review_ui.safe.md``)."""
-    from review_ui.safe import md
 
     out = ZH.get(text, text) if language() == "zh" else text
     return out.format(**{k: md(v) for k, v in values.items()}) if values else out

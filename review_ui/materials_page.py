@@ -9,12 +9,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from materials.records import ActionTag, MaterialSet, PromptPick, VoiceChoice
+from persona.records import HumourDevice, Persona, StyleProfile
 from review_ui.i18n import t
 from review_ui.pages import get_api
 from review_ui.safe import md, said
 from review_ui.studio_pages import pick_persona, require_operator, saved_upload
-from studio.models import ActionTag, MaterialSet, Persona
-from studio.uploads import usable_uploads
+from storage.catalog import safe_file_name
 
 
 def materials_page() -> None:
@@ -38,7 +39,7 @@ def materials_page() -> None:
     _list_uploads(api, persona, identity.name)
     _show_selection(api, persona, identity.name)
     _edit_style(api, persona, identity.name)
-    footage = usable_uploads(api.catalog, persona.id, "footage")
+    footage = api.usable_uploads(persona.id, "footage")
     if footage:
         _tag_actions(api, persona, footage, identity.name)
 
@@ -46,7 +47,6 @@ def materials_page() -> None:
 def _store_uploads(api, persona, role: str, files, actor: str) -> None:
     """Each file checked and stored on its own: a bad one is refused with its reason, the
     others are stored all the same; two files of one batch may share a name."""
-    from storage.catalog import safe_file_name
 
     bar = st.progress(0.0, text="Checking and storing ...")
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,7 +88,6 @@ def _list_uploads(api, persona, actor: str) -> None:
 
 def _edit_style(api, persona, actor: str) -> None:
     """The persona's style profile, derived from their corpus, for an operator to correct."""
-    from studio.models import HumourDevice, StyleProfile
 
     st.subheader("How they speak")
     if not api.catalog.exists(StyleProfile, persona.id):
@@ -161,7 +160,6 @@ def _show_selection(api, persona, actor: str) -> None:
 
 def _choose_prompts(api, persona, chosen, actor: str) -> None:
     """Every clip the selection scored; an operator may pick the prompts by hand instead."""
-    from studio.models import PromptPick, VoiceChoice
 
     with st.expander(f"All {len(chosen.prompt_candidates)} scored clips, and choosing prompts by hand"):
         st.table([{"#": i, "recording": c.source.name or c.source.key[:12], "at s": f"{c.start_s:.1f}",
@@ -198,12 +196,7 @@ def _choose_prompts(api, persona, chosen, actor: str) -> None:
 @st.cache_data(max_entries=64, show_spinner=False)
 def _frame(path: str, at_s: float) -> bytes | None:
     """One small frame to look at; None where the footage has none there (the page goes on)."""
-    from tasks.media import MediaError, frame_jpeg
-
-    try:
-        return frame_jpeg(Path(path), at_s, max_width=240)
-    except MediaError:
-        return None
+    return get_api().frame(Path(path), at_s, max_width=240)
 
 
 def _show_frame(where, path, at_s: float, caption: str, **kwargs) -> None:
@@ -215,14 +208,12 @@ def _show_frame(where, path, at_s: float, caption: str, **kwargs) -> None:
 
 
 def _tag_actions(api, persona, footage, actor: str) -> None:
-    from tasks.media import probe
-
     st.subheader("Action segments")
     labels = {u.id: u.asset.name or u.id for u in footage}
     upload_id = st.selectbox("Footage", list(labels), format_func=labels.get, key="tag_upload")
     upload = next(u for u in footage if u.id == upload_id)
     path = api.catalog.media_path(upload.asset)
-    duration = probe(path).duration_s
+    duration = api.media_seconds(upload.asset)
     tags = sorted((a for a in api.catalog.find(ActionTag) if a.source.sha256 == upload.asset.sha256
                    and a.persona_id == persona.id), key=lambda a: a.start_s)
     strip = st.columns(8)
@@ -252,17 +243,15 @@ def _tag_actions(api, persona, footage, actor: str) -> None:
 
 def _suggested_actions(api, persona, upload, actor: str) -> None:
     """The footage analysis's segments and suggested actions; a suggestion becomes a tag when accepted."""
-    from studio.models import FootageAnalysis
-    from tasks.footage_analysis import analysis_id
 
     st.markdown("**Footage analysis**")
-    if not api.catalog.exists(FootageAnalysis, analysis_id(upload.asset)):
+    analysis = api.footage_analysis(upload)
+    if analysis is None:
         if st.button("Analyse this footage (faces, pose, shots, speech)", key="analyse_footage"):
             with st.spinner("Analysing..."):
                 api.analyse_footage(persona.id, upload.id)
             st.rerun()
         return
-    analysis = api.catalog.load(FootageAnalysis, analysis_id(upload.asset))
     st.caption(f"face in {analysis.face_ratio * 100:.0f}% of frames, {analysis.speech_s:.1f} s of speech, "
                f"shot changes at {', '.join(f'{c:.1f} s' for c in analysis.shot_changes_s) or 'none'}")
     for n, seg in enumerate(analysis.segments, 1):

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.access import AccessError, Identity, operator_from_oidc, redeem, sign_in_operator, still_valid
-from studio.api import StudioAPI, script_diff
-from studio.errors import one_line
+from app.api import StudioAPI, script_diff
+from core.errors import one_line
+from core.settings import get_settings
+from review.access import AccessError, Identity
+from review.records import ReviewComment, ReviewDecision, ReviewRequest
 from review_ui.i18n import t
 from review_ui.safe import md, said
-from studio.models import ReviewComment, ReviewDecision, ReviewRequest, ScriptVersion, VideoTake, VoiceTake
-from studio.settings import get_settings
+from script.markup import parse_markup
+from script.records import ScriptVersion
+from video.records import VideoTake
+from voice.records import VoiceTake
 
 
 @st.cache_resource
@@ -47,7 +51,7 @@ def redeem_invitation_in_url() -> None:
     if not token:
         return
     try:
-        st.session_state["identity"] = redeem(get_api().catalog, token, browser_key())
+        st.session_state["identity"] = get_api().redeem(token, browser_key())
         st.session_state["lang"] = st.session_state["identity"].language  # the language they were invited in
         st.session_state.pop("access_error", None)
     except AccessError as exc:
@@ -77,12 +81,12 @@ def current_identity() -> Identity | None:
         if oidc is None:
             return None
         try:  # re-derived on every run: removing the address from the settings ends the session
-            return operator_from_oidc(get_settings(), *oidc)
+            return get_api().operator_from_oidc(*oidc)
         except AccessError as exc:
             st.session_state["access_error"] = str(exc)
             return None
     try:
-        return still_valid(get_api().catalog, identity)
+        return get_api().still_valid(identity)
     except AccessError as exc:
         st.session_state.pop("identity", None)
         st.session_state["access_error"] = str(exc)
@@ -119,7 +123,7 @@ def sign_in_page() -> None:
     if submitted:
         try:
             api = get_api()
-            st.session_state["identity"] = sign_in_operator(api.settings, name.strip(), password, api.catalog)
+            st.session_state["identity"] = api.sign_in_operator(name.strip(), password)
             st.session_state.pop("access_error", None)
             st.rerun()
         except AccessError as exc:
@@ -344,8 +348,6 @@ def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity, sc
         return
     try:
         if edited is not None:
-            from studio.script_markup import parse_markup
-
             parse_markup(edited)
             if edited.strip() == script.markup.strip():
                 raise ValueError("the edit changes nothing; approve instead, or change the text")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from core.errors import one_line
+
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 # GFM turns a bare address into a link even when escaped; an invisible word joiner after its
 # scheme keeps it text (it looks the same)
@@ -20,7 +22,6 @@ def md(value: object) -> str:
 
 
 def said(exc: BaseException) -> str:
-    """An error as one line of literal text (``studio.errors.one_line``, then ``md``)."""
-    from studio.errors import one_line
+    """An error as one line of literal text (``core.errors.one_line``, then ``md``)."""
 
     return md(one_line(exc))

@@ -3,16 +3,20 @@ Every page checks that an operator is signed in before it shows anything."""
 
 from __future__ import annotations
 
-import streamlit as st
-
 import tempfile
 from pathlib import Path
 
+import streamlit as st
+
+from core.records import AssetRef
+from core.settings import get_settings
+from persona.records import ConsentRecord, Persona
+from production.records import Template
 from review_ui.i18n import t
-from review_ui.pages import get_api, require_identity
+from review_ui.pages import get_api, require_identity, show_history
 from review_ui.safe import md, said
-from studio.models import AssetRef, ConsentRecord, Persona, ScriptVersion
-from studio.settings import get_settings
+from script.records import ScriptVersion
+from storage.catalog import safe_file_name
 
 
 def require_operator():
@@ -28,7 +32,6 @@ def require_operator():
 def productions_page() -> None:
     """Every production with the state of each step, read from Prefect, and its history."""
     require_operator()
-    from review_ui.pages import show_history
 
     st.title(t("Productions"))
     api = get_api()
@@ -158,7 +161,6 @@ def _show_evidence(api, ref: AssetRef, key: str) -> None:
 def saved_upload(upload, folder: Path, n: int) -> Path:
     """One file from the browser as a local file under a safe version of its name, in a folder
     of its own (two files of one batch may share a name; any name is taken)."""
-    from storage.catalog import safe_file_name
 
     path = Path(folder) / f"{n:04d}" / safe_file_name(upload.name)
     path.parent.mkdir(parents=True)
@@ -204,12 +206,11 @@ def verify_page() -> None:
                               type=["mp4", "mov", "mkv", "webm", "m4a", "mp3", "wav", "aac", "ogg"])
     if upload is None:
         return
-    from tasks.verify import verify_file
 
     with tempfile.TemporaryDirectory() as tmp:
         path = saved_upload(upload, Path(tmp), 0)
         api = get_api()
-        report = verify_file(api.catalog, api.settings, path)
+        report = api.verify(path)
     verdicts = {"authorised": "made by this studio with valid consent and approval",
                 "revoked": "made by this studio, but the consent or the delivery has since been revoked",
                 "unapproved": "made by this studio, but its approvals are not the ones the studio recorded for it",
@@ -231,7 +232,6 @@ def verify_page() -> None:
 def templates_page() -> None:
     """Approved templates and their schedules; operators pause and resume them here."""
     require_operator()
-    from studio.models import Template
 
     st.title("Templates and schedules")
     api = get_api()

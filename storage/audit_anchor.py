@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 from storage.base import ObjectNotFound
 
 if TYPE_CHECKING:
+    from core.records import AuditEvent
     from storage.base import ObjectStore
-    from studio.models import AuditEvent
 
 STORE_KEY = "audit-anchor/head.json"
 

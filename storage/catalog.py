@@ -18,9 +18,9 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from core.records import AssetRef, AuditEvent, Record
 from storage.audit_anchor import AuditAnchor
 from storage.base import ObjectExists, ObjectNotFound, ObjectStore, StoreError
-from studio.models import AssetRef, AuditEvent, Record
 
 R = TypeVar("R", bound=Record)
 
@@ -157,6 +157,19 @@ class Catalog:
                 except ObjectExists:
                     n += 1
         self.store.put(record.key, data, "application/json")
+        return record
+
+    def keep(self, record: R, actor: str, action: str, subject: str | None = None, **details) -> R:
+        """The stored record of ``record``'s id if there is one (a retried or resumed step finds its
+        own earlier write), else ``record``, saved and audited (``subject`` defaults to kind/id)."""
+        cls = type(record)
+        if self.exists(cls, record.id):
+            return self.load(cls, record.id)
+        try:
+            self.save(record)
+        except ObjectExists:  # a concurrent writer of an immutable record won: theirs stands
+            return self.load(cls, record.id)
+        self.audit(actor, action, subject or f"{record.kind}/{record.id}", **details)
         return record
 
     def load(self, cls: type[R], record_id: str) -> R:

@@ -1,199 +1,62 @@
-"""Delivery rendering: every label the studio puts on what leaves it.
-
-From a reviewed video take it writes an MP4 (H.264/AAC) and the sound alone as MP3 and WAV:
-1. an optional spoken "AI-generated" notice at the start (the picture holds its first frame);
-2. the invisible watermarks, in luma (``tasks.trust.video_mark``) and in the sound
-   (``tasks.trust.audio_mark``), both carrying the delivery's registered content id;
-3. the visible "AI生成 / AI-generated" label for the first seconds and a persistent corner mark;
-4. GB 45438 AIGC metadata (``tasks.trust.aigc_metadata``) and the delivery id;
-5. last, a signed C2PA manifest (``tasks.trust.c2pa_manifest``): any later write would break it.
-"""
+"""The task that delivers an approved take: labelled, watermarked, signed, registered."""
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
-import time
-from dataclasses import dataclass
-from pathlib import Path
+from prefect import task
 
-import ffmpeg
-import numpy as np
-
-from studio.settings import DeliverySettings, TrustSettings
-from tasks.media import FFmpegPipe, MediaError, load_audio, mean_luma, probe, require_ffmpeg, run_ffmpeg, work_timeout, write_wav
-from tasks.trust.aigc_metadata import ffmpeg_metadata
-from tasks.trust.audio_mark import embed_audio, snr_db
-from tasks.trust.c2pa_manifest import SigningCredentials, sign_file
-from tasks.trust.video_mark import LumaMarker
-
-METADATA_PREFIX = "studio-delivery:"
-NOTICE_VOICES = {"en": "en-us", "zh": "cmn"}
-
-_CORNERS = {
-    "top_left": ("w*0.03", "h*0.03"),
-    "top_right": ("w-text_w-w*0.03", "h*0.03"),
-    "bottom_left": ("w*0.03", "h-text_h-h*0.03"),
-    "bottom_right": ("w-text_w-w*0.03", "h-text_h-h*0.03"),
-}
+from delivery.records import Delivery
+from delivery.render import render_delivery
+from delivery.trust.aigc_metadata import make_label
+from delivery.trust.keys import c2pa_credentials, watermark_key
+from delivery.watermarks import register_watermark
+from persona.records import Persona
+from production.records import Production
+from review.gates import recorded_approvals
+from review.notify import notify
+from script.records import ScriptVersion
+from tasks.context import PERSISTED, allowed, scratch, studio
+from video.records import VideoTake
 
 
-@dataclass
-class DeliveredFiles:
-    video: Path
-    mp3: Path
-    wav: Path
-    duration_s: float
-    notice_s: float
-    video_psnr_db: float
-    audio_snr_db: float
-    embed_fps: float
-
-
-def spoken_notice(text: str, language: str, sample_rate: int) -> np.ndarray:
-    """The notice spoken by espeak-ng (a plain synthetic voice, not the persona's)."""
-    import soundfile as sf
-    from scipy.signal import resample_poly
-
-    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
-        try:
-            subprocess.run(["espeak-ng", "-v", NOTICE_VOICES.get(language, "en-us"), "-s", "165", "-w", tmp.name, text],
-                           check=True, capture_output=True, timeout=60)
-        except FileNotFoundError:
-            raise MediaError("espeak-ng is needed for the spoken AI notice; run `make deps` "
-                             "or set STUDIO_DELIVERY__SPOKEN_NOTICE=false") from None
-        audio, sr = sf.read(tmp.name, dtype="float32")
-    from math import gcd
-
-    g = gcd(sr, sample_rate)
-    audio = resample_poly(audio, sample_rate // g, sr // g).astype(np.float32)
-    peak = float(np.max(np.abs(audio))) or 1.0
-    return audio / peak * 0.5
-
-
-def fitted_font_size(text: str, font_file: Path, size: int, width: int, margin: float = 0.04, border: int = 0) -> int:
-    """``size``, or smaller until ``text`` in that font (with its box border) fits inside
-    ``width`` with ``margin`` on each side: a portrait frame gets the whole label too."""
-    from PIL import ImageFont
-
-    while size > 8:
-        left, _, right, _ = ImageFont.truetype(str(font_file), size).getbbox(text)
-        if right - left + 2 * border <= width * (1 - 2 * margin):
-            break
-        size -= 1
-    return size
-
-
-def _label_filters(video, settings: DeliverySettings, width: int, height: int, label_until: float):
-    """The explicit label, laid out for this frame: the banner's size follows the shorter side
-    and shrinks until the whole text fits across (portrait, landscape, square alike)."""
-    if not Path(settings.font_file).is_file():
-        raise MediaError(f"label font {settings.font_file} not found; install fonts-wqy-microhei (`make deps`) "
-                         "or set STUDIO_DELIVERY__FONT_FILE to a font that renders Chinese")
-    border = max(6, min(width, height) // 60)
-    size = fitted_font_size(settings.label_text, settings.font_file, max(16, height // 14), width, border=border)
-    video = video.drawtext(
-        fontfile=str(settings.font_file), text=settings.label_text, fontsize=size, fontcolor="white",
-        box=1, boxcolor="black@0.6", boxborderw=border, x="(w-text_w)/2", y="h-text_h-h/10",
-        enable=f"lt(t,{label_until:.3f})",
-    )
-    corner_border = max(3, min(width, height) // 120)
-    corner_size = fitted_font_size(settings.corner_text, settings.font_file, max(12, height // 26), width // 3,
-                                   border=corner_border)
-    cx, cy = _CORNERS[settings.corner]
-    return video.drawtext(
-        fontfile=str(settings.font_file), text=settings.corner_text, fontsize=corner_size,
-        fontcolor="white@0.9", box=1, boxcolor="black@0.4", boxborderw=corner_border, x=cx, y=cy,
-    )
-
-
-def _run(stream, what: str, media_seconds: float) -> None:
-    run_ffmpeg(stream.overwrite_output(), what, work_timeout(media_seconds, per_second=1.0))
-
-
-def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySettings, trust: TrustSettings,
-                    key: bytes, content_id: int, language: str, title: str, delivery_id: str,
-                    aigc_label: dict, credentials: SigningCredentials, provenance: dict) -> DeliveredFiles:
-    """Write ``<name>.mp4``, ``<name>.mp3`` and ``<name>.wav`` under ``out_dir``, fully labelled and signed."""
-    require_ffmpeg()
-    info = probe(src)
-    if not (info.has_video and info.has_audio):
-        raise MediaError(f"{Path(src).name} needs both picture and sound to be delivered")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=out_dir, prefix=".render-"))
-    sr = info.sample_rate or 24000
-
-    audio = load_audio(src, sr)
-    notice_s = 0.0
-    if delivery.spoken_notice:
-        text = delivery.notice_text_zh if language == "zh" else delivery.notice_text_en
-        notice = np.concatenate([spoken_notice(text, language, sr), np.zeros(int(0.4 * sr), np.float32)])
-        notice_s = len(notice) / sr
-        audio = np.concatenate([notice, audio])
-    marked = embed_audio(audio, sr, key, content_id, trust.audio_watermark_snr_db)
-    audio_snr = snr_db(audio.astype(np.float64), marked.astype(np.float64))
-    marked_wav = write_wav(work / "marked.wav", marked, sr)
-
-    # picture: decode to raw yuv420p, add the luma mark, encode with the visible labels
-    w, h = info.width - info.width % 2, info.height - info.height % 2
-    host_mean, _ = mean_luma(src, info.width, info.height)  # first pass: fit the mark to this picture
-    marker = LumaMarker(key, content_id, w, h, trust.video_watermark_strength, host_mean=host_mean[:h, :w],
-                        psnr_db=trust.video_watermark_psnr_db)
-    decoder = FFmpegPipe(ffmpeg.input(str(src)).video.filter("crop", w, h, 0, 0)
-                         .output("pipe:", format="rawvideo", pix_fmt="yuv420p"), stdout=True)
-    raw = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="yuv420p", s=f"{w}x{h}", framerate=info.fps or 25)
-    video = raw.video
-    if notice_s:
-        video = video.filter("tpad", start_duration=f"{notice_s:.3f}", start_mode="clone")
-    video = _label_filters(video, delivery, w, h, notice_s + delivery.label_seconds)
-    mp4_tmp = work / "labelled.mp4"
-    encoder = FFmpegPipe(
-        ffmpeg.output(video, ffmpeg.input(str(marked_wav)).audio, str(mp4_tmp), vcodec="libx264", pix_fmt="yuv420p",
-                      crf=20, preset="veryfast", acodec="aac", audio_bitrate=delivery.audio_bitrate,
-                      **{"metadata:g:0": f"comment={METADATA_PREFIX}{delivery_id}", "metadata:g:1": f"title={title}",
-                         "metadata:g:2": "description=AI-generated content (AI生成)"},
-                      **ffmpeg_metadata(aigc_label, "mp4"))
-        .overwrite_output(), stdin=True)
-    frame_bytes = w * h * 3 // 2
-    frames, embed_time, mse = 0, 0.0, 0.0
-    try:
-        while True:
-            buf = decoder.proc.stdout.read(frame_bytes)
-            if len(buf) < frame_bytes:
-                break
-            frame = np.frombuffer(buf, np.uint8).copy()
-            t0 = time.perf_counter()
-            y = frame[: w * h].reshape(h, w)
-            marked_y = marker.mark(y)
-            embed_time += time.perf_counter() - t0
-            if frames % 25 == 0:
-                mse += float(np.mean((marked_y.astype(np.float32) - y) ** 2))
-            frame[: w * h] = marked_y.reshape(-1)
-            encoder.proc.stdin.write(frame.tobytes())
-            frames += 1
-    except BrokenPipeError:
-        pass
-    limit = work_timeout(info.duration_s + notice_s)
-    failed = decoder.finish(f"decoding {Path(src).name}", limit) != 0
-    failed = encoder.finish(f"encoding {name}.mp4", limit) != 0 or failed
-    if failed or frames == 0:
-        raise MediaError(f"watermarking {Path(src).name} failed: {(decoder.messages() + encoder.messages())[-400:]}")
-    samples = max(1, (frames + 24) // 25)
-    psnr = 10 * np.log10(255.0 ** 2 / max(mse / samples, 1e-12))
-
-    mp3_tmp, wav_tmp = work / "audio.mp3", work / "audio.wav"
-    tags = {"metadata:g:0": f"comment={METADATA_PREFIX}{delivery_id}", "metadata:g:1": f"title={title}"}
-    _run(ffmpeg.output(ffmpeg.input(str(marked_wav)).audio, str(mp3_tmp), acodec="libmp3lame", audio_bitrate="128k",
-                       **tags, **ffmpeg_metadata(aigc_label, "mp3")), "MP3 encoding", info.duration_s)
-    _run(ffmpeg.output(ffmpeg.input(str(marked_wav)).audio, str(wav_tmp), acodec="pcm_s16le",
-                       **{"metadata:g:1": f"title={title}"}, **ffmpeg_metadata(aigc_label, "wav")), "WAV writing", info.duration_s)
-
-    outputs = []
-    for tmp, suffix in ((mp4_tmp, ".mp4"), (mp3_tmp, ".mp3"), (wav_tmp, ".wav")):
-        outputs.append(sign_file(tmp, out_dir / f"{name}{suffix}", credentials, title, provenance))
-    for leftover in work.iterdir():
-        leftover.unlink()
-    work.rmdir()
-    return DeliveredFiles(video=outputs[0], mp3=outputs[1], wav=outputs[2], duration_s=probe(outputs[0]).duration_s,
-                          notice_s=round(notice_s, 3), video_psnr_db=round(float(psnr), 2),
-                          audio_snr_db=round(audio_snr, 2), embed_fps=round(frames / max(embed_time, 1e-9), 1))
+@task(**PERSISTED)
+def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> Delivery:
+    """Only this script version and take, with every required role's recorded approval of
+    them (``review.gates.recorded_approvals``), is delivered."""
+    settings, catalog = studio()
+    consent = allowed(catalog, production, script)
+    delivery_id = f"{production.id}-delivery-v{script.version:03d}-t{video.take}"
+    if catalog.exists(Delivery, delivery_id):
+        return catalog.load(Delivery, delivery_id)
+    approved = recorded_approvals(catalog, production, script.version, video.id)
+    persona = catalog.load(Persona, production.persona_id)
+    key = watermark_key(settings)
+    mark = register_watermark(catalog, production, consent, script.version, delivery_id)
+    aigc = make_label(key, settings.trust.content_producer, delivery_id, settings.trust.content_propagator)
+    provenance = {"delivery_id": delivery_id, "production_id": production.id, "persona": persona.display_name,
+                  "consent_id": consent.id, "consent_relationship": consent.relationship,
+                  "script_version": script.version, "watermark_id": mark.id,
+                  "approvals": [a.model_dump(mode="json") for a in approved]}
+    files = render_delivery(
+        catalog.media_path(video.video), scratch(settings), delivery_id, delivery=settings.delivery,
+        trust=settings.trust, key=key, content_id=mark.content_id, language=script.language,
+        title=f"{persona.display_name}: {production.brief.occasion}", delivery_id=delivery_id, aigc_label=aigc,
+        credentials=c2pa_credentials(settings), provenance=provenance)
+    allowed(catalog, production)  # consent may have been revoked while rendering
+    delivery = Delivery(
+        id=delivery_id, production_id=production.id, persona_id=persona.id, consent_id=consent.id,
+        script_version=script.version, video_take_id=video.id,
+        video=catalog.put_media_file(files.video, "video/mp4", name=files.video.name),
+        audio_mp3=catalog.put_media_file(files.mp3, "audio/mpeg", name=files.mp3.name),
+        audio_wav=catalog.put_media_file(files.wav, "audio/wav", name=files.wav.name),
+        duration_s=round(files.duration_s, 3), spoken_notice_s=files.notice_s, label_text=settings.delivery.label_text,
+        approvals=approved, watermark_id=mark.id, aigc=aigc, c2pa_signed=True, video_psnr_db=files.video_psnr_db,
+        audio_snr_db=files.audio_snr_db)
+    catalog.save(delivery)
+    catalog.save(production.model_copy(update={"status": "delivered"}))
+    catalog.audit("studio", "delivery.created", f"delivery/{delivery.id}", sha256=delivery.video.sha256,
+                  consent=consent.id, script_version=script.version, approvals=[a.reviewer for a in delivery.approvals],
+                  watermark=mark.id, video_psnr_db=files.video_psnr_db, audio_snr_db=files.audio_snr_db)
+    notify(settings.notify, catalog, "delivery.ready", f"delivery/{delivery.id}",
+           f"{persona.display_name}: {production.brief.occasion} is delivered ({delivery.duration_s:.0f} s)",
+           {"production_id": production.id, "delivery_id": delivery.id, "sha256": delivery.video.sha256})
+    return delivery

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.settings import PrefectSettings, SpeechCheckSettings, StudioSettings, get_settings
+from core.settings import PrefectSettings, SpeechCheckSettings, StudioSettings, get_settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -37,10 +37,10 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def speech_check(tmp_path_factory):
     """The shipped Whisper-base as the studio's recogniser (assembled once per session)."""
-    from studio.contracts import SpeechCheck
-    from tasks.asr import whisper_dir
+    from core.settings import SpeechCheckSettings
+    from media.asr import whisper_dir
 
-    return SpeechCheck(model_dir=whisper_dir(tmp_path_factory.mktemp("models")))
+    return SpeechCheckSettings(model_dir=whisper_dir(tmp_path_factory.mktemp("models")))
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +56,7 @@ def s3_endpoint():
 
 @pytest.fixture(scope="session")
 def persona_media(tmp_path_factory) -> dict[str, Path]:
-    from tasks.synthetic_persona import make_persona_media
+    from persona.synthetic import make_persona_media
 
     return make_persona_media(tmp_path_factory.mktemp("persona"))
 
@@ -66,7 +66,7 @@ def studio_stack(tmp_path_factory):
     """A real Prefect server (SQLite) and runner serving the production flow, on free ports."""
     import os
 
-    from studio import services
+    from app import services
 
     home = tmp_path_factory.mktemp("stack")
     port = free_port()
@@ -96,8 +96,8 @@ def studio_stack(tmp_path_factory):
 
 
 def new_production(settings, media, points=("Come home for dinner",)):
-    from studio.api import StudioAPI
-    from studio.models import Brief
+    from app.api import StudioAPI
+    from script.sentences import Brief
 
     api = StudioAPI(settings)
     persona = api.create_persona("Test Persona (fictional)", ["en"], fictional=True)

@@ -15,8 +15,11 @@ import time
 import pytest
 from prefect import flow
 
-from studio.demo import approve_as_every_role, wait_for_review
-from studio.models import Brief, Delivery, ReviewDecision, ReviewRequest, ScriptVersion, Sentence
+from app.demo import approve_as_every_role, wait_for_review
+from delivery.records import Delivery
+from review.records import ReviewDecision, ReviewRequest
+from script.records import ScriptVersion
+from script.sentences import Brief, Sentence
 from tests.conftest import new_production
 
 pytestmark = pytest.mark.slow
@@ -29,19 +32,12 @@ def gate_probe(production_id: str) -> None:  # pragma: no cover - never run: its
 
 def _paused_gate(api, production, gate_key="script-1", roles=None):
     """A real flow run paused in Prefect at ``gate_key``, and the gate's request as the flow records it."""
-    from prefect import get_client
     from prefect.states import Paused
 
-    from studio.api import prefect_api, run_async
-
-    async def make():
-        async with get_client() as client:
-            run = await client.create_flow_run(gate_probe, parameters={"production_id": production.id})
-            await client.set_flow_run_state(run.id, Paused(timeout_seconds=None, pause_key=gate_key), force=True)
-            return str(run.id)
-
-    with prefect_api(api.settings):
-        run_id = run_async(make())
+    with api.runs.client() as client:
+        run = client.create_flow_run(gate_probe, parameters={"production_id": production.id})
+        client.set_flow_run_state(run.id, Paused(timeout_seconds=None, pause_key=gate_key), force=True)
+        run_id = str(run.id)
     api.catalog.save(production.model_copy(update={"flow_run_id": run_id, "status": "waiting_review"}))
     if not api.catalog.exists(ScriptVersion, ScriptVersion.id_for(production.id, 1)):
         api.catalog.save(ScriptVersion(id=ScriptVersion.id_for(production.id, 1), production_id=production.id,
@@ -56,7 +52,7 @@ def _paused_gate(api, production, gate_key="script-1", roles=None):
 
 @pytest.fixture(scope="module")
 def race_world(studio_stack, tmp_path_factory):
-    from studio.api import StudioAPI
+    from app.api import StudioAPI
 
     api = StudioAPI(studio_stack)
     evidence = tmp_path_factory.mktemp("evidence") / "form.txt"
@@ -104,7 +100,7 @@ def _left_gate(api, request, timeout_s=10) -> bool:
 
 @pytest.mark.parametrize("first", ["stakeholder", "family"])
 def test_concurrent_approvals_all_land(race_world, first, abuse):
-    from studio.api import ReviewError
+    from app.api import ReviewError
 
     api, persona = race_world
     names = {"stakeholder": "Mei", "family": "Lan"}
@@ -116,7 +112,7 @@ def test_concurrent_approvals_all_land(race_world, first, abuse):
         resumed = _left_gate(api, request)  # the last approval resumed the run
         outcome = None
         if resumed and not errors:
-            from studio import gates
+            from review import gates
 
             outcome = gates.seal(api.catalog, request)  # what the resumed run reads
         landed = outcome is not None and sorted(a.role for a in outcome.approvals) == ["family", "stakeholder"]
@@ -129,8 +125,8 @@ def test_concurrent_approvals_all_land(race_world, first, abuse):
 
 @pytest.mark.parametrize("first", ["approve", "request_changes"])
 def test_changes_win_over_a_simultaneous_approval(race_world, first, abuse):
-    from studio import gates
-    from studio.gates import DecidedAlready
+    from review import gates
+    from review.gates import DecidedAlready
 
     api, persona = race_world
     for trial in range(10):
@@ -154,7 +150,7 @@ def test_changes_win_over_a_simultaneous_approval(race_world, first, abuse):
 def test_cli_decisions_are_recorded_as_the_operator_on_behalf(race_world, abuse):
     from typer.testing import CliRunner
 
-    from studio.cli import app
+    from app.cli import app
 
     api, persona = race_world
     request = _paused_gate(api, _production(api, persona))
@@ -179,17 +175,9 @@ def test_cli_decisions_are_recorded_as_the_operator_on_behalf(race_world, abuse)
 def _forge_resume(api, run_id, run_input=None):
     from uuid import UUID
 
-    from prefect import get_client
-
-    from studio.api import prefect_api, run_async
-
-    async def resume():
-        async with get_client() as client:
-            return await client.resume_flow_run(UUID(run_id), run_input=run_input)
-
     try:
-        with prefect_api(api.settings):
-            return run_async(resume())
+        with api.runs.client() as client:
+            return client.resume_flow_run(UUID(run_id), run_input=run_input)
     except Exception as exc:  # the server may refuse input nobody asked for: the forger then resumes without
         return exc
 
@@ -210,7 +198,7 @@ def test_forged_and_replayed_resumes_decide_nothing(studio_stack, persona_media,
     """Resumes through Prefect's API (with made-up input, without input, and a stored decision
     replayed at the next gate) send the run back to waiting; only the recorded approvals of
     that very version and take are delivered, and ``verify`` says so."""
-    from tasks.verify import verify_file
+    from delivery.verify import verify_file
 
     api, production, _ = new_production(studio_stack, persona_media)
     run_id = api.start_production(production.id)
@@ -225,7 +213,7 @@ def test_forged_and_replayed_resumes_decide_nothing(studio_stack, persona_media,
         abuse.record("1", f"forged resume at the script gate ({'with' if run_input else 'without'} input)",
                      "refused cleanly" if ok else "accepted wrongly")
         assert ok, key
-    from studio import gates
+    from review import gates
 
     assert gates.outcome_of(api.catalog, script1.id) is None
     assert [r.id for r in api.pending_reviews() if r.production_id == production.id] == [script1.id]
@@ -262,7 +250,7 @@ def test_forged_and_replayed_resumes_decide_nothing(studio_stack, persona_media,
 def test_races_at_real_gates(studio_stack, persona_media, abuse):
     """Two roles approving a real gate at once both count; an approval racing a request for
     changes at the video gate loses to it: a new take, then delivery of that take."""
-    from studio import gates
+    from review import gates
 
     api, production, _ = new_production(studio_stack, persona_media)
     run_id = api.start_production(production.id)

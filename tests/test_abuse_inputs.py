@@ -14,8 +14,10 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from studio.api import StudioAPI
-from studio.models import Brief, ReviewRequest, Upload
+from app.api import StudioAPI
+from persona.records import Upload
+from review.records import ReviewRequest
+from script.sentences import Brief
 
 RUNNER = CliRunner()
 
@@ -66,11 +68,11 @@ def _classify(result, expect_ok: bool) -> str:
 def test_the_bad_input_table(settings, files, monkeypatch, abuse):
     import resource
 
-    from studio.cli import app
+    from app.cli import app
     from tests.conftest import free_port
 
     monkeypatch.setenv("STUDIO_PREFECT__API_URL", f"http://127.0.0.1:{free_port()}/api")  # nobody answers there
-    from studio.settings import get_settings
+    from core.settings import get_settings
 
     get_settings.cache_clear()
     api = StudioAPI(get_settings())

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from tasks.media import VideoWriter, read_frames
+from media.ffmpeg_io import VideoWriter, read_frames
 
 F_SETPIPE_SZ = 1031  # Linux: the smallest pipe a process may have is one page
 
@@ -53,8 +53,8 @@ def test_a_render_longer_than_the_pipe_takes_to_fill_finishes(tmp_path, abuse):
 
 @pytest.fixture(scope="module")
 def label_kit(tmp_path_factory):
-    from studio.settings import StudioSettings
-    from tasks.trust.keys import c2pa_credentials
+    from core.settings import StudioSettings
+    from delivery.trust.keys import c2pa_credentials
 
     home = tmp_path_factory.mktemp("label")
     settings = StudioSettings(home=home, trust={"watermark_key": "11" * 32},
@@ -64,8 +64,8 @@ def label_kit(tmp_path_factory):
 
 @pytest.mark.parametrize("width,height", [(416, 720), (1280, 720), (512, 512)], ids=["portrait", "landscape", "square"])
 def test_the_label_is_whole_inside_every_frame_shape(width, height, label_kit, abuse):
-    from tasks.deliver import render_delivery
-    from tasks.trust.aigc_metadata import make_label
+    from delivery.render import render_delivery
+    from delivery.trust.aigc_metadata import make_label
 
     settings, credentials, home = label_kit
     src = home / f"take_{width}x{height}.mp4"

@@ -12,9 +12,12 @@ import pytest
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
-from studio.access import AccessError, Identity, invite, redeem, set_operator_password, sign_in_operator
-from studio.api import StudioAPI
-from studio.models import Brief, Persona, ReviewComment, ReviewRequest, ScriptVersion, Sentence, StyleProfile, Upload
+from app.api import StudioAPI
+from persona.records import Persona, StyleProfile, Upload
+from review.access import AccessError, Identity, invite, redeem, set_operator_password, sign_in_operator
+from review.records import ReviewComment, ReviewRequest
+from script.records import ScriptVersion
+from script.sentences import Brief, Sentence
 from tests.conftest import shown
 
 ACTIVE = re.compile(r"(?<!\\)(<(?:iframe|img|form|div|script|b)\b|!\[|\]\(|:red\[)")
@@ -206,7 +209,7 @@ def test_an_invitation_link_works_only_in_the_browser_that_opened_it(world, abus
             outcome = "refused cleanly" if "another browser" in str(exc) else "accepted wrongly"
         abuse.record("9", f"a used link opened from {other or 'a browser without cookies'}", outcome)
         assert outcome == "refused cleanly"
-    from studio.access import reissue_invitation
+    from review.access import reissue_invitation
 
     fresh, new_link = reissue_invitation(api.catalog, api.settings, invitation.id, "ops")
     assert redeem(api.catalog, new_link.split("invite=")[1], browser="browser-b").name == "Lan"

@@ -9,8 +9,9 @@ import threading
 
 import pytest
 
+from core.records import AuditEvent
+from production.records import Production
 from storage import StoreError, open_catalog
-from studio.models import AuditEvent, Production
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_an_intact_log_checks_clean_with_concurrent_writers(settings):
 
 def test_concurrent_saves_keep_every_version(settings, abuse):
     """Two writers saving one mutable record at the same moment: both land, history keeps the older ones."""
-    from studio.models import Brief
+    from script.sentences import Brief
 
     catalog = open_catalog(settings)
     production = Production(id="prod-race", persona_id="p", use="greeting", brief=Brief(occasion="x", audience="y"),

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from studio.consent import ConsentError, require_allowed_content
-from studio.models import ConsentRecord, ConsentScope, Sentence, utcnow
+from core.records import utcnow
+from persona.consent import ConsentError, require_allowed_content
+from persona.records import ConsentRecord, ConsentScope
+from script.sentences import Sentence
 
 # (forbidden topic, sentence, mentions it?)
 TABLE = [
@@ -40,7 +42,7 @@ TABLE = [
 def _consent(topic: str) -> ConsentRecord:
     from datetime import timedelta
 
-    from studio.models import AssetRef
+    from core.records import AssetRef
 
     evidence = AssetRef(key="media/00/x.txt", sha256="0" * 64, media_type="text/plain", size=1)
     return ConsentRecord(id="consent-test", persona_id="persona-test", subject_name="A", grantor_name="B",
@@ -50,7 +52,7 @@ def _consent(topic: str) -> ConsentRecord:
 
 @pytest.mark.parametrize("topic,text,expected", TABLE, ids=[f"{t}:{x[:24]}" for t, x, _ in TABLE])
 def test_every_check_gives_the_same_answer(topic, text, expected, abuse):
-    from tasks.script_checks import check_script
+    from script.checks import check_script
 
     consent = _consent(topic)
     language = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from studio import services
-from studio.access import invite, set_operator_password
-from studio.demo import approve_as_every_role, wait_for_review
+from app import services
+from app.demo import approve_as_every_role, wait_for_review
+from review.access import invite, set_operator_password
 from tests.conftest import free_port, new_production
 
 pytestmark = pytest.mark.slow
@@ -243,8 +243,9 @@ class _Tracker:
 def test_hostile_words_stay_text_in_chromium(portal, browser, abuse):
     """A reviewer's edit and comments carrying HTML, scripts, an overlay, a form and images run
     nothing and load nothing, for the other reviewer and for the operator: they read as typed."""
-    from studio.api import StudioAPI
-    from studio.models import Brief, ScriptVersion, Sentence
+    from app.api import StudioAPI
+    from script.records import ScriptVersion
+    from script.sentences import Brief, Sentence
     from tests.test_abuse_decisions import _paused_gate
 
     tracker = _Tracker()

@@ -7,17 +7,24 @@ it generates, to a refusal test)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
 
-from studio.api import StudioAPI
-from studio.consent import ConsentError
-from studio.models import (
-    Brief, ConsentRecord, Template, Delivery, MaterialSet, ReviewDecision, ReviewRequest, ScriptVersion,
-    Sentence, VideoTake, VoiceTake, utcnow,
-)
+from app.api import StudioAPI
+from core.records import utcnow
+from delivery.records import Delivery
+from materials.records import MaterialSet
+from persona.consent import ConsentError
+from persona.records import ConsentRecord
+from production.records import Template
+from review.records import ReviewDecision, ReviewRequest
+from script.records import ScriptVersion
+from script.sentences import Brief, Sentence
 from tests.conftest import shown
+from video.records import VideoTake
+from voice.records import VoiceTake
 
 pytestmark = pytest.mark.usefixtures("one_browser")
 
@@ -38,7 +45,7 @@ OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decisi
 def _commands() -> set[str]:
     import typer
 
-    from studio.cli import app
+    from app.cli import app
 
     names = set()
 
@@ -53,12 +60,23 @@ def _commands() -> set[str]:
     return names
 
 
-def _tasks() -> set[str]:
+def _task_objects() -> dict:
+    """Every Prefect task of the studio, by name, from every module of ``tasks``."""
+    import importlib
+    import pkgutil
+
     from prefect import Task
 
-    import tasks.steps as steps
+    import tasks
 
-    return {name for name, obj in vars(steps).items() if isinstance(obj, Task)}
+    found = {}
+    for info in pkgutil.iter_modules(tasks.__path__, "tasks."):
+        found.update({name: obj for name, obj in vars(importlib.import_module(info.name)).items() if isinstance(obj, Task)})
+    return found
+
+
+def _tasks() -> set[str]:
+    return set(_task_objects())
 
 
 def test_every_entry_point_is_classified():
@@ -105,8 +123,8 @@ def _generated(api: StudioAPI) -> dict:
 
 
 def test_cli_generating_commands_refuse_without_consent(world, monkeypatch):
-    from studio import demo, services
-    from studio.cli import app
+    from app import demo, services
+    from app.cli import app
 
     api, before = world["api"], _generated(world["api"])
     runner = CliRunner()
@@ -136,7 +154,7 @@ def test_cli_generating_commands_refuse_without_consent(world, monkeypatch):
 
 
 def test_flow_tasks_refuse_without_consent(world):
-    import tasks.steps as steps
+    steps = SimpleNamespace(**_task_objects())
 
     api, production, script = world["api"], world["production"], world["script"]
     before = _generated(api)
@@ -202,9 +220,8 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
     with consent revoked each is refused on the page (the gate would normally have vanished already: revocation cancels the run)."""
     from streamlit.testing.v1 import AppTest
 
+    from review.access import invite
     from review_ui.pages import get_api
-
-    from studio.access import invite
 
     api = world["api"]
     monkeypatch.setattr(StudioAPI, "pending_reviews", lambda self: [world["request"]])
@@ -234,8 +251,8 @@ def test_portal_cannot_resume_a_schedule_without_consent(world):
     """The portal's other generating action: resuming a template's schedule."""
     from streamlit.testing.v1 import AppTest
 
+    from review.access import Identity
     from review_ui.pages import get_api
-    from studio.access import Identity
 
     get_api.clear()
     at = AppTest.from_function(_templates_page, default_timeout=60)

@@ -3,9 +3,13 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from studio.models import AssetRef, Brief, ConsentRecord, ConsentScope, ReviewDecision, ScriptVersion, utcnow
-from studio.script_markup import MarkupError, parse_markup, render_markup
-from studio.settings import StudioSettings
+from core.records import AssetRef, utcnow
+from core.settings import StudioSettings
+from persona.records import ConsentRecord, ConsentScope
+from review.records import ReviewDecision
+from script.markup import MarkupError, parse_markup, render_markup
+from script.records import ScriptVersion
+from script.sentences import Brief
 
 EVIDENCE = AssetRef(key="media/ab/x.txt", sha256="a" * 64, media_type="text/plain", size=3)
 
@@ -71,7 +75,7 @@ def test_review_decision_is_no_run_input_and_needs_comments_for_changes():
 def test_a_gate_waits_for_every_role_and_reads_old_one_role_records():
     from datetime import datetime, timezone
 
-    from studio.models import Approval, ReviewComment, ReviewRequest
+    from review.records import Approval, ReviewComment, ReviewRequest
 
     request = ReviewRequest(id="p-script-1", production_id="p", flow_run_id="x", gate="script", round=1,
                             gate_key="script-1", roles={"stakeholder": ["Mei", "Bo"], "family": ["Lan"]}, script_version=1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.media import probe
+from media.ffmpeg_io import probe
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_studio_demo_end_to_end(tmp_path):
     env = dict(os.environ, STUDIO_HOME=str(tmp_path / "home"))
     report_path = tmp_path / "demo.json"
-    proc = subprocess.run([sys.executable, "-m", "studio.cli", "demo", "--json", str(report_path)], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "demo", "--json", str(report_path)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads(report_path.read_text())

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from studio import services
-from studio.demo import approve_as_every_role, wait_for_review
-from studio.models import Production
+from app import services
+from app.demo import approve_as_every_role, wait_for_review
+from production.records import Production
 from tests.conftest import new_production
 
 pytestmark = pytest.mark.slow
@@ -145,7 +145,7 @@ def test_a_server_killed_while_waiting_and_while_rendering(studio_stack, persona
 
 
 def test_revocation_while_the_server_is_down_is_applied_when_it_returns(studio_stack, persona_media, abuse):
-    from studio.models import PendingCancellation
+    from production.records import PendingCancellation
 
     api, production, consent = new_production(studio_stack, persona_media)
     run_id = api.start_production(production.id)

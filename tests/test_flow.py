@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from studio import services
-from studio.api import ReviewError
-from studio.consent import ConsentError
-from studio.demo import approve_as_every_role, wait_for_review
+from app import services
+from app.api import ReviewError
+from app.demo import approve_as_every_role, wait_for_review
+from delivery.records import Delivery
+from media.ffmpeg_io import probe
+from persona.consent import ConsentError
+from production.records import Production
+from review.records import ReviewDecision
+from script.records import ScriptVersion
 from tests.conftest import new_production, shown
-from studio.models import Delivery, Production, ReviewDecision, ScriptVersion, VoiceTake
-from tasks.media import probe
+from voice.records import VoiceTake
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +84,7 @@ def test_gates_loop_back_with_comments_and_deliver(studio_stack, persona_media):
     assert (info.video_codec, info.audio_codec) == ("h264", "aac")
     assert abs(info.duration_s - takes[2].duration_s - delivery.spoken_notice_s) < 0.3
     assert delivery.c2pa_signed and delivery.aigc["Label"] == "1" and delivery.audio_mp3 and delivery.audio_wav
-    from tasks.verify import verify_file
+    from delivery.verify import verify_file
 
     report = verify_file(api.catalog, studio_stack, path)
     assert report.verdict == "authorised" and report.c2pa == "Trusted"
@@ -130,7 +134,7 @@ def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media)
     api, production, _ = new_production(studio_stack, persona_media)
     run_id = api.start_production(production.id)
     request = wait_for_review(api, production.id, "script-1", timeout_s=300)
-    from studio.access import invite
+    from review.access import invite
 
     get_api.clear()
     _, link = invite(api.catalog, studio_stack, production.id, "Mei", "stakeholder", "operator")
@@ -155,9 +159,9 @@ def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media)
 def test_portal_shows_prefect_errors_instead_of_raising(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
+    from core.settings import get_settings
+    from review.access import Identity
     from review_ui.pages import get_api
-    from studio.access import Identity
-    from studio.settings import get_settings
     from tests.conftest import free_port
 
     monkeypatch.setenv("STUDIO_HOME", str(tmp_path))

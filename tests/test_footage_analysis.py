@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from materials.footage_analysis import analyse_footage, load_tracks
+from materials.records import FootageAnalysis
+from media.ffmpeg_io import MediaError
 from storage import Catalog
 from storage.local import LocalStore
-from studio.models import FootageAnalysis
-from tasks.footage_analysis import analyse_footage, load_tracks
-from tasks.media import MediaError
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_speech_comes_from_the_footages_own_sound(catalog, persona_media):
 
 
 def test_footage_without_a_face_gives_no_segment_and_a_file_without_video_is_refused(catalog, tmp_path):
-    from tasks.materials import select_footage
+    from materials.selection import select_footage
 
     wall = tmp_path / "wall.mp4"
     _ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=3", "-c:v", "libx264", "-preset", "ultrafast", str(wall))
@@ -88,8 +88,8 @@ def test_footage_without_a_face_gives_no_segment_and_a_file_without_video_is_ref
 
 
 def test_cli_lists_segments_and_suggestions_with_the_tag_command(settings, shared_data):
-    from studio.api import StudioAPI
-    from studio.cli import app
+    from app.api import StudioAPI
+    from app.cli import app
 
     api = StudioAPI(settings)
     persona = api.create_persona("Ana", ["en"], fictional=True)

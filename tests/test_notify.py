@@ -8,8 +8,8 @@ import threading
 import warnings
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from studio.notify import notify
-from studio.settings import NotifySettings
+from core.settings import NotifySettings
+from review.notify import notify
 from tests.conftest import free_port
 
 
@@ -26,8 +26,8 @@ class _Hook(BaseHTTPRequestHandler):
 
 
 def test_webhook_and_email_are_sent_and_failures_audited(tmp_path):
+    from core.settings import StudioSettings
     from storage import open_catalog
-    from studio.settings import StudioSettings
 
     catalog = open_catalog(StudioSettings(home=tmp_path))
     http = HTTPServer(("127.0.0.1", free_port()), _Hook)

@@ -8,9 +8,12 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.access import AccessError, invite, redeem, revoke_invitation, set_operator_password, sign_in_operator
-from studio.api import StudioAPI
-from studio.models import Brief, Invitation, ReviewRequest, ScriptVersion, Sentence, utcnow
+from app.api import StudioAPI
+from core.records import utcnow
+from review.access import AccessError, invite, redeem, revoke_invitation, set_operator_password, sign_in_operator
+from review.records import Invitation, ReviewRequest
+from script.records import ScriptVersion
+from script.sentences import Brief, Sentence
 from tests.conftest import shown
 
 pytestmark = pytest.mark.usefixtures("one_browser")

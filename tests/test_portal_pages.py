@@ -7,9 +7,13 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.access import Identity, invite
-from studio.api import StudioAPI
-from studio.models import ActionTag, Brief, ConsentRecord, Persona, ReviewComment, ReviewRequest, ScriptVersion, Sentence
+from app.api import StudioAPI
+from materials.records import ActionTag
+from persona.records import ConsentRecord, Persona
+from review.access import Identity, invite
+from review.records import ReviewComment, ReviewRequest
+from script.records import ScriptVersion
+from script.sentences import Brief, Sentence
 from tests.conftest import shown
 
 pytestmark = pytest.mark.usefixtures("one_browser")
@@ -137,7 +141,7 @@ def test_operator_tags_an_action_segment_on_the_timeline(review, shared_data, tm
     with pytest.raises(ValueError, match="lasts"):
         api.tag_action(production.persona_id, upload.id, 10.0, 99.0, "laughing")
 
-    from tasks.materials import action_segments
+    from materials.selection import action_segments
 
     [segment] = action_segments(api.catalog, [tag], tmp_path)
     assert segment.label == "drinking" and segment.duration_s == 2.5 and segment.face_ratio > 0.5
@@ -161,8 +165,8 @@ def test_operator_analyses_footage_and_accepts_a_suggested_action(review, shared
 
 
 def test_operator_hears_the_selection_and_picks_prompts_by_hand(review, shared_data, tmp_path):
-    from studio.models import MaterialSet, VoiceChoice
-    from tasks.voice_materials import select_voice_prompts
+    from materials.records import MaterialSet, VoiceChoice
+    from materials.voice_prompts import select_voice_prompts
 
     api, production, _ = review
     upload = api.add_material(production.persona_id, "voice", shared_data / "footage" / "musetalk_sun.wav")
@@ -194,7 +198,8 @@ def _speech_check(voice, script):
 
 
 def test_reviewers_see_sentences_the_speech_check_flagged(review):
-    from studio.models import AssetRef, SentenceCheck, SentenceTiming, VoiceTake
+    from core.records import AssetRef
+    from voice.records import SentenceCheck, SentenceTiming, VoiceTake
 
     api, production, _ = review
     script = api.script(production.id, 1)
@@ -211,7 +216,8 @@ def test_reviewers_see_sentences_the_speech_check_flagged(review):
 
 
 def test_operator_corrects_the_derived_style_and_reviewers_see_checks_and_changes(review, tmp_path, monkeypatch):
-    from studio.models import ScriptChange, ScriptFlag, StyleProfile
+    from persona.records import StyleProfile
+    from script.records import ScriptChange, ScriptFlag
 
     api, production, request = review
     talks = tmp_path / "talks.txt"

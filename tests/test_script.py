@@ -16,9 +16,11 @@ import httpx
 import numpy as np
 import pytest
 
-from studio.contracts import ChatMessage, ChatRequest, DraftRequest, PersonaStyle, ReviseRequest
-from studio.models import Brief, ConsentScope, Cue, Sentence
-from studio.script_markup import MarkupError
+from persona.records import ConsentScope
+from script.contract import DraftRequest, PersonaStyle, ReviseRequest
+from script.llm.contract import ChatMessage, ChatRequest
+from script.markup import MarkupError
+from script.sentences import Brief, Cue, Sentence
 from tests.conftest import free_port
 
 PAST_TALKS_EN = [
@@ -47,7 +49,7 @@ PAST_TALKS_ZH = [
 def test_minilm_matches_sentence_transformers():
     """Our torch run of all-MiniLM-L6-v2 gives the similarities sentence-transformers documents
     for this model (0.6660, 0.1046, 0.1411 in its quickstart)."""
-    from tasks.backends.embed_minilm import minilm
+    from persona.backends.embed_minilm import minilm
 
     v = minilm().encode(["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."])
     assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
@@ -58,7 +60,7 @@ def test_minilm_matches_sentence_transformers():
 
 
 def test_retrieval_finds_chinese_by_words_and_english_by_meaning():
-    from tasks.retrieval import PassageIndex, words
+    from persona.retrieval import PassageIndex, words
 
     assert "花园" in words("家就像一个花园", "zh") and "的" not in words("我的家", "zh")
     zh = PassageIndex(PAST_TALKS_ZH, "zh")
@@ -78,7 +80,7 @@ def test_retrieval_finds_chinese_by_words_and_english_by_meaning():
 
 
 def _persona_with_texts(settings, tmp_path, texts: dict[str, str | bytes], language="en"):
-    from studio.api import StudioAPI
+    from app.api import StudioAPI
 
     api = StudioAPI(settings)
     persona = api.create_persona("Corpus Test (fictional)", [language], fictional=True)
@@ -91,7 +93,7 @@ def _persona_with_texts(settings, tmp_path, texts: dict[str, str | bytes], langu
 
 
 def test_corpus_style_profile_and_operator_edits(settings, tmp_path):
-    from studio.models import PersonaCorpus, StyleProfile
+    from persona.records import PersonaCorpus, StyleProfile
 
     api, persona, _ = _persona_with_texts(settings, tmp_path, {
         "talks.txt": "\n".join(PAST_TALKS_EN[:4]), "more.txt": "\n\n".join(PAST_TALKS_EN[4:])})
@@ -123,8 +125,8 @@ def test_corpus_style_profile_and_operator_edits(settings, tmp_path):
 
 
 def test_corpus_of_chinese_texts_and_bad_uploads(settings, tmp_path):
-    from studio.models import Upload
-    from tasks.media import MediaError
+    from media.ffmpeg_io import MediaError
+    from persona.records import Upload
 
     api, persona, _ = _persona_with_texts(settings, tmp_path, {"gbk.txt": "\n".join(PAST_TALKS_ZH).encode("gb18030")},
                                           language="zh")
@@ -147,9 +149,9 @@ def test_corpus_of_chinese_texts_and_bad_uploads(settings, tmp_path):
 
 @pytest.mark.slow
 def test_corpus_takes_in_what_the_persona_says_in_recordings(settings, persona_media, speech_check):
+    from app.api import StudioAPI
+    from persona.corpus import build_corpus
     from storage import open_catalog
-    from studio.api import StudioAPI
-    from tasks.persona_corpus import build_corpus
 
     api = StudioAPI(settings)
     persona = api.create_persona("Recorded (fictional)", ["en"], fictional=True)
@@ -175,7 +177,7 @@ MODEL_OUTPUTS = {  # what small chat models tend to answer -> the sentences it s
 
 
 def test_repair_mends_what_models_write_and_rejects_what_is_not_a_script():
-    from tasks.script_checks import repair_model_output
+    from script.checks import repair_model_output
 
     for answer, expected in MODEL_OUTPUTS.items():
         mended = repair_model_output(answer, ["warm", "teasing", "neutral"])
@@ -192,7 +194,7 @@ def test_repair_mends_what_models_write_and_rejects_what_is_not_a_script():
 
 
 def test_checks_flag_scope_violations_before_review():
-    from tasks.script_checks import check_script
+    from script.checks import check_script
 
     scope = ConsentScope(uses=["greeting"], forbidden_topics=["politics", "the will"], own_words_only=True)
     brief = Brief(occasion="Spring Festival", audience="family", points=["We sold 1,200 dumplings at the fair"])
@@ -227,7 +229,7 @@ def llama_server(tmp_path_factory):
     port = free_port()
     env = dict(os.environ, STUDIO_LLM_SERVE_API_KEY="sekrit")
     log = open(tmp_path_factory.mktemp("llm") / "server.log", "w+b")
-    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "llm", "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "llm", "serve", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 120
@@ -258,7 +260,7 @@ def _ask(text: str, **kw) -> ChatRequest:
 
 @pytest.mark.slow
 def test_openai_client_against_a_local_llama_cpp_server(llama_server):
-    from tasks.backends.llm_openai import LLMError, OpenAIChat
+    from script.llm.backends.openai_chat import LLMError, OpenAIChat
 
     chat = OpenAIChat(llama_server, "sekrit", "SmolLM2-135M-Instruct.Q4_1", timeout_s=60, max_retries=1)
     whole = chat.chat(_ask("What is the capital of France?", max_tokens=24, temperature=0, seed=1))
@@ -273,7 +275,7 @@ def test_openai_client_against_a_local_llama_cpp_server(llama_server):
         OpenAIChat(llama_server, "wrong", "x", max_retries=3).chat(_ask("Hi"))
 
     # the script writer through the server: a draft in the markup, with the persona's own passage
-    from tasks.backends.script_llm import LLMScript
+    from script.backends.llm_writer import LLMScript
 
     writer = LLMScript(chat, temperature=0.7, seed=3, mode="outline", tries=2)
     draft = writer.draft(DraftRequest(brief=Brief(occasion="birthday", audience="family", points=["come home for dinner"],
@@ -319,7 +321,7 @@ class _Flaky(BaseHTTPRequestHandler):
 
 
 def test_client_retries_busy_servers_and_gives_up_on_silent_ones():
-    from tasks.backends.llm_openai import LLMError, OpenAIChat
+    from script.llm.backends.openai_chat import LLMError, OpenAIChat
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -350,15 +352,16 @@ def test_client_retries_busy_servers_and_gives_up_on_silent_ones():
 
 @pytest.fixture(scope="module")
 def writer():
-    from tasks.backends.llm_llamacpp import LlamaCppChat
-    from tasks.backends.script_llm import LLMScript
+    from script.backends.composer import ComposerScript
+    from script.backends.llm_writer import LLMScript
+    from script.llm.backends.llamacpp import LlamaCppChat
 
-    return LLMScript(LlamaCppChat(), temperature=0.7, seed=1, mode="outline", tries=3)
+    return LLMScript(LlamaCppChat(), temperature=0.7, seed=1, mode="outline", tries=3, fallback=ComposerScript())
 
 
 def _persona() -> PersonaStyle:
-    from studio.models import CorpusPassage, PersonaCorpus
-    from tasks.persona_corpus import derive_style_profile
+    from persona.corpus import derive_style_profile
+    from persona.records import CorpusPassage, PersonaCorpus
 
     corpus = PersonaCorpus(id="bo", persona_id="bo", language="en",
                            passages=[CorpusPassage(text=t, upload_id="u", origin="text") for t in PAST_TALKS_EN])
@@ -419,9 +422,11 @@ def test_chinese_briefs_are_composed_when_the_model_writes_no_chinese(writer):
 
 
 def test_comments_on_a_time_of_the_take_reach_the_sentence_spoken_then(settings):
+    from core.records import AssetRef
+    from review.comments import sentence_anchors as _sentence_anchors
+    from script.records import ScriptVersion
     from storage import open_catalog
-    from studio.models import AssetRef, ScriptVersion, SentenceTiming, VoiceTake
-    from tasks.steps import _sentence_anchors
+    from voice.records import SentenceTiming, VoiceTake
 
     catalog = open_catalog(settings)
     previous = ScriptVersion(id="prod-x-v001", production_id="prod-x", version=1, language="en", backend="composer",

@@ -7,12 +7,13 @@ import uuid
 
 import pytest
 
+from persona.records import Persona
+from script.markup import parse_markup
+from script.records import ScriptVersion
 from storage import Catalog, ObjectExists, ObjectNotFound, StoreError
 from storage.catalog import IntegrityError
 from storage.local import LocalStore
 from storage.s3 import S3Store
-from studio.models import Persona, ScriptVersion
-from studio.script_markup import parse_markup
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -122,8 +123,8 @@ def test_audit_appends_concurrently_without_forking(catalog):
 
 
 def test_prefect_results_live_in_the_studio_store(settings):
+    from runs.result_storage import StudioResultStorage
     from storage import open_store
-    from storage.prefect_results import StudioResultStorage
 
     block = StudioResultStorage()
     block.write_path("abc123", b"result bytes")

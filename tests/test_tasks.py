@@ -7,13 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from media.analysis import detect_face, envelope_per_frame, median_f0
+from media.ffmpeg_io import MediaError, load_audio, probe, read_frames
+from script.contract import DraftRequest, PersonaStyle, ReviseRequest
+from script.markup import parse_markup
+from script.sentences import Brief
 from storage import Catalog
 from storage.local import LocalStore
-from studio.contracts import DraftRequest, FootageClip, PersonaStyle, PromptClip, ReviseRequest, VideoRequest, VoiceRequest
-from studio.models import Brief
-from studio.script_markup import parse_markup
-from tasks.analysis import detect_face, envelope_per_frame, median_f0
-from tasks.media import MediaError, load_audio, probe, read_frames
+from video.contract import FootageClip, VideoRequest
+from voice.assembly import synthesize
+from voice.contract import PromptClip, VoiceRequest
 
 
 @pytest.fixture
@@ -22,7 +25,7 @@ def catalog(tmp_path):
 
 
 def test_footage_selection_finds_the_face_in_real_footage(catalog, shared_data, tmp_path):
-    from tasks.materials import select_footage
+    from materials.selection import select_footage
 
     ref = catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4")
     segments = select_footage(catalog, [ref], tmp_path)
@@ -40,7 +43,7 @@ def test_footage_selection_finds_the_face_in_real_footage(catalog, shared_data, 
 def test_photo_without_a_face_is_refused(tmp_path):
     import cv2
 
-    from tasks.materials import face_box_of_photo
+    from materials.selection import face_box_of_photo
 
     path = tmp_path / "wall.jpg"
     cv2.imwrite(str(path), np.full((256, 256, 3), 180, np.uint8))
@@ -49,7 +52,7 @@ def test_photo_without_a_face_is_refused(tmp_path):
 
 
 def test_composer_drafts_from_brief_and_applies_comments():
-    from tasks.backends.script_composer import ComposerScript
+    from script.backends.composer import ComposerScript
 
     persona = PersonaStyle(name="Bo", past_passages=["The plum tree blooms in the coldest month.", "Unrelated words."],
                            styles=["warm", "teasing"])
@@ -68,12 +71,12 @@ def test_composer_drafts_from_brief_and_applies_comments():
 
 
 def test_espeak_voice_follows_cues_and_persona_pitch(tmp_path, shared_data):
-    from tasks.backends.voice_espeak import EspeakVoice
+    from voice.backends.espeak import EspeakVoice
 
     sentences = parse_markup("{low} Hello my dear family. [pause 1.0s]\n{high} [laugh] It is good to see you. [drink 2s]\nGoodbye.")
     prompts = [PromptClip(path=tmp_path / "p.wav", style="low", median_f0_hz=95),
                PromptClip(path=tmp_path / "p.wav", style="high", median_f0_hz=160)]
-    result = EspeakVoice().synthesize(VoiceRequest(sentences=sentences, language="en", prompts=prompts,
+    result = synthesize(EspeakVoice(), VoiceRequest(sentences=sentences, language="en", prompts=prompts,
                                                    median_f0_hz=120, out_path=tmp_path / "v.wav"))
     audio = load_audio(result.path, 16000)
     assert abs(audio.size / 16000 - result.duration_s) < 0.05
@@ -97,17 +100,17 @@ def _mouth_motion(path: Path, box, fps=25.0) -> float:
 
 
 def test_reenact_video_moves_the_mouth_with_the_speech(tmp_path, shared_data):
-    from tasks.backends.video_reenact import ReenactVideo
-    from tasks.backends.voice_espeak import EspeakVoice
+    from video.backends.reenact import ReenactVideo
+    from voice.backends.espeak import EspeakVoice
 
-    speech = EspeakVoice().synthesize(VoiceRequest(
+    speech = synthesize(EspeakVoice(), VoiceRequest(
         sentences=parse_markup("One, two, three. [pause 1.5s]\nFour, five, six, seven."), language="en",
         prompts=[PromptClip(path=tmp_path / "p.wav", style="neutral", median_f0_hz=120)], median_f0_hz=120,
         out_path=tmp_path / "speech.wav"))
     photo = tmp_path / "face.jpg"
     import cv2
 
-    from tasks.synthetic_persona import make_photo
+    from persona.synthetic import make_photo
 
     make_photo(photo)
     out = ReenactVideo().render(VideoRequest(audio_path=speech.path, photo_path=photo, out_path=tmp_path / "photo.mp4"))
@@ -130,8 +133,8 @@ def test_reenact_video_moves_the_mouth_with_the_speech(tmp_path, shared_data):
 
 
 def test_video_without_footage_or_photo_is_refused(tmp_path):
-    from tasks.backends.video_reenact import ReenactVideo
-    from tasks.media import write_wav
+    from media.ffmpeg_io import write_wav
+    from video.backends.reenact import ReenactVideo
 
     audio = write_wav(tmp_path / "a.wav", np.zeros(16000), 16000)
     with pytest.raises(MediaError, match="needs footage or a photo"):

@@ -8,8 +8,11 @@ import time
 
 import pytest
 
-from studio.api import run_async, prefect_api
-from studio.models import Delivery, ScriptVersion, Sentence, Template
+from delivery.records import Delivery
+from production.records import Template
+from runs.client import PrefectRuns
+from script.records import ScriptVersion
+from script.sentences import Sentence
 from tests.conftest import new_production
 
 pytestmark = pytest.mark.slow
@@ -29,15 +32,8 @@ def _delivered_production(api, production):
 
 
 def _template_runs(settings, template_id):
-    from prefect import get_client
-
-    async def read():
-        async with get_client() as client:
-            runs = await client.read_flow_runs()
-            return [r for r in runs if (r.parameters or {}).get("template_id") == template_id]
-
-    with prefect_api(settings):
-        return run_async(read())
+    with PrefectRuns(settings).client() as client:
+        return [r for r in client.read_flow_runs() if (r.parameters or {}).get("template_id") == template_id]
 
 
 def _wait_completed(settings, template_id, count, timeout_s=240):
@@ -54,22 +50,16 @@ def _wait_completed(settings, template_id, count, timeout_s=240):
 
 
 def _prefect_schedule(settings, template_id):
-    from prefect import get_client
-
-    async def read():
-        async with get_client() as client:
-            deployment = await client.read_deployment_by_name("rerun-template/templates")
-            return next(s for s in await client.read_deployment_schedules(deployment.id) if s.slug == template_id)
-
-    with prefect_api(settings):
-        return run_async(read())
+    with PrefectRuns(settings).client() as client:
+        deployment = client.read_deployment_by_name("rerun-template/templates")
+        return next(s for s in client.read_deployment_schedules(deployment.id) if s.slug == template_id)
 
 
 def _pause_in_portal(template):
     from streamlit.testing.v1 import AppTest
 
+    from review.access import Identity
     from review_ui.pages import get_api
-    from studio.access import Identity
 
     get_api.clear()
     at = AppTest.from_function(_templates_only, default_timeout=60)

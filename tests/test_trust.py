@@ -8,10 +8,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from studio.api import StudioAPI
-from studio.models import Approval, Delivery, WatermarkRecord
-from studio.settings import StudioSettings
-from tasks.media import load_audio, probe, read_frames
+from app.api import StudioAPI
+from core.settings import StudioSettings
+from delivery.records import Delivery, WatermarkRecord
+from media.ffmpeg_io import load_audio, probe, read_frames
+from review.records import Approval
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
 
@@ -21,7 +22,7 @@ def ffmpeg(*args: str) -> None:
 
 
 def test_payload_round_trip_corrects_errors_and_rejects_noise():
-    from tasks.trust.payload import CODED_BITS, FALSE_POSITIVE_BOUND, decode, encode
+    from delivery.trust.payload import CODED_BITS, FALSE_POSITIVE_BOUND, decode, encode
 
     rng = np.random.default_rng(0)
     bits = encode(0xDEADBEEF, KEY).astype(float) * 2 - 1
@@ -37,7 +38,7 @@ def test_payload_round_trip_corrects_errors_and_rejects_noise():
 @pytest.fixture(scope="module")
 def marked_clip(tmp_path_factory, shared_data):
     """4 s of real footage with the luma mark, encoded as a delivery would be (CRF 20)."""
-    from tasks.trust.video_mark import LumaMarker
+    from delivery.trust.video_mark import LumaMarker
 
     out = tmp_path_factory.mktemp("vmark")
     frames = read_frames(shared_data / "footage" / "lp_d3.mp4", 0, 4.0, 512, 512, 25)
@@ -62,8 +63,8 @@ def marked_clip(tmp_path_factory, shared_data):
     ("crop10", ["-vf", "crop=iw*0.9:ih*0.9:iw*0.04:ih*0.06", "-c:v", "libx264", "-crf", "23"]),
 ], ids=lambda a: a[0])
 def test_video_watermark_survives_reencode_downscale_and_crop(marked_clip, attack):
-    from tasks.trust.video_mark import LumaDetector
-    from tasks.media import mean_luma
+    from delivery.trust.video_mark import LumaDetector
+    from media.ffmpeg_io import mean_luma
 
     folder, psnr = marked_clip
     assert psnr >= 40
@@ -77,8 +78,8 @@ def test_video_watermark_survives_reencode_downscale_and_crop(marked_clip, attac
 
 
 def test_video_watermark_absent_from_unmarked_footage(shared_data):
-    from tasks.trust.video_mark import LumaDetector
-    from tasks.media import mean_luma
+    from delivery.trust.video_mark import LumaDetector
+    from media.ffmpeg_io import mean_luma
 
     src = shared_data / "footage" / "musetalk_sun.mp4"
     info = probe(src)
@@ -88,8 +89,8 @@ def test_video_watermark_absent_from_unmarked_footage(shared_data):
 
 @pytest.fixture(scope="module")
 def marked_speech(tmp_path_factory, shared_data):
-    from tasks.media import write_wav
-    from tasks.trust.audio_mark import embed_audio, snr_db
+    from delivery.trust.audio_mark import embed_audio, snr_db
+    from media.ffmpeg_io import write_wav
 
     out = tmp_path_factory.mktemp("amark")
     x = load_audio(shared_data / "footage" / "musetalk_sun.wav", 44100)
@@ -105,7 +106,7 @@ def marked_speech(tmp_path_factory, shared_data):
     ("noise20.wav", None),
 ], ids=lambda a: a[0])
 def test_audio_watermark_survives_codecs_resampling_and_noise(marked_speech, attack):
-    from tasks.trust.audio_mark import AudioDetector
+    from delivery.trust.audio_mark import AudioDetector
 
     folder, snr = marked_speech
     assert snr >= 25
@@ -122,7 +123,7 @@ def test_audio_watermark_survives_codecs_resampling_and_noise(marked_speech, att
 
 
 def test_audio_watermark_absent_from_unmarked_speech(shared_data):
-    from tasks.trust.audio_mark import AudioDetector
+    from delivery.trust.audio_mark import AudioDetector
 
     for name in ("footage/musetalk_sun.wav", "speech/f5_ref_zh.wav", "speech/f5_ref_en.wav"):
         assert not AudioDetector(KEY).detect(load_audio(shared_data / name, 16000), 16000).found
@@ -133,8 +134,10 @@ def test_audio_watermark_absent_from_unmarked_speech(shared_data):
 
 def _record_approvals(api, persona_id: str) -> list[Approval]:
     """The production behind the delivery, and Lan's approval of its script and take, recorded as the studio does."""
-    from studio import gates
-    from studio.models import Brief, Production, ReviewDecision, ReviewRequest
+    from production.records import Production
+    from review import gates
+    from review.records import ReviewDecision, ReviewRequest
+    from script.sentences import Brief
 
     production = Production(id="prod-t", persona_id=persona_id, use="greeting", brief=Brief(occasion="x", audience="family"),
                             script_reviewers=["Lan"], family_reviewers=["Lan"],
@@ -153,9 +156,9 @@ def _record_approvals(api, persona_id: str) -> list[Approval]:
 @pytest.fixture(scope="module")
 def delivered(tmp_path_factory, shared_data):
     """A delivery rendered from real footage and speech, registered in a real catalog."""
-    from tasks.deliver import render_delivery
-    from tasks.trust.aigc_metadata import make_label
-    from tasks.trust.keys import c2pa_credentials, watermark_key
+    from delivery.render import render_delivery
+    from delivery.trust.aigc_metadata import make_label
+    from delivery.trust.keys import c2pa_credentials, watermark_key
 
     home = tmp_path_factory.mktemp("trust-home")
     # a fixed key keeps the run reproducible (keys are random per studio otherwise)
@@ -212,9 +215,9 @@ def test_delivery_carries_visible_labels_and_spoken_notice(delivered):
 
 
 def test_aigc_metadata_and_c2pa_round_trip_in_mp4_mp3_wav(delivered):
-    from tasks.trust.aigc_metadata import FIELDS, label_problems, read_label
-    from tasks.trust.c2pa_manifest import TRAINED_ALGORITHMIC_MEDIA, read_manifest
-    from tasks.trust.keys import c2pa_credentials, watermark_key
+    from delivery.backends.c2pa_manifest import TRAINED_ALGORITHMIC_MEDIA, read_manifest
+    from delivery.trust.aigc_metadata import FIELDS, label_problems, read_label
+    from delivery.trust.keys import c2pa_credentials, watermark_key
 
     settings, files = delivered["settings"], delivered["files"]
     anchors = c2pa_credentials(settings).anchors_pem
@@ -236,8 +239,8 @@ def test_aigc_metadata_and_c2pa_round_trip_in_mp4_mp3_wav(delivered):
 
 
 def test_user_supplied_certificate_chain_signs(tmp_path, delivered):
-    from tasks.trust.c2pa_manifest import create_chain, read_manifest, sign_file
-    from tasks.trust.keys import c2pa_credentials
+    from delivery.backends.c2pa_manifest import create_chain, read_manifest, sign_file
+    from delivery.trust.keys import c2pa_credentials
 
     own = create_chain(tmp_path / "operator-ca", organisation="Example Broadcaster")
     settings = StudioSettings(home=tmp_path, trust={"c2pa_cert_chain": tmp_path / "operator-ca" / "chain.pem",
@@ -254,8 +257,8 @@ def test_user_supplied_certificate_chain_signs(tmp_path, delivered):
 
 
 def test_verify_traces_a_stripped_reencoded_copy_and_reports_revocation(delivered, shared_data, tmp_path):
-    from studio.models import ConsentRecord
-    from tasks.verify import verify_file
+    from delivery.verify import verify_file
+    from persona.records import ConsentRecord
 
     api, settings, files = delivered["api"], delivered["settings"], delivered["files"]
     report = verify_file(api.catalog, settings, files.video)

@@ -5,17 +5,18 @@ adapter against a server on 127.0.0.1 that follows HeyGem's documented API."""
 from __future__ import annotations
 
 import numpy as np
-from pydantic import SecretStr
 import pytest
+from pydantic import SecretStr
 
-from studio.contracts import FootageClip, VideoRequest
-from tasks.analysis import envelope_per_frame
-from tasks.media import load_audio, probe, read_frames, write_wav
+from media.analysis import envelope_per_frame
+from media.ffmpeg_io import load_audio, probe, read_frames, write_wav
 from tests.voice_servers import LocalServer, heygem_app, lipsync_app
+from video.contract import FootageClip, VideoRequest
+from voice.assembly import synthesize
 
 
 def _mouth_and_eyes(path, width, height):
-    from tasks.face import find_face, landmarks, measure
+    from media.backends.dlib_face import find_face, landmarks, measure
 
     mouth, eyes = [], []
     for frame in read_frames(path, 0, probe(path).duration_s, width, height, 25):
@@ -42,7 +43,7 @@ def speech(shared_data, tmp_path_factory):
 
 
 def test_reenacted_mouth_follows_the_speech_with_the_persons_own_mouth(shared_data, speech, tmp_path):
-    from tasks.backends.video_reenact import ReenactVideo
+    from video.backends.reenact import ReenactVideo
 
     clip = FootageClip(path=shared_data / "footage" / "lp_d3.mp4", start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
     done: list[float] = []
@@ -66,7 +67,7 @@ def test_reenacted_mouth_follows_the_speech_with_the_persons_own_mouth(shared_da
 
 
 def test_two_footage_segments_are_joined_without_a_jump(shared_data, tmp_path):
-    from tasks.backends.video_reenact import FrameSource
+    from video.base_track import FrameSource
 
     path = shared_data / "footage" / "lp_d3.mp4"
     clips = [FootageClip(path=path, start_s=0, duration_s=4, face_box=(130, 164, 309, 310)),
@@ -82,10 +83,10 @@ def test_two_footage_segments_are_joined_without_a_jump(shared_data, tmp_path):
 
 
 def test_the_lips_close_where_the_words_say_m_b_p(shared_data, speech, speech_check, tmp_path):
-    from studio.models import WordTiming
-    from tasks.asr import transcribe
-    from tasks.backends.video_reenact import ReenactVideo
-    from tasks.visemes import mouth_plan, shapes_of
+    from media.asr import transcribe
+    from video.backends.reenact import ReenactVideo
+    from video.visemes import mouth_plan, shapes_of
+    from voice.records import WordTiming
 
     assert shapes_of("mother") == ["closed", "round", "neutral", "neutral", "spread", "neutral"]
     assert shapes_of("妈妈") == ["closed", "open", "closed", "open"]  # mā: lips shut for m, then open for a
@@ -106,7 +107,8 @@ def test_the_lips_close_where_the_words_say_m_b_p(shared_data, speech, speech_ch
 
 
 def test_a_photo_talks_sways_and_blinks(persona_media, speech, tmp_path):
-    from tasks.backends.video_reenact import ReenactVideo, blink_times
+    from video.backends.reenact import ReenactVideo
+    from video.face_motion import blink_times
 
     out = ReenactVideo().render(VideoRequest(audio_path=speech, photo_path=persona_media["photo"], max_height=384,
                                              out_path=tmp_path / "photo.mp4"))
@@ -120,12 +122,12 @@ def test_a_photo_talks_sways_and_blinks(persona_media, speech, tmp_path):
 
 
 def test_a_drink_cue_cuts_to_the_drinking_footage_for_its_length(shared_data, tmp_path):
-    from studio.contracts import PromptClip, VoiceRequest
-    from studio.script_markup import parse_markup
-    from tasks.backends.video_reenact import ReenactVideo
-    from tasks.backends.voice_espeak import EspeakVoice
+    from script.markup import parse_markup
+    from video.backends.reenact import ReenactVideo
+    from voice.backends.espeak import EspeakVoice
+    from voice.contract import PromptClip, VoiceRequest
 
-    voice = EspeakVoice().synthesize(VoiceRequest(
+    voice = synthesize(EspeakVoice(), VoiceRequest(
         sentences=parse_markup("Thank you all. [drink]\nNow, where was I?"), language="en",
         prompts=[PromptClip(path=tmp_path / "none.wav", style="neutral", median_f0_hz=120)], median_f0_hz=120,
         cue_seconds={"drink": 2.4}, out_path=tmp_path / "voice.wav"))
@@ -151,7 +153,7 @@ def test_a_drink_cue_cuts_to_the_drinking_footage_for_its_length(shared_data, tm
 
 
 def test_heygem_adapter_sends_the_base_track_and_reads_the_result(shared_data, speech, tmp_path, settings):
-    from tasks.backends import video_backend
+    from video.registry import video_backend
 
     data = tmp_path / "heygem-data"
     received: list[dict] = []
@@ -175,7 +177,8 @@ def test_heygem_adapter_sends_the_base_track_and_reads_the_result(shared_data, s
         assert (job["chaofen"], job["watermark_switch"], job["pn"]) == (0, 0, 1)
         assert not (data / "studio").exists() or not any((data / "studio").iterdir())  # its inputs are cleaned up
 
-        from tasks.backends.video_heygem import HeyGemVideo, LipSyncServiceError
+        from video.backends.heygem import HeyGemVideo
+        from video.server_take import LipSyncServiceError
 
         wall = tmp_path / "wall.mp4"  # footage with no face: the server says so, and so does the adapter
         import subprocess
@@ -194,9 +197,9 @@ def test_heygem_adapter_sends_the_base_track_and_reads_the_result(shared_data, s
 
 
 def test_lipsync_adapter_posts_video_and_speech_and_reads_either_answer(shared_data, speech, tmp_path, settings):
-    from tasks.backends import video_backend
-    from tasks.backends.video_heygem import LipSyncServiceError
-    from tasks.backends.video_lipsync_http import LipSyncHTTPVideo
+    from video.backends.lipsync_http import LipSyncHTTPVideo
+    from video.registry import video_backend
+    from video.server_take import LipSyncServiceError
 
     clip = FootageClip(path=shared_data / "footage" / "lp_d3.mp4", start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
     for answer in ("video", "json"):

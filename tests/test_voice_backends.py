@@ -13,13 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from studio.contracts import PromptClip, VoiceRequest
-from studio.models import Cue, Sentence
-from tasks.analysis import median_f0
-from tasks.media import load_audio
-from tasks.voice_assembly import VoiceServiceError
+from media.analysis import median_f0
+from media.ffmpeg_io import load_audio
+from script.sentences import Cue, Sentence
 from tests.conftest import free_port
 from tests.voice_servers import LocalServer, cosyvoice_app, gptsovits_app
+from voice.assembly import VoiceServiceError, synthesize
+from voice.contract import PromptClip, VoiceRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 LOW_EN = "Some call me nature, others call me mother nature."
@@ -58,7 +58,7 @@ def _check_follows_prompts(result, prompts) -> None:
 @pytest.fixture(scope="module")
 def voice_serve():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "voice", "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "voice", "serve", "--port", str(port),
                              "--api-key", "test-key"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -79,31 +79,31 @@ def voice_serve():
 
 
 def test_openai_adapter_against_studio_voice_serve(voice_serve, prompts, tmp_path):
-    from tasks.backends.voice_openai import OpenAISpeechVoice
+    from voice.backends.openai_speech import OpenAISpeechVoice
 
     voice = OpenAISpeechVoice(f"{voice_serve}/v1", "test-key", "tts-1", "persona", timeout_s=60, max_retries=0)
-    result = voice.synthesize(_request(prompts, tmp_path / "a.wav"))
+    result = synthesize(voice, _request(prompts, tmp_path / "a.wav"))
     assert result.backend == "openai"
     _check_follows_prompts(result, prompts)
-    slower = voice.synthesize(_request(prompts, tmp_path / "b.wav", notes=["a little slower please"]))
+    slower = synthesize(voice, _request(prompts, tmp_path / "b.wav", notes=["a little slower please"]))
     first = lambda r: r.sentence_timings[0].end_s - r.sentence_timings[0].start_s  # noqa: E731
     assert first(slower) > first(result) * 1.05  # `speed` reached the server
     assert httpx.get(f"{voice_serve}/v1/models").json()["data"][0]["id"] == "studio-offline-voice"
 
     with pytest.raises(VoiceServiceError, match=r"refused the request \(401\)"):
-        OpenAISpeechVoice(f"{voice_serve}/v1", "wrong", "tts-1", "persona", max_retries=0).synthesize(
-            _request(prompts, tmp_path / "c.wav"))
+        synthesize(OpenAISpeechVoice(f"{voice_serve}/v1", "wrong", "tts-1", "persona", max_retries=0),
+                   _request(prompts, tmp_path / "c.wav"))
     bad = httpx.post(f"{voice_serve}/v1/audio/speech", headers={"Authorization": "Bearer test-key"},
                      json={"input": "hi", "reference_audio": "bm90IGF1ZGlv"})  # base64 of "not audio"
     assert bad.status_code == 400 and "not readable audio" in bad.json()["error"]["message"]
 
 
 def test_cosyvoice_adapter_sends_the_prompt_and_reads_raw_pcm(prompts, tmp_path):
-    from tasks.backends.voice_cosyvoice import CosyVoiceVoice
+    from voice.backends.cosyvoice import CosyVoiceVoice
 
     received: list[dict] = []
     with LocalServer(cosyvoice_app(received, sample_rate=22050)) as server:
-        result = CosyVoiceVoice(server.url, sample_rate=22050, max_retries=0).synthesize(_request(prompts, tmp_path / "a.wav"))
+        result = synthesize(CosyVoiceVoice(server.url, sample_rate=22050, max_retries=0), _request(prompts, tmp_path / "a.wav"))
     _check_follows_prompts(result, prompts)
     speech = [r for r in received if r["tts_text"] != "Ha ha ha!"]
     warm, teasing = speech
@@ -114,26 +114,26 @@ def test_cosyvoice_adapter_sends_the_prompt_and_reads_raw_pcm(prompts, tmp_path)
 
 
 def test_gptsovits_adapter_shares_the_reference_and_reports_errors(prompts, tmp_path):
-    from tasks.backends.voice_gptsovits import GPTSoVITSVoice
+    from voice.backends.gptsovits import GPTSoVITSVoice
 
     received: list[dict] = []
     refs = tmp_path / "shared-refs"
     with LocalServer(gptsovits_app(received)) as server:
         voice = GPTSoVITSVoice(server.url, refs, max_retries=0)
-        result = voice.synthesize(_request(prompts, tmp_path / "a.wav", notes=["slower"]))
+        result = synthesize(voice, _request(prompts, tmp_path / "a.wav", notes=["slower"]))
         _check_follows_prompts(result, prompts)
         first = received[0]
         assert Path(first["ref_audio_path"]).parent == refs.resolve()
         assert Path(first["ref_audio_path"]).read_bytes() == prompts[0].path.read_bytes()
         assert (first["text_lang"], first["prompt_text"], first["speed_factor"]) == ("en", LOW_EN, 0.88)
         with pytest.raises(VoiceServiceError, match="text_lang: fr is not supported"):
-            voice.synthesize(_request(prompts, tmp_path / "b.wav", language="fr"))
+            synthesize(voice, _request(prompts, tmp_path / "b.wav", language="fr"))
     with pytest.raises(ValueError, match="GPTSOVITS_REF_DIR"):
         GPTSoVITSVoice(server.url, None)
 
 
 def test_an_unreachable_voice_server_says_so(prompts, tmp_path, settings):
-    from tasks.backends import voice_backend
+    from voice.registry import voice_backend
 
     dead = f"http://127.0.0.1:{free_port()}"
     s = settings.model_copy(update={"voice": settings.voice.model_copy(update={
@@ -141,12 +141,12 @@ def test_an_unreachable_voice_server_says_so(prompts, tmp_path, settings):
     backend = voice_backend(s)
     assert backend.name == "cosyvoice"
     with pytest.raises(VoiceServiceError, match=f"CosyVoice server at {dead}/inference_zero_shot did not answer"):
-        backend.synthesize(_request(prompts, tmp_path / "a.wav"))
+        synthesize(backend, _request(prompts, tmp_path / "a.wav"))
     assert not (tmp_path / "a.wav").exists()  # nothing half-written
 
 
 def test_kokoro_voice_speaks_at_each_prompts_pitch_and_reads_polyphones(prompts, tmp_path):
-    from tasks.backends.voice_kokoro import KokoroVoice, kokoro, phonemes
+    from voice.backends.kokoro import KokoroVoice, kokoro, phonemes
 
     vocab = kokoro().vocab
     english = phonemes("Happy birthday, my dear family. Come home!", "en")
@@ -158,9 +158,9 @@ def test_kokoro_voice_speaks_at_each_prompts_pitch_and_reads_polyphones(prompts,
     assert phonemes("亲爱的", "zh").startswith("ʨʰi→n ai↘") and phonemes("西安", "zh") == "ɕi→ a→n"
     assert phonemes("3个", "zh") == "sa→nkɤ↘"
 
-    result = KokoroVoice().synthesize(_request(prompts, tmp_path / "a.wav"))
+    result = synthesize(KokoroVoice(), _request(prompts, tmp_path / "a.wav"))
     assert result.backend == "kokoro"
     _check_follows_prompts(result, prompts)
-    zh = KokoroVoice().synthesize(VoiceRequest(sentences=[Sentence(text="祝大家春节快乐，身体健康。", style="teasing")],
+    zh = synthesize(KokoroVoice(), VoiceRequest(sentences=[Sentence(text="祝大家春节快乐，身体健康。", style="teasing")],
                                                language="zh", prompts=prompts, median_f0_hz=150, out_path=tmp_path / "zh.wav"))
     assert 1.2 < zh.duration_s < 6 and abs(_sentence_f0(zh, 0) / prompts[1].median_f0_hz - 1) < 0.2

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.contracts import PromptClip, SoundClip, VoiceRequest
-from studio.script_markup import MarkupError, parse_markup
-from tasks.media import load_audio, write_wav
-from tasks.voice_assembly import assemble_speech
+from media.ffmpeg_io import load_audio, write_wav
+from script.markup import MarkupError, parse_markup
+from voice.assembly import synthesize
+from voice.contract import PromptClip, SoundClip, VoiceRequest
 
 NATURE = "Some call me nature, others call me mother nature."
 
@@ -21,15 +21,18 @@ def prompt(shared_data):
     return PromptClip(path=shared_data / "speech" / "f5_ref_en.wav", style="neutral", median_f0_hz=200)
 
 
-def recorded_speech(shared_data, calls: list):
-    """A 'voice' that always says the real sample sentence, whatever it is asked."""
-    audio = load_audio(shared_data / "speech" / "f5_ref_en.wav", 24000)
+class RecordedSpeech:
+    """A voice backend that always says the real sample sentence, whatever it is asked."""
 
-    def speak(text, prompt, speed, pitch):
-        calls.append((text, speed))
-        return audio, 24000
+    name = "recorded"
+    reads_pinyin = False
 
-    return speak
+    def __init__(self, shared_data, calls: list):
+        self.audio, self.calls = load_audio(shared_data / "speech" / "f5_ref_en.wav", 24000), calls
+
+    def speak(self, line):
+        self.calls.append((line.text, line.speed))
+        return self.audio, 24000
 
 
 def _request(tmp_path, markup, prompt, **kw):
@@ -40,7 +43,7 @@ def _request(tmp_path, markup, prompt, **kw):
 def test_self_check_passes_what_was_said_and_flags_what_was_not(tmp_path, shared_data, prompt, speech_check):
     calls = []
     request = _request(tmp_path, f"{NATURE}\nHappy new year to all of you, my dear friends.", prompt, check=speech_check)
-    result = assemble_speech(request, recorded_speech(shared_data, calls), "recorded")
+    result = synthesize(RecordedSpeech(shared_data, calls), request)
     said, wrong = result.checks
     assert said.metric == "WER" and said.error == 0 and not said.flagged and said.attempts == 1
     assert wrong.flagged and wrong.error > 0.5 and wrong.attempts == 2 and "nature" in wrong.heard.lower()
@@ -52,10 +55,10 @@ def test_self_check_passes_what_was_said_and_flags_what_was_not(tmp_path, shared
 
 
 def test_stress_sounds_and_speed_follow_the_markup(tmp_path, shared_data, prompt, speech_check):
-    plain = assemble_speech(_request(tmp_path, NATURE, prompt, check=speech_check), recorded_speech(shared_data, []), "recorded")
+    plain = synthesize(RecordedSpeech(shared_data, []), _request(tmp_path, NATURE, prompt, check=speech_check))
     audio_plain = load_audio(plain.path, 24000)
     stressed_req = _request(tmp_path, NATURE.replace("mother", "*mother*"), prompt, check=speech_check)
-    stressed = assemble_speech(stressed_req, recorded_speech(shared_data, []), "recorded")
+    stressed = synthesize(RecordedSpeech(shared_data, []), stressed_req)
     audio_stressed = load_audio(stressed.path, 24000)
     word = next(w for w in stressed.sentence_timings[0].words if w.word.strip(",.").lower() == "mother")
 
@@ -75,8 +78,8 @@ def test_stress_sounds_and_speed_follow_the_markup(tmp_path, shared_data, prompt
     cough = (np.sin(2 * np.pi * 330 * t) * np.exp(-t / 0.1) * (1 + 0.3 * rng.normal(size=t.size))).astype(np.float32)
     bank = [SoundClip(path=write_wav(tmp_path / "cough.wav", cough, 24000), kind="cough")]
     calls = []
-    result = assemble_speech(_request(tmp_path, f"{{neutral 1.25x}} {NATURE} [cough]", prompt, sound_bank=bank),
-                             recorded_speech(shared_data, calls), "recorded")
+    result = synthesize(RecordedSpeech(shared_data, calls),
+                        _request(tmp_path, f"{{neutral 1.25x}} {NATURE} [cough]", prompt, sound_bank=bank))
     assert calls[0][1] == pytest.approx(1.25)
     out = load_audio(result.path, 24000)
     after = out[int(result.sentence_timings[0].end_s * 24000) :][: cough.size + 2400]
@@ -85,8 +88,8 @@ def test_stress_sounds_and_speed_follow_the_markup(tmp_path, shared_data, prompt
 
 
 def test_pinyin_overrides_reach_kokoro_as_phonemes_and_servers_as_homophones(tmp_path, shared_data, prompt):
-    from tasks.backends.voice_kokoro import mandarin_phonemes
-    from tasks.voice_assembly import annotated_text, homophone_text
+    from voice.assembly import annotated_text, homophone_text
+    from voice.backends.kokoro import mandarin_phonemes
 
     [sentence] = parse_markup("他很行(háng)")
     assert sentence.text == "他很行" and sentence.readings[0].pinyin == "hang2"
@@ -94,11 +97,12 @@ def test_pinyin_overrides_reach_kokoro_as_phonemes_and_servers_as_homophones(tmp
     assert mandarin_phonemes("他很行").endswith("ɕi↗ŋ")  # the default reading differs
     assert homophone_text(annotated_text(sentence)) == "他很航"
     calls = []
-    assemble_speech(_request(tmp_path, "他很行(háng)", prompt, language="zh"), recorded_speech(shared_data, calls), "recorded")
+    synthesize(RecordedSpeech(shared_data, calls), _request(tmp_path, "他很行(háng)", prompt, language="zh"))
     assert calls[0][0] == "他很航"
     calls = []
-    assemble_speech(_request(tmp_path, "他很行(háng)", prompt, language="zh"), recorded_speech(shared_data, calls), "reads",
-                    reads_pinyin=True)
+    reads = RecordedSpeech(shared_data, calls)
+    reads.reads_pinyin = True
+    synthesize(reads, _request(tmp_path, "他很行(háng)", prompt, language="zh"))
     assert calls[0][0] == "他很行(hang2)"
     with pytest.raises(MarkupError, match="pinyin with its tone"):
         parse_markup("他很行(hxng)")
@@ -107,20 +111,20 @@ def test_pinyin_overrides_reach_kokoro_as_phonemes_and_servers_as_homophones(tmp
 
 
 def test_kokoro_passes_its_own_self_check_in_both_languages(tmp_path, speech_check):
-    from tasks.backends.voice_kokoro import KokoroVoice
-    from tasks.synthetic_persona import make_persona_media
+    from persona.synthetic import make_persona_media
+    from voice.backends.kokoro import KokoroVoice
 
     voice = make_persona_media(tmp_path / "persona")["voice"]
     prompt = PromptClip(path=voice, style="neutral", median_f0_hz=130)
     for language, markup in (("en", "Dear friends, happy Spring Festival!\nI promised myself a *short* speech this year."),
                              ("zh", "亲爱的朋友们，新春快乐！\n银行的行长今年很忙。")):
-        result = KokoroVoice().synthesize(_request(tmp_path, markup, prompt, language=language, check=speech_check))
+        result = synthesize(KokoroVoice(), _request(tmp_path, markup, prompt, language=language, check=speech_check))
         assert [c.flagged for c in result.checks] == [False, False], result.checks
         assert all(c.error <= 0.15 for c in result.checks)
 
 
 def test_error_rates_count_dropped_and_repeated_words_not_spelling_or_digits():
-    from tasks.asr import error_rate
+    from media.asr import error_rate
 
     script = "Thank you for thirty years of hard work and good humour."
     assert error_rate(script, "Thank you for 30 years of hard work and good humor.", "en") == 0

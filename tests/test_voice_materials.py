@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from materials.records import PromptPick
+from media.ffmpeg_io import MediaError, load_audio, write_wav
 from storage import Catalog
 from storage.local import LocalStore
-from studio.models import PromptPick
-from tasks.media import MediaError, load_audio, write_wav
 
 SR = 16000
 
@@ -26,7 +26,7 @@ def _put(catalog, path, audio=None, name=None):
 
 
 def test_prompts_cover_distinct_styles_of_one_speaker_with_transcripts(catalog, shared_data, tmp_path, speech_check):
-    from tasks.voice_materials import select_voice_prompts
+    from materials.voice_prompts import select_voice_prompts
 
     sun = _put(catalog, shared_data / "footage" / "musetalk_sun.wav")
     other = _put(catalog, shared_data / "speech" / "f5_ref_en.wav")  # somebody else in the same upload set
@@ -48,8 +48,8 @@ def test_prompts_cover_distinct_styles_of_one_speaker_with_transcripts(catalog, 
 
 
 def test_noisy_recording_is_denoised_before_its_clips_are_scored(catalog, shared_data, tmp_path):
-    from tasks.denoise import denoise
-    from tasks.voice_materials import select_voice_prompts
+    from materials.voice_prompts import select_voice_prompts
+    from media.backends.deepfilternet import denoise
 
     clean48 = load_audio(shared_data / "speech" / "f5_ref_en.wav", 48000)
     rng = np.random.default_rng(0)
@@ -67,7 +67,7 @@ def test_noisy_recording_is_denoised_before_its_clips_are_scored(catalog, shared
 
 
 def test_reverberation_rises_with_the_room(shared_data):
-    from tasks.voice_materials import reverberation
+    from materials.voice_prompts import reverberation
 
     dry = load_audio(shared_data / "speech" / "f5_ref_en.wav", SR)
     rng = np.random.default_rng(3)
@@ -81,8 +81,8 @@ def test_reverberation_rises_with_the_room(shared_data):
 
 
 def test_coughs_and_breaths_between_sentences_go_to_the_sound_bank(catalog, shared_data, tmp_path):
-    from tasks.voice_assembly import _noise_burst
-    from tasks.voice_materials import select_voice_prompts
+    from materials.voice_prompts import select_voice_prompts
+    from voice.assembly import _noise_burst
 
     rng = np.random.default_rng(1)
     speech = load_audio(shared_data / "speech" / "f5_ref_en.wav", SR)
@@ -102,7 +102,7 @@ def test_coughs_and_breaths_between_sentences_go_to_the_sound_bank(catalog, shar
 
 
 def test_operator_picks_replace_the_selection_and_bad_picks_are_refused(catalog, shared_data, tmp_path):
-    from tasks.voice_materials import select_voice_prompts
+    from materials.voice_prompts import select_voice_prompts
 
     sun = _put(catalog, shared_data / "footage" / "musetalk_sun.wav")
     picks = [PromptPick(source=sun, start_s=6.0, duration_s=4.0, style="warm")]
@@ -117,7 +117,7 @@ def test_operator_picks_replace_the_selection_and_bad_picks_are_refused(catalog,
 
 
 def test_silence_and_corrupt_files_are_refused(catalog, tmp_path):
-    from tasks.voice_materials import select_voice_prompts
+    from materials.voice_prompts import select_voice_prompts
 
     silent = _put(catalog, tmp_path / "silent.wav", np.zeros(SR * 5, np.float32))
     with pytest.raises(MediaError, match="no speech"):
@@ -129,7 +129,7 @@ def test_silence_and_corrupt_files_are_refused(catalog, tmp_path):
 
 
 def test_whisper_hears_the_real_speech_samples(shared_data, speech_check):
-    from tasks.asr import error_rate, transcribe
+    from media.asr import error_rate, transcribe
 
     en = load_audio(shared_data / "speech" / "f5_ref_en.wav", SR)
     heard = transcribe(en, SR, speech_check, language="en", words=True)

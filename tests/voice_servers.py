@@ -19,10 +19,10 @@ from tests.conftest import free_port
 
 
 def _speak_like(text: str, reference: Path, sr: int, speed: float = 1.0) -> np.ndarray:
-    from tasks.analysis import median_f0
-    from tasks.backends.voice_espeak import ESPEAK_SR, _espeak, espeak_pitch_for, voice_for
-    from tasks.media import load_audio
-    from tasks.voice_assembly import resample
+    from media.analysis import median_f0
+    from media.ffmpeg_io import load_audio
+    from voice.assembly import resample
+    from voice.backends.espeak import ESPEAK_SR, _espeak, espeak_pitch_for, voice_for
 
     f0 = median_f0(load_audio(reference, 16000), 16000) or 120.0
     voice = voice_for("zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en", f0)
@@ -132,7 +132,7 @@ def heygem_app(data_dir: Path, received: list[dict], on_server: str = "/code/dat
         out.parent.mkdir(parents=True, exist_ok=True)
         import cv2
 
-        from tasks.face import find_face
+        from media.backends.dlib_face import find_face
 
         ok, first = cv2.VideoCapture(str(video)).read()
         if not ok or find_face(first) is None:

@@ -1,0 +1,151 @@
+"""The ``studio`` command line: operators' verbs over the same API the portal uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from app import services
+from app.cli.common import guard, open_api
+from app.cli.materials import materials_app
+from app.cli.people import consent_app, operator_app, persona_app
+from app.cli.reviews import invite_app, review_app
+from app.cli.serving import llm_app, voice_app
+from app.cli.templates import template_app
+from app.demo import FAMILY_REVIEWER, SCRIPT_REVIEWER, ensure_sample_production, run_demo
+from core.settings import get_settings
+from script.sentences import Brief
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Digital-Human Studio: consented, reviewed, labelled digital-human videos.")
+app.add_typer(persona_app, name="persona")
+app.add_typer(consent_app, name="consent")
+app.add_typer(materials_app, name="materials")
+app.add_typer(review_app, name="review")
+app.add_typer(invite_app, name="invite")
+app.add_typer(operator_app, name="operator")
+app.add_typer(template_app, name="template")
+app.add_typer(voice_app, name="voice")
+app.add_typer(llm_app, name="llm")
+
+
+@app.command()
+@guard
+def up(sample: bool = typer.Option(True, help="Create a sample production waiting for review.")) -> None:
+    """Start the studio for people: Prefect UI (:4200), runner, review portal (:8501)."""
+
+    settings = get_settings()
+    typer.echo("starting the Prefect server ...")
+    services.start_prefect_server(settings)
+    services.prepare_prefect(settings)
+    typer.echo("starting the runner ...")
+    services.start_runner(settings)
+    typer.echo("starting the review portal ...")
+    services.start_portal(settings)
+    api = open_api()
+    if not api.operator_exists(settings.operator):
+        import secrets
+
+        password = secrets.token_urlsafe(12)
+        api.set_operator_password(settings.operator, password)
+        typer.echo(f"operator account: {settings.operator} / {password}   (shown once; change it with "
+                   f"`studio operator set-password {settings.operator}`)")
+    if sample:
+        production = ensure_sample_production(settings)
+        typer.echo(f"sample production {production} is on its way to the script review")
+        for who, role in ((SCRIPT_REVIEWER, "stakeholder"), (FAMILY_REVIEWER, "family")):
+            _, link = api.invite(production, who, role)
+            typer.echo(f"invitation for {who} ({role}): {link}")
+    typer.echo(f"Prefect UI: {settings.prefect.ui_url}\nPortal:     http://{settings.portal.host}:{settings.portal.port}\n"
+               "Stop everything with: make down   (or: studio down)")
+
+
+@app.command()
+def down() -> None:
+    """Stop what `studio up` started."""
+
+    stopped = services.stop(get_settings())
+    typer.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@app.command()
+@guard
+def demo(json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here.")) -> None:
+    """Run one whole production on the embedded defaults, with scripted reviewers."""
+
+    report = run_demo(get_settings(), log=lambda m: typer.echo(f"[demo] {m}"))
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    typer.echo("\n=== audit trail ===")
+    for line in report["audit"]:
+        typer.echo(line)
+    typer.echo(f"audit chain intact: {report['audit_chain_ok']}")
+    for title, v in (("verify the delivered MP4", report["verify"]),
+                     ("verify a re-encoded copy (half size, CRF 28, AAC 64k, metadata stripped)", report["verify_copy"])):
+        typer.echo(f"\n=== {title} ===\nverdict: {v['verdict']}  persona: {v['persona']}  consent: {v['consent_id']}  "
+                   f"script v{v['script_version']}  approvers: {', '.join(v['approvers'])}")
+        typer.echo(f"C2PA: {v['c2pa']}  AIGC metadata: {'yes' if v['aigc'] else 'no'}  "
+                   f"watermark picture/sound: {v['watermark_video']}/{v['watermark_audio']}")
+    typer.echo(f"\napprove-to-resume latency (s): {report['approve_to_resume_s']}")
+    typer.echo(f"demo wall time: {report['wall_s']} s")
+    typer.echo(f"\nDelivered MP4: {report['delivered']}")
+
+
+@app.command()
+@guard
+def produce(persona_id: str, occasion: str = typer.Option(...), audience: str = typer.Option(...),
+            point: list[str] = typer.Option([], help="A point to make (repeatable)."),
+            use: str = typer.Option("greeting"), language: str = typer.Option("en"),
+            seconds: float = typer.Option(30.0, help="Target length."),
+            script_reviewer: list[str] = typer.Option(..., help="Named script reviewer (repeatable)."),
+            family_reviewer: list[str] = typer.Option(..., help="Named family reviewer (repeatable).")) -> None:
+    """Start a production; it waits at each review gate."""
+
+    api = open_api()
+    p = api.create_production(persona_id, use, Brief(occasion=occasion, audience=audience, points=point,
+                                                      language=language, target_seconds=seconds),
+                              script_reviewer, family_reviewer)
+    run = api.start_production(p.id)
+    typer.echo(f"{p.id}\tflow run {run}")
+
+
+@app.command()
+@guard
+def verify(file: Path) -> None:
+    """Trace a file (even a re-encoded copy) to its delivery, consent and approvals. Exit code 0:
+    authorised; 2: any other verdict; 1: the file could not be read."""
+
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} is not a file; give the path of a video or sound file")
+    api = open_api()
+    report = api.verify(file)
+    typer.echo(report.model_dump_json(indent=2))
+    if report.verdict not in ("authorised",):
+        raise typer.Exit(code=2)
+
+
+@app.command()
+@guard
+def status() -> None:
+    """Productions and where each one stands."""
+    for row in open_api().status():
+        typer.echo("\t".join(str(v) for v in row.values()))
+
+
+@app.command()
+@guard
+def audit(subject: str = typer.Option("", help="Only events whose subject starts with this.")) -> None:
+    """The audit log, and whether its hash chain is intact."""
+    api = open_api()
+    for e in api.catalog.audit_events(subject):
+        typer.echo(f"{e.seq:4d} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:<20} {e.action:<24} {e.subject} {json.dumps(e.details, ensure_ascii=False)}")
+    problems = api.catalog.verify_audit()
+    typer.echo("audit chain intact" if not problems else "AUDIT CHAIN BROKEN: " + "; ".join(problems))
+    if problems:
+        raise typer.Exit(code=3)
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="studio")

@@ -1,0 +1,127 @@
+"""`studio persona`, `studio consent` and `studio operator`: the people behind a production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from app.cli.common import guard, open_api
+from persona.records import HumourDevice, Persona
+
+persona_app = typer.Typer(no_args_is_help=True, help="Personas: the people whose digital human is made.")
+consent_app = typer.Typer(no_args_is_help=True, help="Consent records: who allowed what, until when.")
+operator_app = typer.Typer(no_args_is_help=True, help="Operators who sign in to the portal.")
+
+
+@persona_app.command("create")
+@guard
+def persona_create(name: str, language: list[str] = typer.Option(["en"], "--language"), deceased: bool = False,
+                   fictional: bool = False, persona_id: Optional[str] = typer.Option(None, "--id")) -> None:
+    """Create a persona."""
+    p = open_api().create_persona(name, language, deceased=deceased, fictional=fictional, persona_id=persona_id)
+    typer.echo(p.id)
+
+
+@persona_app.command("list")
+def persona_list() -> None:
+    for p in open_api().catalog.find(Persona):
+        typer.echo("\t".join([p.id, p.display_name, ",".join(p.languages)] + (["deceased"] if p.deceased else [])))
+
+
+def show_profile(profile) -> None:
+    unit = "characters" if profile.language == "zh" else "words"
+    typer.echo(f"style of {profile.persona_id} ({profile.language}, from {profile.passages} passages"
+               + (f"; {', '.join(profile.edited_fields)} edited by {profile.edited_by}" if profile.edited_fields else "") + ")")
+    typer.echo(f"  sentence length   {profile.sentence_length:g} {unit}")
+    typer.echo(f"  catchphrases      {' | '.join(profile.catchphrases) or '-'}")
+    typer.echo(f"  fillers           {' | '.join(profile.fillers) or '-'}")
+    typer.echo(f"  forms of address  {' | '.join(profile.forms_of_address) or '-'}")
+    for h in profile.humour:
+        typer.echo(f"  humour            {h.name}: {h.example}")
+    if profile.notes:
+        typer.echo(f"  notes             {profile.notes}")
+
+
+@persona_app.command("corpus")
+@guard
+def persona_corpus(persona_id: str, transcribe: bool = typer.Option(True, help="Also transcribe voice and footage uploads.")) -> None:
+    """Build the persona's corpus from their uploads and derive their style profile."""
+    corpus, profile = open_api().build_corpus(persona_id, transcribe)
+    counts: dict[str, int] = {}
+    for p in corpus.passages:
+        counts[f"{p.upload_id} ({p.origin})"] = counts.get(f"{p.upload_id} ({p.origin})", 0) + 1
+    typer.echo(f"{len(corpus.passages)} passages from {len(corpus.sources)} uploads")
+    for source, n in counts.items():
+        typer.echo(f"  {source}: {n}")
+    show_profile(profile)
+
+
+@persona_app.command("style")
+@guard
+def persona_style(persona_id: str,
+                  catchphrase: list[str] = typer.Option(None, help="Replaces the catchphrases (repeat the option)."),
+                  filler: list[str] = typer.Option(None, help="Replaces the filler words."),
+                  address: list[str] = typer.Option(None, help="Replaces the forms of address."),
+                  humour: list[str] = typer.Option(None, help="Replaces the humour devices: 'name: example'."),
+                  sentence_length: Optional[float] = typer.Option(None, help="Typical words (zh: characters) per sentence."),
+                  notes: Optional[str] = typer.Option(None, help="Anything else the drafter should know.")) -> None:
+    """Show the persona's style profile, or edit it (edited fields are kept when it is derived again)."""
+
+    changes = {k: v for k, v in {"catchphrases": catchphrase, "fillers": filler, "forms_of_address": address,
+                                 "sentence_length": sentence_length, "notes": notes}.items() if v}
+    if humour:
+        changes["humour"] = [HumourDevice(name=h.split(":", 1)[0].strip(), example=h.split(":", 1)[1].strip() if ":" in h else "")
+                             for h in humour]
+    api = open_api()
+    show_profile(api.edit_style(persona_id, **changes) if changes else api.style_profile(persona_id))
+
+
+@persona_app.command("search")
+@guard
+def persona_search(persona_id: str, query: str, k: int = typer.Option(5, help="How many passages.")) -> None:
+    """The persona's passages most relevant to some words (BM25, and embeddings for English)."""
+    hits = open_api().search_corpus(persona_id, query, k)
+    if not hits:
+        typer.echo("no passage shares a word or a meaning with that")
+    for h in hits:
+        typer.echo(f"{h.score:.4f}  bm25 {h.bm25:.2f}" + (f"  cos {h.cosine:.2f}" if h.cosine is not None else "") + f"  {h.text}")
+
+
+@consent_app.command("add")
+@guard
+def consent_add(persona_id: str, grantor: str = typer.Option(..., help="Who gives consent."),
+                relationship: str = typer.Option("self", help="self | next_of_kin | estate | authorised_operator"),
+                use: list[str] = typer.Option(["greeting"], help="greeting | memorial | annual_meeting"),
+                evidence: list[Path] = typer.Option(..., help="Signed form or recorded statement (repeatable)."),
+                days: int = typer.Option(365, help="Days the consent is valid."),
+                forbidden: list[str] = typer.Option([], help="Topics the persona must never speak about."),
+                audience: list[str] = typer.Option([], help="Audiences allowed (e.g. family); none means any."),
+                language: list[str] = typer.Option([], help="Languages allowed (en, zh); default: the persona's."),
+                endorsements: bool = typer.Option(False, help="Allow recommending products, brands or services."),
+                own_words_only: bool = typer.Option(False, help="Views, memories, sayings and figures only as their "
+                                                                 "corpus or the brief supports.")) -> None:
+    """Record consent, with evidence, for a persona (the person, or for the deceased their next of kin)."""
+    c = open_api().add_consent(persona_id, grantor, relationship, use, evidence, valid_days=days, forbidden_topics=forbidden,
+                           audiences=audience or None, languages=language or None, endorsements=endorsements,
+                           own_words_only=own_words_only)
+    typer.echo(c.id)
+
+
+@consent_app.command("revoke")
+@guard
+def consent_revoke(consent_id: str, reason: str = typer.Option(..., help="Why consent is withdrawn.")) -> None:
+    """Revoke consent: no further generation or delivery for it."""
+    c = open_api().revoke_consent(consent_id, reason)
+    typer.echo(f"{c.id} revoked at {c.revoked_at:%Y-%m-%d %H:%M}")
+
+
+@operator_app.command("set-password")
+@guard
+def operator_set_password(name: str, password: str = typer.Option(..., prompt=True, hide_input=True,
+                                                                  confirmation_prompt=True)) -> None:
+    """Create an operator or change their password (stored as a scrypt hash)."""
+
+    open_api().set_operator_password(name, password)
+    typer.echo(f"operator {name} can sign in to the portal")

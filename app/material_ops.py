@@ -1,0 +1,128 @@
+"""The material verbs of the studio's API: uploads (checked by content before anything is
+stored, withdrawn by operators), action tags, footage analysis, voice prompt choices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.records import new_id
+from materials.footage_analysis import analyse_footage, analysis_id
+from materials.records import ActionTag, FootageAnalysis, MaterialSet, PromptPick, VoiceChoice
+from media.ffmpeg_io import probe
+from media.upload_checks import inspect_upload
+from persona.records import Persona, Upload, UploadWithdrawal
+from persona.uploads import usable_uploads
+
+ROLES = ("voice", "footage", "photo", "text")
+
+
+class MaterialOps:
+    """Mixed into ``StudioAPI`` (which gives ``settings`` and ``catalog``)."""
+
+    def add_material(self, persona_id: str, role: str, path: Path, note: str = "", actor: str | None = None) -> Upload:
+        """Store one file for a persona after checking what it really is (``media.upload_checks``):
+        a file that cannot serve ``role`` is refused with what to do; one that is readable but
+        useless (a recording with no speech) is stored, flagged and left out of the selection."""
+
+        if role not in ROLES:
+            raise ValueError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+        self.catalog.load(Persona, persona_id)
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist or is not a file")
+        found = inspect_upload(path, role, self.settings.uploads)
+        ref = self.catalog.put_media_file(path, found.media_type)
+        upload = Upload(id=f"upload-{persona_id}-{ref.sha256[:12]}-{role}", persona_id=persona_id, role=role, asset=ref,
+                        note=note, problem=found.problem, duration_s=found.duration_s)
+        if not self.catalog.exists(Upload, upload.id):
+            self.catalog.save(upload)
+            self.catalog.audit(actor or self.settings.operator, "material.added", f"upload/{upload.id}",
+                               persona=persona_id, role=role, sha256=ref.sha256, name=ref.name, flagged=found.problem)
+        return self.catalog.load(Upload, upload.id)
+
+    def withdraw_material(self, upload_id: str, reason: str, actor: str | None = None) -> UploadWithdrawal:
+        """Take an upload out of use: it stays stored for the audit, nothing selects it again."""
+        if not reason.strip():
+            raise ValueError("say why the upload is withdrawn (--reason); it is kept in the audit log")
+        upload = self.catalog.load(Upload, upload_id)
+        if self.catalog.exists(UploadWithdrawal, upload_id):
+            return self.catalog.load(UploadWithdrawal, upload_id)
+        withdrawal = UploadWithdrawal(id=upload_id, persona_id=upload.persona_id, reason=reason.strip(),
+                                      withdrawn_by=actor or self.settings.operator)
+        self.catalog.save(withdrawal)
+        self.catalog.audit(withdrawal.withdrawn_by, "material.withdrawn", f"upload/{upload_id}",
+                           persona=upload.persona_id, reason=withdrawal.reason)
+        return withdrawal
+
+    def uploads_of(self, persona_id: str) -> list[tuple[Upload, UploadWithdrawal | None]]:
+        """Every upload of the persona, with its withdrawal where there is one (for listing)."""
+        withdrawn = {w.id: w for w in self.catalog.find(UploadWithdrawal) if w.persona_id == persona_id}
+        return [(u, withdrawn.get(u.id)) for u in sorted((u for u in self.catalog.find(Upload) if u.persona_id == persona_id),
+                                                         key=lambda u: (u.role, u.created_at))]
+
+    def tag_action(self, persona_id: str, upload_id: str, start_s: float, end_s: float, label: str,
+                   actor: str | None = None) -> ActionTag:
+        """Mark a stretch of a footage upload as an action (drinking, laughing...) for the video step."""
+        upload = self.catalog.load(Upload, upload_id)
+        if upload.persona_id != persona_id or upload.role != "footage":
+            raise ValueError(f"{upload_id} is not footage of {persona_id}")
+
+        duration = probe(self.catalog.media_path(upload.asset)).duration_s
+        if end_s > duration + 0.05:
+            raise ValueError(f"{upload.asset.name or upload_id} lasts {duration:.1f} s; the segment ends at {end_s:.1f} s")
+        tag = ActionTag(id=new_id("action"), persona_id=persona_id, source=upload.asset, start_s=round(start_s, 2),
+                        end_s=round(end_s, 2), label=label, tagged_by=actor or self.settings.operator)
+        self.catalog.save(tag)
+        self.catalog.audit(tag.tagged_by, "material.action_tagged", f"action/{tag.id}", persona=persona_id,
+                           upload=upload_id, start_s=tag.start_s, end_s=tag.end_s, label=label)
+        return tag
+
+    def analyse_footage(self, persona_id: str, upload_id: str | None = None) -> list[tuple[Upload, FootageAnalysis]]:
+        """The footage analysis of each of the persona's footage uploads (or of one), made once
+        and kept: shots, segments ranked for base footage with the reasons, suggested actions."""
+
+        self.catalog.load(Persona, persona_id)
+        uploads = [u for u in usable_uploads(self.catalog, persona_id, "footage") if upload_id is None or u.id == upload_id]
+        if not uploads:
+            raise ValueError(f"{upload_id or persona_id} has no footage upload; add one with `studio materials add --role footage`")
+        return [(u, analyse_footage(self.catalog, u.asset)) for u in uploads]
+
+    def usable_uploads(self, persona_id: str, role: str | None = None) -> list[Upload]:
+        """The persona's uploads that are in use: checked, not withdrawn (of one role, when given)."""
+        return usable_uploads(self.catalog, persona_id, role)
+
+    def footage_analysis(self, upload: Upload) -> FootageAnalysis | None:
+        """The analysis of a footage upload, where it was made (``analyse_footage``)."""
+        found = analysis_id(upload.asset)
+        return self.catalog.load(FootageAnalysis, found) if self.catalog.exists(FootageAnalysis, found) else None
+
+    def latest_materials(self, persona_id: str) -> MaterialSet | None:
+        """The persona's most recent material selection (prompts, candidates, sound bank)."""
+        found = [m for m in self.catalog.find(MaterialSet) if m.persona_id == persona_id]
+        return max(found, key=lambda m: m.created_at) if found else None
+
+    def choose_voice_prompts(self, persona_id: str, picks: list[PromptPick], actor: str | None = None) -> VoiceChoice:
+        """An operator's own voice prompts for the persona's next productions (replaces the
+        automatic choice). Each pick must lie inside one of the persona's voice uploads."""
+        self.catalog.load(Persona, persona_id)
+        uploads = {u.asset.key: u for u in usable_uploads(self.catalog, persona_id, "voice")}
+
+        for pick in picks:
+            upload = uploads.get(pick.source.key)
+            if upload is None:
+                raise ValueError(f"{pick.source.name or pick.source.key} is not a voice recording of {persona_id}")
+            length = probe(self.catalog.media_path(upload.asset)).duration_s
+            if pick.start_s + pick.duration_s > length + 0.05:
+                raise ValueError(f"{upload.asset.name or upload.id} lasts {length:.1f} s; the pick at {pick.start_s:.1f} s "
+                                 f"for {pick.duration_s:.1f} s runs past its end")
+        choice = VoiceChoice(id=persona_id, persona_id=persona_id, picks=picks, chosen_by=actor or self.settings.operator)
+        self.catalog.save(choice)
+        self.catalog.audit(choice.chosen_by, "material.voice_prompts_chosen", f"persona/{persona_id}",
+                           picks=[f"{p.source.name or p.source.key}@{p.start_s:.2f}+{p.duration_s:.2f}:{p.style}" for p in picks])
+        return choice
+
+    def clear_voice_choice(self, persona_id: str, actor: str | None = None) -> None:
+        """Back to the automatic selection for the persona's next productions."""
+        if self.catalog.exists(VoiceChoice, persona_id):
+            self.catalog.save(VoiceChoice(id=persona_id, persona_id=persona_id, picks=[], chosen_by=actor or self.settings.operator))
+            self.catalog.audit(actor or self.settings.operator, "material.voice_choice_cleared", f"persona/{persona_id}")

@@ -1,0 +1,1 @@
+"""Delivery: labels, rendering the delivered files, verification, and the trust marks."""

@@ -1,0 +1,77 @@
+"""What left the studio (deliveries), the watermark registry, and verify reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from core.records import AssetRef, Record
+from review.records import Approval
+
+
+class Delivery(Record):
+    """What left the studio: the labelled, watermarked and signed MP4, MP3 and WAV.
+
+    Mutable only to be marked revoked (its history keeps the original record)."""
+
+    kind: ClassVar[str] = "delivery"
+
+    production_id: str
+    persona_id: str
+    consent_id: str
+    script_version: int
+    video_take_id: str
+    video: AssetRef
+    audio_mp3: AssetRef | None = None
+    audio_wav: AssetRef | None = None
+    duration_s: float
+    spoken_notice_s: float = 0.0
+    label_text: str
+    approvals: list[Approval]
+    watermark_id: str | None = None
+    aigc: dict = Field(default_factory=dict)
+    c2pa_signed: bool = False
+    video_psnr_db: float | None = None
+    audio_snr_db: float | None = None
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+
+
+class WatermarkRecord(Record):
+    """The registry entry behind an invisible watermark: which content id means what."""
+
+    kind: ClassVar[str] = "watermark"
+    immutable: ClassVar[bool] = True
+
+    content_id: int = Field(ge=0, lt=2 ** 32)
+    production_id: str
+    delivery_id: str
+    persona_id: str
+    consent_id: str
+    script_version: int
+
+    @staticmethod
+    def id_for(content_id: int) -> str:
+        return f"wm-{content_id:08x}"
+
+
+class VerifyReport(BaseModel):
+    """What ``studio verify`` found in a file, and the verdict it draws."""
+
+    path: str
+    sha256: str
+    verdict: Literal["authorised", "revoked", "unapproved", "unknown_watermark", "no_watermark", "not_a_media_file"]
+    delivery_id: str | None = None
+    production_id: str | None = None
+    persona: str | None = None
+    consent_id: str | None = None
+    script_version: int | None = None
+    approvers: list[str] = Field(default_factory=list)
+    identical_to_delivery: bool = False
+    watermark_video: str | None = None  # content id found in the picture, hex
+    watermark_audio: str | None = None
+    c2pa: str = "none"  # none | Invalid | Valid | Trusted
+    aigc: dict | None = None
+    details: list[str] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""From uploads to a production's materials: voice prompts, footage segments, footage analysis, action tags."""

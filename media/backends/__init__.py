@@ -1,0 +1,1 @@
+"""Edges to the vendor libraries media work uses: Whisper (faster-whisper), dlib faces, Resemblyzer, DeepFilterNet. One implementation each, imported directly; the only media modules that import a vendor SDK."""

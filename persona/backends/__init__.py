@@ -1,0 +1,1 @@
+"""Embedding models for retrieval (the only modules here that import torch)."""

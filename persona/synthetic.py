@@ -1,0 +1,165 @@
+"""A fictional persona made entirely by the studio: a drawn, animated face and espeak-ng
+voice recordings in several moods. The demo and tests use it so that no real person is ever
+animated without consent."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from media.analysis import envelope_per_frame
+from media.ffmpeg_io import VideoWriter, load_audio, require_ffmpeg, write_wav
+
+NAME = "Uncle Bo (fictional)"
+VOICE = "en-us+m3"
+BASE_PITCH = 38  # espeak-ng pitch 0-99
+MOODS = {  # mood: (pitch offset, words per minute, amplitude)
+    "warm": (-8, 150, 120),
+    "teasing": (14, 185, 140),
+    "neutral": (0, 165, 130),
+    "solemn": (-14, 140, 110),
+}
+LINES = [
+    ("warm", "My dear family, it warms my heart to see all of you together again."),
+    ("teasing", "And yes, I know, I promised to keep this short. I never do."),
+    ("neutral", "This year we planted a plum tree behind the old house."),
+    ("solemn", "Some things take many winters before they bloom."),
+    ("warm", "Take care of each other, and call your mother more often."),
+    ("teasing", "If the dumplings are burnt again, blame the cook, not the recipe."),
+]
+PAST_TALKS = [
+    "Every Spring Festival I say the same thing: a family is a garden, and gardens need patience.",
+    "When I was young my father told me that a good joke is half of a good meal.",
+    "I am not a speech maker. I am a dumpling maker who was handed a microphone.",
+    "Work hard, but go home for dinner. The office will still be there tomorrow.",
+    "The plum tree blooms in the coldest month. That is why we admire it.",
+    "Call your mother more often. She will pretend she is busy, but she is waiting.",
+]
+
+
+def espeak(text: str, out: Path, voice: str = VOICE, pitch: int = BASE_PITCH, wpm: int = 165, amp: int = 130) -> Path:
+    try:
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(wpm), "-a", str(amp), "-w", str(out), text],
+            check=True, capture_output=True,
+        )
+    except FileNotFoundError:
+        raise RuntimeError("espeak-ng is not installed; run `make deps` (apt-get install espeak-ng)") from None
+    return out
+
+
+def make_voice_recording(path: Path, seed: int = 7) -> tuple[Path, list[tuple[str, str]]]:
+    """One ~30 s 'home recording' of the persona reading lines in different moods."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    sr = 22050
+    parts = [np.zeros(int(0.6 * sr), np.float32)]
+    tmp = Path(path).with_suffix(".line.wav")
+    for mood, text in LINES:
+        dp, wpm, amp = MOODS[mood]
+        espeak(text, tmp, pitch=BASE_PITCH + dp, wpm=wpm, amp=amp)
+        audio, sr_read = sf.read(str(tmp), dtype="float32")
+        assert sr_read == sr
+        parts += [audio, np.zeros(int(rng.uniform(0.7, 1.1) * sr), np.float32)]
+    tmp.unlink(missing_ok=True)
+    audio = np.concatenate(parts)
+    audio = audio / (np.abs(audio).max() + 1e-9) * 0.8
+    audio = audio + rng.normal(0, 0.003, audio.size).astype(np.float32)  # room noise
+    return write_wav(path, audio, sr), LINES
+
+
+@dataclass
+class FaceStyle:
+    skin: tuple[int, int, int] = (150, 180, 215)  # BGR
+    hair: tuple[int, int, int] = (60, 60, 65)
+    suit: tuple[int, int, int] = (70, 45, 35)
+    background: tuple[int, int, int] = (120, 105, 95)
+
+
+def draw_face(size: int, t: float, mouth_open: float, blink: float, style: FaceStyle) -> np.ndarray:
+    """One frame of the drawn persona: head slightly moving, eyes blinking, mouth opening."""
+    import cv2
+
+    s = size / 512.0
+    img = np.zeros((size, size, 3), np.uint8)
+    ys = np.linspace(0, 1, size)[:, None, None]
+    img[:] = (np.array(style.background) * (1.1 - 0.3 * ys)).clip(0, 255).astype(np.uint8)
+    dx = 6 * np.sin(2 * np.pi * 0.13 * t) * s
+    dy = 3 * np.sin(2 * np.pi * 0.21 * t + 1) * s
+    cx, cy = int(256 * s + dx), int(230 * s + dy)
+    cv2.ellipse(img, (int(256 * s), int(560 * s)), (int(230 * s), int(150 * s)), 0, 180, 360, style.suit, -1)
+    cv2.rectangle(img, (int(cx - 38 * s), int(cy + 110 * s)), (int(cx + 38 * s), int(cy + 190 * s)),
+                  tuple(int(c * 0.85) for c in style.skin), -1)
+    # face with soft shading
+    face = np.zeros_like(img)
+    cv2.ellipse(face, (cx, cy), (int(105 * s), int(135 * s)), 0, 0, 360, style.skin, -1)
+    mask = cv2.GaussianBlur((face.sum(axis=2) > 0).astype(np.float32), (0, 0), 3 * s)[..., None]
+    shade = np.clip(1.05 - 0.35 * ((np.arange(size)[None, :] - cx) / (110 * s)) ** 2, 0.6, 1.05)[..., None]
+    img = (img * (1 - mask) + face * mask * shade).clip(0, 255).astype(np.uint8)
+    cv2.ellipse(img, (cx, int(cy - 95 * s)), (int(112 * s), int(60 * s)), 0, 180, 360, style.hair, -1)
+    # eyes and brows
+    for side in (-1, 1):
+        ex, ey = int(cx + side * 42 * s), int(cy - 25 * s)
+        cv2.ellipse(img, (ex, int(ey - 24 * s)), (int(26 * s), int(7 * s)), 0, 180, 360, style.hair, -1)
+        open_h = max(1, int(11 * s * (1 - blink)))
+        cv2.ellipse(img, (ex, ey), (int(21 * s), open_h), 0, 0, 360, (235, 240, 240), -1)
+        if blink < 0.7:
+            cv2.circle(img, (ex, ey), int(8 * s), (40, 30, 25), -1)
+            cv2.circle(img, (int(ex + 2 * s), int(ey - 2 * s)), max(1, int(2 * s)), (230, 230, 230), -1)
+        cv2.ellipse(img, (ex, ey), (int(22 * s), open_h + 1), 0, 180, 360, (60, 70, 90), max(1, int(2 * s)))
+    # nose
+    nose = tuple(int(c * 0.8) for c in style.skin)
+    cv2.line(img, (cx, int(cy - 10 * s)), (int(cx - 8 * s), int(cy + 35 * s)), nose, max(1, int(3 * s)))
+    cv2.ellipse(img, (cx, int(cy + 38 * s)), (int(16 * s), int(7 * s)), 0, 0, 180, nose, max(1, int(3 * s)))
+    # mouth
+    my = int(cy + 72 * s)
+    h = int((3 + 20 * mouth_open) * s)
+    cv2.ellipse(img, (cx, my), (int(32 * s), h), 0, 0, 360, (45, 35, 90), -1)
+    cv2.ellipse(img, (cx, my - h), (int(32 * s), int(5 * s)), 0, 0, 360, (80, 80, 170), -1)
+    cv2.ellipse(img, (cx, my + h), (int(30 * s), int(6 * s)), 0, 0, 360, (85, 90, 180), -1)
+    return cv2.GaussianBlur(img, (0, 0), 0.8)
+
+
+def make_face_footage(path: Path, seconds: float = 12.0, size: int = 512, fps: float = 25.0,
+                      audio_path: Path | None = None, seed: int = 3) -> Path:
+    """Footage of the drawn persona: idle, then talking with the mouth following ``audio_path``."""
+
+    require_ffmpeg()
+    rng = np.random.default_rng(seed)
+    n = int(seconds * fps)
+    env = np.zeros(n)
+    if audio_path is not None:
+        env = envelope_per_frame(load_audio(audio_path, 16000), 16000, fps, n)
+    blinks = set()
+    t = rng.uniform(0.5, 2.0)
+    while t < seconds:
+        blinks.add(int(t * fps))
+        t += rng.uniform(2.5, 5.0)
+    writer = VideoWriter(path, size, size, fps, audio_path=audio_path, crf=18)
+    for i in range(n):
+        blink = 1.0 if i in blinks else (0.5 if (i - 1) in blinks else 0.0)
+        writer.write(draw_face(size, i / fps, float(env[i]), blink, FaceStyle()))
+    return writer.close()
+
+
+def make_photo(path: Path, size: int = 512) -> Path:
+    import cv2
+
+    cv2.imwrite(str(path), draw_face(size, 0.0, 0.05, 0.0, FaceStyle()), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return Path(path)
+
+
+def make_persona_media(out_dir: Path) -> dict[str, Path]:
+    """All the fictional persona's source media: a voice recording, footage, a photo, past talks."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    voice, _ = make_voice_recording(out_dir / "uncle_bo_home_recording.wav")
+    footage = make_face_footage(out_dir / "uncle_bo_footage.mp4", seconds=14.0, audio_path=voice)
+    photo = make_photo(out_dir / "uncle_bo_photo.jpg")
+    talks = out_dir / "uncle_bo_past_talks.txt"
+    talks.write_text("\n".join(PAST_TALKS) + "\n", encoding="utf-8")
+    return {"voice": voice, "footage": footage, "photo": photo, "text": talks}

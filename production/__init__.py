@@ -1,0 +1,1 @@
+"""A production and its templates: the records the flows run over."""

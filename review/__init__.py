@@ -1,0 +1,1 @@
+"""Review gates, decisions, comments, invitations, access and notifications."""

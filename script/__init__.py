@@ -1,0 +1,1 @@
+"""The script: sentences and markup, versions, checks, the writer contract, its registry and backends."""

@@ -1,0 +1,1 @@
+"""Script writers: the rule composer and the LLM writer."""

@@ -1,0 +1,1 @@
+"""The chat-model contract and its backends (llama.cpp, any OpenAI-compatible server)."""

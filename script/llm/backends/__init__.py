@@ -1,0 +1,1 @@
+"""Chat-model backends: llama.cpp in-process, and any OpenAI-compatible server."""

@@ -1,0 +1,48 @@
+"""The task that renders the persona speaking a voice take."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.utilities.hashing import hash_objects
+
+from core.settings import get_settings
+from materials.records import MaterialSet
+from production.records import Production
+from script.records import ScriptVersion
+from tasks.context import PERSISTED, allowed, scratch, studio
+from video.contract import FootageClip, VideoRequest
+from video.records import VideoTake
+from video.registry import video_backend
+from voice.records import VoiceTake
+
+
+@task(**PERSISTED, tags=["video-render"])
+def render_video(production: Production, materials: MaterialSet, voice: VoiceTake) -> VideoTake:
+    settings, catalog = studio()
+    allowed(catalog, production, catalog.load(ScriptVersion, ScriptVersion.id_for(production.id, voice.script_version)))
+    work = scratch(settings)
+    clips = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
+                         label=s.label) for s in materials.footage]
+    footage = [c for c in clips if c.label == "base"]
+    bar = create_progress_artifact(0.0, description="video render")  # a progress bar in the Prefect UI
+    result = video_backend(settings).render(VideoRequest(
+        audio_path=catalog.media_path(voice.audio), footage=footage, actions=[c for c in clips if c.label != "base"],
+        cues=voice.cue_timings, words=[w for t in voice.sentence_timings for w in t.words],
+        photo_path=catalog.media_path(materials.photo) if materials.photo and not footage else None,
+        fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
+        preset=settings.video.preset, out_path=work / "video.mp4"), progress=lambda done: update_progress_artifact(bar, done))
+    update_progress_artifact(bar, 100.0)
+    video = VideoTake(
+        **result.model_dump(exclude={"path", "duration_s"}),
+        id=f"{production.id}-v{voice.script_version:03d}-video-t{voice.take}", production_id=production.id,
+        script_version=voice.script_version, take=voice.take, voice_take_id=voice.id,
+        video=catalog.put_media_file(result.path, "video/mp4"), duration_s=round(result.duration_s, 3))
+    return catalog.keep(video, "studio", "video.rendered", duration_s=video.duration_s, backend=video.backend)
+
+
+def video_cache_key(context, parameters) -> str:
+    """A template re-run reuses the video for the same voice, footage and video settings."""
+    settings = get_settings()
+    return hash_objects("video", parameters["materials"].id, parameters["voice"].audio.sha256,
+                        settings.video.model_dump(mode="json"), context.task.task_key)

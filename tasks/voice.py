@@ -1,0 +1,47 @@
+"""The task that speaks a script version in the persona's voice."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.utilities.hashing import hash_objects
+
+from core.settings import get_settings
+from materials.records import MaterialSet
+from media.asr import speech_check_options
+from production.records import Production
+from script.records import ScriptVersion
+from tasks.context import PERSISTED, allowed, scratch, studio
+from voice.assembly import synthesize
+from voice.contract import PromptClip, SoundClip, VoiceRequest
+from voice.records import VoiceTake
+from voice.registry import voice_backend
+
+
+@task(**PERSISTED)
+def synthesize_voice(production: Production, materials: MaterialSet, script: ScriptVersion, take: int, notes: list[str]) -> VoiceTake:
+    settings, catalog = studio()
+    allowed(catalog, production, script)
+    work = scratch(settings)
+    prompts = [PromptClip(path=catalog.media_path(p.clip), style=p.style, median_f0_hz=p.median_f0_hz,
+                          transcript=p.transcript) for p in materials.voice_prompts]
+    bank = [SoundClip(path=catalog.media_path(s.clip), kind=s.kind) for s in materials.sound_bank]
+    # a [drink] with no length of its own lasts as long as the persona's drinking footage
+    drinking = [s.duration_s for s in materials.footage if s.label == "drinking"]
+    result = synthesize(voice_backend(settings), VoiceRequest(
+        sentences=script.sentences, language=script.language, prompts=prompts, median_f0_hz=materials.median_f0_hz,
+        speaking_rate_wpm=materials.speaking_rate_wpm, sample_rate=settings.voice.sample_rate, notes=notes,
+        out_path=work / "voice.wav", check=speech_check_options(settings), sound_bank=bank,
+        cue_seconds={"drink": min(drinking[0], 10.0)} if drinking else {}))
+    voice = VoiceTake(
+        **result.model_dump(exclude={"path", "duration_s"}), id=f"{script.id}-voice-t{take}", production_id=production.id,
+        script_version=script.version, take=take, audio=catalog.put_media_file(result.path, "audio/wav"),
+        duration_s=round(result.duration_s, 3), notes=notes)
+    return catalog.keep(voice, "studio", "voice.synthesized", duration_s=voice.duration_s, backend=voice.backend,
+                        flagged=[c.index + 1 for c in voice.flagged])
+
+
+def voice_cache_key(context, parameters) -> str:
+    """A template re-run reuses the voice for the same words, prompts, take and voice settings."""
+    settings = get_settings()
+    return hash_objects("voice", parameters["materials"].id, parameters["script"].markup, parameters["take"],
+                        parameters["notes"], settings.voice.model_dump(mode="json"), context.task.task_key)

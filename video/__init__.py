@@ -1,0 +1,1 @@
+"""The video: contract, visemes, registry and backends."""

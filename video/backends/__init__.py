@@ -1,0 +1,1 @@
+"""Video backends, one module per vendor."""

@@ -1,0 +1,144 @@
+"""Offline video: re-enactment from the persona's own footage (or one photo).
+
+The base track is the best footage segments (up to three, joined where the faces match, the
+next one's head gliding in from where the last was) played forward then backward (a ping-pong
+loop never jumps), with the footage's own head motion and blinks. Its face is tracked with dlib's
+68 landmarks. The footage's frames form a mouth bank: one representative frame for each step of
+mouth opening, from closed to the widest the person opens it. For every output frame the speech
+loudness at that moment (slew-limited, as a real jaw is) asks for an opening; the lower faces of
+the two bank steps around it are aligned to the base frame by the landmarks that do not move
+with the mouth (nose, eye corners, upper jaw), cross-faded, and blended in under a feathered
+mask inside the base face's own jaw line, so the mouth, teeth and the skin around them are the
+person's own and the face's outline stays put. Footage whose mouth never opens enough for a
+bank, and a photo, fall back to a
+displacement warp that opens the jaw and darkens the gap. With a photo only, the still also
+sways slightly and blinks (the eyelids drawn over the eyes from the landmarks).
+
+Mouth opening follows loudness, not phonemes (visemes from the voice step's word timings are
+the next step, see issue 6).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from media.analysis import envelope_per_frame
+from media.ffmpeg_io import VideoWriter, load_audio, probe, read_frames
+from video.contract import CUE_ACTIONS, Progress, VideoRequest, VideoResult
+from video.visemes import mouth_plan
+
+try:
+    import cv2
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
+
+from video.base_track import FrameSource, even
+from video.face_motion import MouthWarp, lip_line
+
+log = logging.getLogger(__name__)
+
+
+
+FADE_S = 0.3  # cross-fade into and out of an action clip
+MAX_STEP_PER_S = 6.0  # a mouth goes from closed to wide open in no less than about 1/6 s
+
+
+def slew_limited(env: np.ndarray, max_step: float) -> np.ndarray:
+    """``env`` changing by at most ``max_step`` from one frame to the next."""
+    out = np.empty_like(env)
+    level = float(env[0]) if env.size else 0.0
+    for i, v in enumerate(env):
+        level += float(np.clip(v - level, -max_step, max_step))
+        out[i] = level
+    return out
+
+
+def _fit(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Frames scaled to fit ``width`` x ``height`` whole, the rest filled with their edge."""
+    h, w = frames.shape[1:3]
+    if (w, h) == (width, height):
+        return frames
+    scale = min(width / w, height / h)
+    nw, nh = max(2, int(w * scale)), max(2, int(h * scale))
+    top, left = (height - nh) // 2, (width - nw) // 2
+    return np.stack([cv2.copyMakeBorder(cv2.resize(f, (nw, nh)), top, height - nh - top, left, width - nw - left,
+                                        cv2.BORDER_REPLICATE) for f in frames])
+
+
+class ActionTrack:
+    """The action clips the script's cues call for ([drink] cuts to the persona drinking, [laugh]
+    to them laughing, when such footage is tagged), placed on the cues' times, with cross-fades."""
+
+    def __init__(self, request: VideoRequest, width: int, height: int):
+        fps = request.fps
+        self.fade = max(1, int(round(FADE_S * fps)))
+        self.spans: list[tuple[int, int, np.ndarray]] = []  # first frame, end frame, the clip's frames
+        clips = {c.label: c for c in reversed(request.actions)}  # the first of each label
+        read: dict[str, np.ndarray] = {}
+        for cue in request.cues:
+            clip = clips.get(CUE_ACTIONS.get(cue.kind, ""))
+            if clip is None or cue.end_s - cue.start_s < 2 * FADE_S:
+                continue
+            if clip.label not in read:
+                info = probe(clip.path)
+                scale = min(width / info.width, height / info.height)
+                read[clip.label] = _fit(read_frames(clip.path, clip.start_s, min(clip.duration_s, 10.0),
+                                                    even(info.width * scale), even(info.height * scale), fps), width, height)
+            first, end = int(round(cue.start_s * fps)), int(round(cue.end_s * fps))
+            self.spans.append((first, end, read[clip.label]))
+            log.info("action %s at %.2f-%.2f s from %s", clip.label, cue.start_s, cue.end_s, clip.path.name)
+
+    def at(self, i: int) -> tuple[float, np.ndarray | None]:
+        """(how much of the action shows at frame ``i``, 0-1; its frame)."""
+        for first, end, frames in self.spans:
+            if first <= i < end:
+                period = max(1, 2 * len(frames) - 2)  # a clip shorter than its cue plays back and forth
+                k = (i - first) % period
+                frame = frames[k if k < len(frames) else period - k]
+                return min(1.0, (i - first + 1) / self.fade, (end - i) / self.fade), frame
+        return 0.0, None
+
+
+class ReenactVideo:
+    """The offline default video backend (see the module docstring)."""
+
+    name = "reenact"
+
+    def render(self, request: VideoRequest, progress: Progress | None = None) -> VideoResult:
+        t0 = time.time()
+        fps = request.fps
+        audio = load_audio(request.audio_path, 16000)
+        duration = audio.size / 16000
+        n = int(np.ceil(duration * fps))
+        source = FrameSource(request, duration)
+        w, h = source.width, source.height
+        # how far the mouth opens follows loudness; its shape, and where it must shut, the words
+        allow, shape = mouth_plan(request.words, fps, n)
+        env = slew_limited(envelope_per_frame(audio, 16000, fps, n), MAX_STEP_PER_S / fps) * allow
+        samples = [source.frame(i) for i in range(0, min(n, int(5 * fps)), max(1, int(fps)))]
+        warp = MouthWarp(lip_line([f for f, _, _ in samples], [b for _, b, _ in samples]))
+        bank = source.bank if source.bank is not None and source.bank.usable else None
+        actions = ActionTrack(request, w, h)
+        writer = VideoWriter(request.out_path, w, h, fps, audio_path=request.audio_path, crf=request.crf, preset=request.preset)
+        try:
+            for i in range(n):
+                weight, action = actions.at(i)
+                if weight >= 1:
+                    writer.write(action)
+                    continue
+                frame, box, pts = source.frame(i)
+                frame = bank.apply(frame, pts, float(env[i]), float(shape[i])) if bank else warp.apply(frame, box, float(env[i]))
+                if weight > 0:
+                    frame = cv2.addWeighted(frame, 1 - weight, action, weight, 0)
+                writer.write(frame)
+                if i and i % int(fps * 10) == 0:
+                    log.info("rendered %d/%d frames (%.0f%%)", i, n, 100 * i / n)
+                if progress and i % int(fps * 2) == 0:
+                    progress(100 * i / n)
+        finally:
+            writer.close()
+        log.info("rendered %d frames %dx%d in %.1f s", n, w, h, time.time() - t0)
+        return VideoResult(path=request.out_path, duration_s=n / fps, width=w, height=h, fps=fps, backend=self.name)

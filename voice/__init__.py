@@ -1,0 +1,1 @@
+"""The voice: contract (the narrow ``speak`` hook), assembly, registry, backends and the local speech server."""

@@ -1,0 +1,295 @@
+"""Turning a script into one voice track, whatever speaks the words.
+
+A voice backend only has to say one line in the voice of one prompt clip (``VoiceBackend.speak``);
+this module does the rest the same way for every backend: the prompt for each sentence's
+style, its speed, reviewers' notes ("slower", "lower"), pronunciation overrides (pinyin, as
+phonemes where the backend reads them, else as an unambiguous homophone), emphasis (louder and
+higher over the stressed words), cues as real sound ([pause 0.8s] and [drink] as silence;
+[cough] [laugh] [breath] [sigh] from the persona's own sound bank, else shaped noise, or a
+laugh spoken by the backend), level, the self-check (each sentence transcribed and compared
+with the script; spoken again or flagged), and sentence and word timings for the video step
+and subtitles."""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+from core.settings import SpeechCheckSettings
+from media.analysis import resample
+from media.asr import error_rate, metric_name, normalise, transcribe
+from media.ffmpeg_io import load_audio, write_wav
+from script.markup import DEFAULT_CUE_SECONDS
+from script.sentences import Cue, Sentence
+from voice.contract import Line, PromptClip, VoiceBackend, VoiceRequest, VoiceResult
+from voice.records import CueTiming, SentenceCheck, SentenceTiming, WordTiming
+
+LAUGH_TEXT = {"en": "Ha ha ha!", "zh": "哈哈哈！"}
+LEAD_S, GAP_S = 0.3, 0.25
+# when neither the script nor the footage says
+SILENT_CUE_SECONDS = {"pause": DEFAULT_CUE_SECONDS["pause"], "drink": 2.5}
+
+
+class VoiceServiceError(RuntimeError):
+    """A voice server refused or could not be reached; the message says which and why."""
+
+
+def decode_wav(data: bytes, what: str) -> tuple[np.ndarray, int]:
+    """A WAV file a voice server sent, as (audio, sample rate); anything else is the server's fault."""
+    import soundfile as sf
+
+    try:
+        audio, sr = sf.read(io.BytesIO(data), dtype="float32")
+    except Exception as exc:  # the server sent JSON or HTML, or a truncated file
+        raise VoiceServiceError(f"the {what} did not return a WAV file ({len(data)} bytes: {data[:120]!r}): {exc}") from None
+    return audio, sr
+
+
+def directions(notes: list[str]) -> tuple[float, float]:
+    """(speed, pitch factor) from reviewers' notes such as "a little slower please"."""
+    speed = pitch = 1.0
+    for note in (n.lower() for n in notes):
+        if re.search(r"\bslower\b", note):
+            speed *= 0.88
+        if re.search(r"\bfaster\b", note):
+            speed *= 1.12
+        if re.search(r"\b(lower|deeper)\b", note):
+            pitch *= 0.94
+        if re.search(r"\bhigher\b", note):
+            pitch *= 1.06
+    return speed, pitch
+
+
+def prompt_for(style: str, prompts: list[PromptClip]) -> PromptClip:
+    """The prompt of the sentence's style, else the first (the selection ranks them)."""
+    return next((p for p in prompts if p.style == style), prompts[0])
+
+
+
+
+def trim(audio: np.ndarray, sr: int, thresh: float = 0.01) -> np.ndarray:
+    """Cut leading and trailing silence (keeping 20 ms before and 50 ms after the speech)."""
+    idx = np.nonzero(np.abs(audio) > thresh * max(float(np.abs(audio).max()), 1e-9) / 0.85)[0]
+    if idx.size == 0:
+        return audio
+    return audio[max(0, idx[0] - int(0.02 * sr)) : idx[-1] + int(0.05 * sr)]
+
+
+def _noise_burst(seconds: float, sr: int, lo: float, hi: float, attack: float, rng: np.random.Generator) -> np.ndarray:
+    n = int(seconds * sr)
+    spec = np.fft.rfft(rng.normal(0, 1, n))
+    freqs = np.fft.rfftfreq(n, 1 / sr)
+    spec[(freqs < lo) | (freqs > hi)] = 0
+    noise = np.fft.irfft(spec, n)
+    t = np.arange(n) / sr
+    env = (1 - np.exp(-t / attack)) * np.exp(-t / (seconds / 3))
+    out = noise * env
+    return (out / (np.abs(out).max() + 1e-9)).astype(np.float32)
+
+
+def cue_sound(cue: Cue, sr: int, rng: np.random.Generator, laugh: Callable[[], np.ndarray],
+              bank: dict[str, list[np.ndarray]] | None = None, default_seconds: float | None = None) -> np.ndarray:
+    if cue.kind in ("pause", "drink"):
+        return np.zeros(int((cue.seconds or default_seconds or SILENT_CUE_SECONDS[cue.kind]) * sr), np.float32)
+    own = (bank or {}).get(cue.kind)
+    if own:
+        clip = own[int(rng.integers(len(own)))]
+        return (0.7 * clip / (np.abs(clip).max() + 1e-9)).astype(np.float32)
+    if cue.kind == "breath":
+        return 0.12 * _noise_burst(0.45, sr, 300, 3000, 0.15, rng)
+    if cue.kind == "sigh":
+        return 0.18 * _noise_burst(0.9, sr, 200, 2500, 0.08, rng)
+    if cue.kind == "cough":
+        one = 0.5 * _noise_burst(0.22, sr, 200, 2500, 0.005, rng)
+        return np.concatenate([one, np.zeros(int(0.12 * sr), np.float32), 0.7 * one])
+    return 0.7 * laugh()
+
+
+# ---------------------------------------------------------------- pronunciation overrides
+def annotated_text(sentence: Sentence) -> str:
+    """The sentence with each override after its character, ``行(hang2)``, for backends that
+    read pinyin (see ``split_readings``)."""
+    text = sentence.text
+    for r in sorted(sentence.readings, key=lambda r: -r.index):
+        text = f"{text[: r.index + 1]}({r.pinyin}){text[r.index + 1 :]}"
+    return text
+
+
+_ANNOTATION = re.compile(r"(.)\(([a-zü]+[1-5])\)")
+
+
+def split_readings(text: str) -> list[tuple[str, str | None]]:
+    """``银行(hang2)的`` -> [("银", None), ("行", "hang2"), ("的", None)]: plain runs, and
+    single characters with the reading to use."""
+    out, pos = [], 0
+    for m in _ANNOTATION.finditer(text):
+        if m.start() > pos:
+            out.append((text[pos : m.start()], None))
+        out.append((m.group(1), m.group(2)))
+        pos = m.end()
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
+
+
+def homophone_text(text: str) -> str:
+    """Overrides as the most common character that has only that reading (``行(hang2)`` ->
+    ``航``): what a server that takes only text can be given."""
+    table = _homophones()
+    return "".join(table.get(reading, chars) if reading else chars for chars, reading in split_readings(text))
+
+
+@lru_cache(maxsize=1)
+def _homophones() -> dict[str, str]:
+    import os
+
+    import jieba
+    from pypinyin.contrib.tone_convert import to_tone3
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    best: dict[str, tuple[int, str]] = {}
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as f:
+        for line in f:
+            word, freq, *_ = line.split()
+            readings = pinyin_dict.get(ord(word)) if len(word) == 1 else None
+            if not readings or "," in readings:
+                continue
+            tone3 = to_tone3(readings, neutral_tone_with_five=True)
+            if int(freq) > best.get(tone3, (0, ""))[0]:
+                best[tone3] = (int(freq), word)
+    return {k: v for k, (_, v) in best.items()}
+
+
+# ------------------------------------------------------------------------ emphasis
+def _word_span(span: tuple[int, int], words: list[WordTiming], text: str, duration: float, language: str) -> tuple[float, float]:
+    """When the characters ``text[span]`` are said: the heard word holding them, else in
+    proportion to their place in the text."""
+
+    want = "".join(normalise(text[span[0] : span[1]], language))
+    before = "".join(normalise(text[: span[0]], language if language == "zh" else "zh"))
+    seen = ""
+    for w in words:
+        heard = "".join(normalise(w.word, language))
+        if want and heard and (want == heard or (language == "zh" and want in heard)) and len(seen) >= len(before) * 0.5:
+            return w.start_s, w.end_s
+        seen += "".join(normalise(w.word, "zh"))
+    return duration * span[0] / len(text), duration * span[1] / len(text)
+
+
+def emphasise(audio: np.ndarray, sr: int, spans: list[tuple[float, float]], gain: float = 1.45, lift: float = 1.1) -> np.ndarray:
+    """Louder (+3 dB) and higher (+10 % F0, by WORLD) over the spans, with 30 ms ramps."""
+    spans = [(s, e) for s, e in spans if e - s > 0.05]
+    if not spans:
+        return audio
+    import pyworld
+
+    x = audio.astype(np.float64)
+    f0, t = pyworld.harvest(x, sr, frame_period=5.0)
+    sp, ap = pyworld.cheaptrick(x, f0, t, sr), pyworld.d4c(x, f0, t, sr)
+    shape = np.zeros_like(t)
+    for s, e in spans:
+        shape = np.maximum(shape, np.clip(np.minimum((t - s + 0.03) / 0.03, (e + 0.03 - t) / 0.03), 0, 1))
+    out = pyworld.synthesize(f0 * (1 + (lift - 1) * shape), sp, ap, sr, frame_period=5.0)[: audio.size]
+    out = np.pad(out, (0, audio.size - out.size))
+    env = np.interp(np.arange(audio.size) / sr, t, 1 + (gain - 1) * shape)
+    return (out * env).astype(np.float32)
+
+
+# ---------------------------------------------------------------------- self-check
+def check_sentence(index: int, text: str, audio: np.ndarray, sr: int, language: str,
+                   check: SpeechCheckSettings) -> tuple[SentenceCheck, list[WordTiming]]:
+    """Transcribe one spoken sentence and measure it against the script."""
+
+    heard = transcribe(audio, sr, check, language=language, words=True)
+    error = error_rate(text, heard.text, language, phonetic=True)
+    words = [WordTiming(word=w, start_s=s, end_s=e) for w, s, e in heard.words]
+    return SentenceCheck(index=index, heard=heard.text, metric=metric_name(language), error=round(error, 3)), words
+
+
+def estimated_words(text: str, duration: float, language: str) -> list[WordTiming]:
+    """Word timings in proportion to length, where no recogniser listened."""
+    tokens = list(re.sub(r"\s+", "", text)) if language == "zh" else text.split()
+    total = sum(len(t) for t in tokens) or 1
+    out, at = [], 0.0
+    for tok in tokens:
+        span = duration * len(tok) / total
+        out.append(WordTiming(word=tok, start_s=round(at, 3), end_s=round(at + span, 3)))
+        at += span
+    return out
+
+
+def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> VoiceResult:
+    """Have ``backend`` say every sentence and join them with their cues into ``request.out_path``."""
+    sr = request.sample_rate
+    rng = np.random.default_rng(seed)
+    speed, pitch = directions(request.notes)
+    bank: dict[str, list[np.ndarray]] = {}
+    for clip in request.sound_bank:
+        bank.setdefault(clip.kind, []).append(load_audio(clip.path, sr))
+
+    def said(text: str, prompt: PromptClip, at_speed: float) -> np.ndarray:
+        audio, rate = backend.speak(Line(text=text, prompt=prompt, speed=at_speed, pitch=pitch, language=request.language,
+                                         speaking_rate_wpm=request.speaking_rate_wpm))
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim > 1:
+            audio = audio.mean(axis=1)
+        if audio.size == 0 or not np.isfinite(audio).all():
+            raise VoiceServiceError(f"the {backend.name} voice returned no usable audio for {text[:60]!r}")
+        return trim(resample(audio, rate, sr), sr)
+
+    parts: list[np.ndarray] = [np.zeros(int(LEAD_S * sr), np.float32)]
+    t = parts[0].size / sr
+    timings, checks, cue_timings = [], [], []
+
+    def add(audio: np.ndarray) -> None:
+        nonlocal t
+        parts.append(audio)
+        t += audio.size / sr
+
+    def add_cue(cue: Cue, index: int, laugh: Callable[[], np.ndarray]) -> None:
+        start = t
+        add(cue_sound(cue, sr, rng, laugh, bank, request.cue_seconds.get(cue.kind)))
+        cue_timings.append(CueTiming(kind=cue.kind, start_s=round(start, 3), end_s=round(t, 3), sentence=index))
+
+    for i, sentence in enumerate(request.sentences):
+        prompt = prompt_for(sentence.style, request.prompts)
+        laugh = lambda: said(LAUGH_TEXT.get(request.language, LAUGH_TEXT["en"]), prompt, speed * 1.1)  # noqa: E731
+        for cue in sentence.cues_before:
+            add_cue(cue, i, laugh)
+        text = annotated_text(sentence)
+        text = text if backend.reads_pinyin or not sentence.readings else homophone_text(text)
+        speech = said(text, prompt, speed * sentence.speed)
+        if request.check is not None:
+            result, words = check_sentence(i, sentence.text, speech, sr, request.language, request.check)
+            for attempt in range(1, request.check.retries + 1):
+                if result.error <= request.check.max_error:
+                    break
+                # a slightly slower take: deterministic voices say it differently, sampling ones anew
+                again = said(text, prompt, speed * sentence.speed * (1 - 0.06 * attempt))
+                second, second_words = check_sentence(i, sentence.text, again, sr, request.language, request.check)
+                if second.error < result.error:
+                    speech, result, words = again, second, second_words
+                result.attempts = attempt + 1
+            result.flagged = result.error > request.check.max_error
+            checks.append(result)
+        else:
+            words = estimated_words(sentence.text, speech.size / sr, request.language)
+        if sentence.emphasis:
+            spans = [_word_span(span, words, sentence.text, speech.size / sr, request.language) for span in sentence.emphasis]
+            speech = emphasise(speech, sr, spans)
+        timings.append(SentenceTiming(index=i, start_s=round(t, 3), end_s=round(t + speech.size / sr, 3),
+                                      words=[WordTiming(word=w.word, start_s=round(t + w.start_s, 3), end_s=round(t + w.end_s, 3))
+                                             for w in words]))
+        add(speech)
+        for cue in sentence.cues_after:
+            add_cue(cue, i, laugh)
+        add(np.zeros(int(GAP_S * sr), np.float32))
+    audio = np.concatenate(parts)
+    audio = 0.85 * audio / (np.abs(audio).max() + 1e-9)
+    write_wav(request.out_path, audio, sr)
+    return VoiceResult(path=request.out_path, duration_s=audio.size / sr, sample_rate=sr,
+                       sentence_timings=timings, backend=backend.name, checks=checks, cue_timings=cue_timings)

@@ -1,0 +1,1 @@
+"""Voice backends, one module per vendor (the only modules that import a vendor SDK)."""

@@ -1,0 +1,75 @@
+"""The voice contract: what a voice backend takes and returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from core.settings import SpeechCheckSettings
+from script.sentences import CueKind, Sentence
+from voice.records import CueTiming, SentenceCheck, SentenceTiming
+
+
+class PromptClip(BaseModel):
+    path: Path
+    style: str
+    median_f0_hz: float
+    transcript: str | None = None
+
+
+class SoundClip(BaseModel):
+    """One of the persona's own non-verbal sounds, played for the cue of its kind."""
+
+    path: Path
+    kind: str
+
+
+class VoiceRequest(BaseModel):
+    sentences: list[Sentence] = Field(min_length=1)
+    language: str
+    prompts: list[PromptClip] = Field(min_length=1)
+    median_f0_hz: float = Field(gt=40, lt=600)
+    speaking_rate_wpm: float | None = None
+    sample_rate: int = 24000
+    notes: list[str] = Field(default_factory=list)  # reviewer directions ("slower", "warmer")
+    out_path: Path
+    check: SpeechCheckSettings | None = None  # None: no self-check, timings of words estimated
+    sound_bank: list[SoundClip] = Field(default_factory=list)  # the persona's own coughs, laughs, breaths
+    # how long a cue lasts when the script gives no length: [drink] as long as the persona's drinking footage
+    cue_seconds: dict[CueKind, float] = Field(default_factory=dict)
+
+
+class VoiceResult(BaseModel):
+    path: Path
+    duration_s: float
+    sample_rate: int
+    sentence_timings: list[SentenceTiming]
+    backend: str
+    checks: list[SentenceCheck] = Field(default_factory=list)
+    cue_timings: list[CueTiming] = Field(default_factory=list)
+
+
+class Line(BaseModel):
+    """One sentence (or a laugh) to say in the voice of one prompt clip."""
+
+    text: str  # with pronunciation overrides as ``行(hang2)`` where the backend reads pinyin, else homophones
+    prompt: PromptClip
+    speed: float  # 1 = the persona's own pace (reviewers' notes and the sentence's speed applied)
+    pitch: float  # a factor on the prompt's pitch (reviewers' "lower"/"higher")
+    language: str
+    speaking_rate_wpm: float | None = None  # the persona's measured pace, where known
+
+
+class VoiceBackend(Protocol):
+    """The one hook a voice vendor writes: say one line in the persona's voice and hand back
+    mono audio and its sample rate. ``voice.assembly.synthesize`` does everything else the same
+    way for every backend: styles, notes, cues, emphasis, the self-check, timings.
+    ``reads_pinyin``: the backend says ``行(hang2)`` itself (else it gets homophones)."""
+
+    name: str
+    reads_pinyin: bool
+
+    def speak(self, line: Line) -> tuple[np.ndarray, int]: ...

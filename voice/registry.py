@@ -1,0 +1,51 @@
+"""The voice backends, keyed by ``STUDIO_VOICE__BACKEND``, imported only when chosen."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from core.registry import pick_backend
+from core.settings import StudioSettings
+from voice.contract import VoiceBackend
+
+
+def _espeak(settings: StudioSettings) -> VoiceBackend:
+    from voice.backends.espeak import EspeakVoice
+
+    return EspeakVoice()
+
+
+def _kokoro(settings: StudioSettings) -> VoiceBackend:
+    from voice.backends.kokoro import KokoroVoice
+
+    return KokoroVoice()
+
+
+def _openai_voice(settings: StudioSettings) -> VoiceBackend:
+    from voice.backends.openai_speech import OpenAISpeechVoice
+
+    v = settings.voice
+    return OpenAISpeechVoice(v.base_url, v.api_key.get_secret_value(), v.model, v.voice, v.timeout_s, v.max_retries)
+
+
+def _cosyvoice(settings: StudioSettings) -> VoiceBackend:
+    from voice.backends.cosyvoice import CosyVoiceVoice
+
+    v = settings.voice
+    return CosyVoiceVoice(v.base_url, v.cosyvoice_sample_rate, v.timeout_s, v.max_retries)
+
+
+def _gptsovits(settings: StudioSettings) -> VoiceBackend:
+    from voice.backends.gptsovits import GPTSoVITSVoice
+
+    v = settings.voice
+    return GPTSoVITSVoice(v.base_url, v.gptsovits_ref_dir, v.gptsovits_ref_dir_on_server, v.timeout_s, v.max_retries)
+
+
+VOICE_BACKENDS: dict[str, Callable[[StudioSettings], VoiceBackend]] = {
+    "espeak": _espeak, "kokoro": _kokoro, "openai": _openai_voice, "cosyvoice": _cosyvoice, "gptsovits": _gptsovits}
+
+
+def voice_backend(settings: StudioSettings, name: str | None = None) -> VoiceBackend:
+    """The backend named by ``name``, else by ``STUDIO_VOICE__BACKEND``."""
+    return pick_backend(VOICE_BACKENDS, name or settings.voice.backend, "voice", settings)

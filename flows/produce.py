@@ -52,7 +52,7 @@ def produce(production_id: str) -> Delivery:
     script = draft_script(production, materials)
     approved_script = False
     script_round = video_round = 0
-    take, notes = 1, []
+    take, notes, render = 1, [], 1
     previous_version = None
     while True:
         while not approved_script:
@@ -64,15 +64,17 @@ def produce(production_id: str) -> Delivery:
                 script = revise_script(production, materials, script, reviewed.decision)
         video_round += 1
         voice = synthesize_voice(production, materials, script, take, notes)
-        video = render_video(production, materials, voice)
+        video = render_video(production, materials, voice, render)
         reviewed = review_gate(production, "video", video_round, script, None, video)
         if reviewed.status == "approved":
             check_consent(production)
             return deliver(production, script, video)
-        if (reviewed.decision.redo or "video") == "script":
+        redo = reviewed.decision.redo or "voice"
+        if redo == "script":
             previous_version = script.version
             script = revise_script(production, materials, script, reviewed.decision)
-            approved_script = False
-        else:
-            take += 1
-            notes = notes + reviewed.decision.comments
+            approved_script, render = False, 1
+        elif redo == "voice":  # a new voice take with the reviewers' notes ("slower"), then its picture
+            take, notes, render = take + 1, notes + reviewed.decision.comments, 1
+        else:  # "video": the same voice take, its picture made again
+            render += 1

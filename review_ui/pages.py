@@ -326,7 +326,7 @@ def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity, sc
         comment = st.text_area(t("Comments (required to request changes; one per line)"), key="comment")
         redo = "script"
         if request.gate == "video":
-            redo = st.selectbox(t("If changes are needed, go back to"), ["video", "voice", "script"], format_func=t,
+            redo = st.selectbox(t("If changes are needed, go back to"), ["voice", "video", "script"], format_func=t,
                                 key="redo")
         approve = st.form_submit_button(t("Approve"), type="primary", key="approve")
         changes = st.form_submit_button(t("Request changes"), key="request_changes")

@@ -44,4 +44,4 @@ def open_catalog(settings: StudioSettings) -> Catalog:
     return Catalog(open_store(settings), settings.work_dir / "cache", anchor)
 
 
-__all__ = ["Catalog", "ObjectExists", "ObjectNotFound", "ObjectStore", "StoreError", "open_catalog", "open_store"]
+__all__ = ["STORE_BACKENDS", "Catalog", "ObjectExists", "ObjectNotFound", "ObjectStore", "StoreError", "open_catalog", "open_store"]

@@ -18,7 +18,8 @@ from voice.records import VoiceTake
 
 
 @task(**PERSISTED, tags=["video-render"])
-def render_video(production: Production, materials: MaterialSet, voice: VoiceTake) -> VideoTake:
+def render_video(production: Production, materials: MaterialSet, voice: VoiceTake, render: int = 1) -> VideoTake:
+    """The picture of ``voice``; ``render`` > 1 makes it again (reviewers sent it back to the video)."""
     settings, catalog = studio()
     allowed(catalog, production, catalog.load(ScriptVersion, ScriptVersion.id_for(production.id, voice.script_version)))
     work = scratch(settings)
@@ -35,7 +36,8 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
     update_progress_artifact(bar, 100.0)
     video = VideoTake(
         **result.model_dump(exclude={"path", "duration_s"}),
-        id=f"{production.id}-v{voice.script_version:03d}-video-t{voice.take}", production_id=production.id,
+        id=f"{production.id}-v{voice.script_version:03d}-video-t{voice.take}" + (f"-r{render}" if render > 1 else ""),
+        production_id=production.id,
         script_version=voice.script_version, take=voice.take, voice_take_id=voice.id,
         video=catalog.put_media_file(result.path, "video/mp4"), duration_s=round(result.duration_s, 3))
     return catalog.keep(video, "studio", "video.rendered", duration_s=video.duration_s, backend=video.backend)

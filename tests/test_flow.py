@@ -16,6 +16,7 @@ from production.records import Production
 from review.records import ReviewDecision
 from script.records import ScriptVersion
 from tests.conftest import new_production, shown
+from video.records import VideoTake
 from voice.records import VoiceTake
 
 pytestmark = pytest.mark.slow
@@ -122,7 +123,13 @@ def test_waiting_run_survives_a_prefect_server_restart(studio_stack, persona_med
     assert api.run_state(run_id).type.value == "PAUSED"
     approve_as_every_role(api, request)
     video = wait_for_review(api, production.id, "video-1", timeout_s=300)
-    approve_as_every_role(api, video)
+    # "go back to: video" makes the picture again from the same voice take (the voice stays as approved)
+    decide(api, video, "request_changes", "Lan", "family", ["the picture once more, please"], redo="video")
+    again = wait_for_review(api, production.id, "video-2", timeout_s=300)
+    first, second = (api.catalog.load(VideoTake, r.video_take_id) for r in (video, again))
+    assert second.id != first.id and second.voice_take_id == first.voice_take_id
+    assert len(api.catalog.find(VoiceTake, f"{production.id}-v001-voice")) == 1
+    approve_as_every_role(api, again)
     api.wait_for_run(run_id, {"COMPLETED"}, timeout_s=300)
 
 

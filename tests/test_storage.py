@@ -6,22 +6,36 @@ import threading
 import uuid
 
 import pytest
+from pydantic import SecretStr
 
 from persona.records import Persona
 from script.markup import parse_markup
 from script.records import ScriptVersion
-from storage import Catalog, ObjectExists, ObjectNotFound, StoreError
+from storage import STORE_BACKENDS, Catalog, ObjectExists, ObjectNotFound, StoreError, open_store
 from storage.catalog import IntegrityError
-from storage.local import LocalStore
-from storage.s3 import S3Store
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return LocalStore(tmp_path / "store")
-    endpoint = request.getfixturevalue("s3_endpoint")
-    return S3Store(endpoint, "testing", "testing", f"studio-{uuid.uuid4().hex[:8]}")
+def _local(request, settings):
+    return settings
+
+
+def _s3(request, settings):
+    return settings.model_copy(update={"storage": settings.storage.model_copy(update=dict(
+        backend="s3", s3_endpoint=request.getfixturevalue("s3_endpoint"), s3_access_key="testing",
+        s3_secret_key=SecretStr("testing"), s3_bucket=f"studio-{uuid.uuid4().hex[:8]}"))})
+
+
+# how to run each registered storage backend here: a new one proves itself by passing this file's tests
+STORE_BUILDERS = {"local": _local, "s3": _s3}
+
+
+def test_every_storage_backend_has_a_shared_test():
+    assert set(STORE_BACKENDS) <= set(STORE_BUILDERS), "add how to run the new storage backend to STORE_BUILDERS"
+
+
+@pytest.fixture(params=sorted(STORE_BACKENDS))
+def store(request, settings):
+    return open_store(STORE_BUILDERS[request.param](request, settings))
 
 
 @pytest.fixture

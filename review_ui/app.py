@@ -9,12 +9,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # streamlit runs this file as a script
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from review_ui.i18n import language_switch, t  # noqa: E402
-from review_ui.materials_page import materials_page  # noqa: E402
-from review_ui.pages import current_identity, redeem_invitation_in_url, reviews_page, sign_in_page, sign_out  # noqa: E402
-from review_ui.studio_pages import personas_page, productions_page, templates_page, verify_page  # noqa: E402
+from review_ui.i18n import language_switch, t
+from review_ui.materials_page import materials_page
+from review_ui.personas_page import personas_page
+from review_ui.productions_page import productions_page
+from review_ui.review_page import reviews_page
+from review_ui.session import current_identity, redeem_invitation_in_url, sign_in_page, sign_out
+from review_ui.templates_page import templates_page
+from review_ui.verify_page import verify_page
 
 st.set_page_config(page_title="Digital-Human Studio", page_icon=":material/movie:", layout="wide")
 redeem_invitation_in_url()

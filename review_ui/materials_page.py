@@ -12,9 +12,9 @@ import streamlit as st
 from materials.records import ActionTag, MaterialSet, PromptPick, VoiceChoice
 from persona.records import HumourDevice, Persona, StyleProfile
 from review_ui.i18n import t
-from review_ui.pages import get_api
+from review_ui.personas_page import pick_persona, saved_upload
 from review_ui.safe import md, said
-from review_ui.studio_pages import pick_persona, require_operator, saved_upload
+from review_ui.session import get_api, require_operator
 from storage.catalog import safe_file_name
 
 

@@ -167,7 +167,7 @@ def shown(value: str) -> str:
 @pytest.fixture
 def one_browser(monkeypatch):
     """AppTest sends no cookies: these tests stand for a person reopening their link in the
-    browser they first opened it in (``review_ui.pages.browser_key``)."""
-    import review_ui.pages
+    browser they first opened it in (``review_ui.session.browser_key``)."""
+    import review_ui.session
 
-    monkeypatch.setattr(review_ui.pages, "browser_key", lambda: "browser-of-the-invited-person")
+    monkeypatch.setattr(review_ui.session, "browser_key", lambda: "browser-of-the-invited-person")

@@ -33,7 +33,7 @@ HOSTILE = [
 
 @pytest.fixture
 def world(settings, tmp_path):
-    from review_ui.pages import get_api
+    from review_ui.session import get_api
 
     get_api.clear()
     api = StudioAPI(settings)
@@ -85,7 +85,7 @@ def test_peoples_words_are_text_for_reviewers_and_operators(world, monkeypatch, 
 
 
 def _personas_page():
-    from review_ui.studio_pages import personas_page
+    from review_ui.personas_page import personas_page
 
     personas_page()
 

@@ -221,7 +221,7 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     from review.access import invite
-    from review_ui.pages import get_api
+    from review_ui.session import get_api
 
     api = world["api"]
     monkeypatch.setattr(StudioAPI, "pending_reviews", lambda self: [world["request"]])
@@ -242,7 +242,7 @@ def test_portal_decisions_refuse_without_consent(world, monkeypatch):
 
 
 def _templates_page():
-    from review_ui.studio_pages import templates_page
+    from review_ui.templates_page import templates_page
 
     templates_page()
 
@@ -252,7 +252,7 @@ def test_portal_cannot_resume_a_schedule_without_consent(world):
     from streamlit.testing.v1 import AppTest
 
     from review.access import Identity
-    from review_ui.pages import get_api
+    from review_ui.session import get_api
 
     get_api.clear()
     at = AppTest.from_function(_templates_page, default_timeout=60)

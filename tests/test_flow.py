@@ -136,7 +136,7 @@ def test_waiting_run_survives_a_prefect_server_restart(studio_stack, persona_med
 def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media):
     from streamlit.testing.v1 import AppTest
 
-    from review_ui.pages import get_api
+    from review_ui.session import get_api
 
     api, production, _ = new_production(studio_stack, persona_media)
     run_id = api.start_production(production.id)
@@ -168,7 +168,7 @@ def test_portal_shows_prefect_errors_instead_of_raising(monkeypatch, tmp_path):
 
     from core.settings import get_settings
     from review.access import Identity
-    from review_ui.pages import get_api
+    from review_ui.session import get_api
     from tests.conftest import free_port
 
     monkeypatch.setenv("STUDIO_HOME", str(tmp_path))

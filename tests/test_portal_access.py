@@ -82,7 +82,7 @@ def _id_of(api, link):
 
 
 def _portal(link: str | None = None, review: str | None = None) -> AppTest:
-    from review_ui.pages import get_api
+    from review_ui.session import get_api
 
     get_api.clear()
     at = AppTest.from_file("../review_ui/app.py", default_timeout=60)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("one_browser")
 @pytest.fixture
 def review(settings, tmp_path):
     """A production waiting at its script gate for a stakeholder and a family member."""
-    from review_ui.pages import get_api
+    from review_ui.session import get_api
 
     get_api.clear()
     api = StudioAPI(settings)
@@ -89,7 +89,7 @@ def test_comments_anchor_to_a_sentence_and_take_replies(review, monkeypatch):
 
 
 def _personas_page():
-    from review_ui.studio_pages import personas_page
+    from review_ui.personas_page import personas_page
 
     personas_page()
 
@@ -192,7 +192,7 @@ def test_operator_hears_the_selection_and_picks_prompts_by_hand(review, shared_d
 
 
 def _speech_check(voice, script):
-    from review_ui.pages import show_speech_check
+    from review_ui.review_page import show_speech_check
 
     show_speech_check(voice, script)
 

@@ -59,7 +59,7 @@ def _pause_in_portal(template):
     from streamlit.testing.v1 import AppTest
 
     from review.access import Identity
-    from review_ui.pages import get_api
+    from review_ui.session import get_api
 
     get_api.clear()
     at = AppTest.from_function(_templates_only, default_timeout=60)
@@ -70,7 +70,7 @@ def _pause_in_portal(template):
 
 
 def _templates_only():
-    from review_ui.studio_pages import templates_page
+    from review_ui.templates_page import templates_page
 
     templates_page()
 

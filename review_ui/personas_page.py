@@ -1,5 +1,5 @@
-"""The operators' pages: personas and consent, materials, productions, templates, verify.
-Every page checks that an operator is signed in before it shows anything."""
+"""The operators' personas page: personas, their consent records and evidence, adding and revoking
+consent."""
 
 from __future__ import annotations
 
@@ -9,59 +9,11 @@ from pathlib import Path
 import streamlit as st
 
 from core.records import AssetRef
-from core.settings import get_settings
 from persona.records import ConsentRecord, Persona
-from production.records import Template
 from review_ui.i18n import t
-from review_ui.pages import get_api, require_identity, show_history
 from review_ui.safe import md, said
-from script.records import ScriptVersion
+from review_ui.session import get_api, require_operator
 from storage.catalog import safe_file_name
-
-
-def require_operator():
-    identity = require_identity()
-    if not identity.is_operator:
-        st.error(t("You were not invited to this production."))
-        st.stop()
-    if "flash" in st.session_state:  # what the last action did, shown after its rerun
-        st.success(md(st.session_state.pop("flash")))
-    return identity
-
-
-def productions_page() -> None:
-    """Every production with the state of each step, read from Prefect, and its history."""
-    require_operator()
-
-    st.title(t("Productions"))
-    api = get_api()
-    try:
-        productions = api.productions()
-    except Exception as exc:
-        st.error(f"Could not read productions: {said(exc)}")
-        return
-    if not productions:
-        st.info("No productions yet.")
-        return
-    ui = get_settings().prefect.ui_url
-    for p in reversed(productions):
-        with st.container(border=True):
-            link = f" · [run in Prefect]({ui}/runs/flow-run/{p.flow_run_id})" if p.flow_run_id else ""
-            versions = len(api.catalog.find(ScriptVersion, f"{p.id}-v"))
-            st.markdown(f"**{md(p.id)}** · {md(p.brief.occasion)} · {md(p.status)} · {versions} script version(s) · "
-                        f"{p.created_at:%Y-%m-%d %H:%M}{link}")
-            if p.flow_run_id:
-                try:
-                    steps = api.step_states(p.flow_run_id)
-                except Exception as exc:  # Prefect down: the catalog status above still shows
-                    st.warning(f"Could not read the steps from Prefect: {said(exc)}")
-                    steps = []
-                if steps:
-                    st.table([{"step": s["step"], "state": s["state"], "seconds": f"{s['seconds']:.1f}",
-                               "runs": s["runs"],
-                               "first started": f"{s['started']:%Y-%m-%d %H:%M:%S}" if s["started"] else ""}
-                              for s in steps])
-            show_history(api, p.id)
 
 
 def personas_page() -> None:
@@ -197,63 +149,3 @@ def _add_consent_form(api, persona, actor: str) -> None:
         st.success(f"Consent {md(record.id)} recorded.")
     except Exception as exc:
         st.error(f"Not recorded: {said(exc)}")
-
-
-def verify_page() -> None:
-    require_operator()
-    st.title("Verify a video")
-    upload = st.file_uploader("A video or sound file the studio may have made",
-                              type=["mp4", "mov", "mkv", "webm", "m4a", "mp3", "wav", "aac", "ogg"])
-    if upload is None:
-        return
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = saved_upload(upload, Path(tmp), 0)
-        api = get_api()
-        report = api.verify(path)
-    verdicts = {"authorised": "made by this studio with valid consent and approval",
-                "revoked": "made by this studio, but the consent or the delivery has since been revoked",
-                "unapproved": "made by this studio, but its approvals are not the ones the studio recorded for it",
-                "unknown_watermark": "carries a studio watermark whose id this studio's registry does not hold",
-                "no_watermark": "no studio watermark found", "not_a_media_file": "not a readable video or sound file"}
-    (st.success if report.verdict == "authorised" else st.warning)(
-        f"Verdict: **{report.verdict}**, {verdicts[report.verdict]}")
-    if report.persona:
-        st.markdown(f"**Persona:** {md(report.persona)} · **consent:** {md(report.consent_id)} · **script:** "
-                    f"v{report.script_version} · **approved by:** {md(', '.join(report.approvers))}")
-    st.markdown(f"**C2PA:** {report.c2pa} · **GB 45438 AIGC metadata:** {'present' if report.aigc else 'absent'} · "
-                f"**watermark (picture / sound):** {report.watermark_video or '-'} / {report.watermark_audio or '-'}")
-    for line in report.details:
-        st.markdown(f"- {md(line)}")
-    with st.expander("Full report"):
-        st.json(report.model_dump(mode="json"))
-
-
-def templates_page() -> None:
-    """Approved templates and their schedules; operators pause and resume them here."""
-    require_operator()
-
-    st.title("Templates and schedules")
-    api = get_api()
-    templates = api.catalog.find(Template)
-    if not templates:
-        st.info("No templates yet. Save a delivered production with `studio template save`.")
-        return
-    for tpl in templates:
-        with st.container(border=True):
-            st.markdown(f"**{md(tpl.name)}** · {md(tpl.id)} · {tpl.use} · {tpl.delivery.replace('_', ' ')} · "
-                        + md(f"placeholders: {', '.join(tpl.placeholders) or 'none'} · approved by {', '.join(tpl.approved_by)}"))
-            if not tpl.schedule_cron:
-                st.caption("No schedule (`studio template schedule` adds one).")
-                continue
-            state = "active" if tpl.schedule_active else "paused"
-            st.caption(md(f"Runs at {tpl.schedule_cron} ({tpl.schedule_timezone}), {state}, with "
-                          + ", ".join(f"{k}={v}" for k, v in tpl.schedule_values.items())))
-            label, active = ("Pause", False) if tpl.schedule_active else ("Resume", True)
-            if st.button(label, key=f"schedule-{tpl.id}"):
-                try:
-                    api.schedule_template(tpl.id, active=active, actor=require_identity().name)
-                    st.session_state["flash"] = f"{tpl.name}: schedule {'resumed' if active else 'paused'}"
-                    st.rerun()
-                except Exception as exc:  # consent gone, Prefect down
-                    st.error(f"The schedule was not changed: {said(exc)}")

@@ -269,8 +269,6 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps):
     def schedule_template(self, template_id: str, cron: str | None = None, values: dict[str, str] | None = None,
                           active: bool = True, timezone: str | None = None, actor: str | None = None) -> Template:
         """Set, pause or resume a template's schedule, in the catalog and on the Prefect server."""
-        from prefect.client.schemas.schedules import CronSchedule
-
         template = self.catalog.load(Template, template_id)
         cron = cron or template.schedule_cron
         if cron is None:
@@ -281,16 +279,15 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps):
             consent_for(self.catalog, template)
         template = template.model_copy(update={"schedule_cron": cron, "schedule_values": values, "schedule_active": active,
                                                "schedule_timezone": timezone or template.schedule_timezone})
-        schedule = CronSchedule(cron=cron, timezone=template.schedule_timezone)
-        self._sync_schedule(template, schedule)
+        self._sync_schedule(template)
         self.catalog.save(template)
         self.catalog.audit(actor or self.settings.operator, "template.scheduled" if active else "template.paused",
                            f"template/{template_id}", cron=cron, values=values)
         return template
 
-    def _sync_schedule(self, template: Template, schedule) -> None:
-        self.runs.keep_schedule(TEMPLATE_DEPLOYMENT, template.id, schedule, template.schedule_active,
-                                {"template_id": template.id, "values": template.schedule_values})
+    def _sync_schedule(self, template: Template) -> None:
+        self.runs.keep_schedule(TEMPLATE_DEPLOYMENT, template.id, template.schedule_cron, template.schedule_timezone,
+                                template.schedule_active, {"template_id": template.id, "values": template.schedule_values})
 
     # --------------------------------------------------------------- corpus and style
     def build_corpus(self, persona_id: str, transcribe: bool = True):

@@ -45,14 +45,10 @@ class MaterialOps:
         if not reason.strip():
             raise ValueError("say why the upload is withdrawn (--reason); it is kept in the audit log")
         upload = self.catalog.load(Upload, upload_id)
-        if self.catalog.exists(UploadWithdrawal, upload_id):
-            return self.catalog.load(UploadWithdrawal, upload_id)
         withdrawal = UploadWithdrawal(id=upload_id, persona_id=upload.persona_id, reason=reason.strip(),
                                       withdrawn_by=actor or self.settings.operator)
-        self.catalog.save(withdrawal)
-        self.catalog.audit(withdrawal.withdrawn_by, "material.withdrawn", f"upload/{upload_id}",
-                           persona=upload.persona_id, reason=withdrawal.reason)
-        return withdrawal
+        return self.catalog.keep(withdrawal, withdrawal.withdrawn_by, "material.withdrawn", f"upload/{upload_id}",
+                                 persona=upload.persona_id, reason=withdrawal.reason)
 
     def uploads_of(self, persona_id: str) -> list[tuple[Upload, UploadWithdrawal | None]]:
         """Every upload of the persona, with its withdrawal where there is one (for listing)."""
@@ -94,7 +90,7 @@ class MaterialOps:
     def footage_analysis(self, upload: Upload) -> FootageAnalysis | None:
         """The analysis of a footage upload, where it was made (``analyse_footage``)."""
         found = analysis_id(upload.asset)
-        return self.catalog.load(FootageAnalysis, found) if self.catalog.exists(FootageAnalysis, found) else None
+        return self.catalog.get(FootageAnalysis, found)
 
     def latest_materials(self, persona_id: str) -> MaterialSet | None:
         """The persona's most recent material selection (prompts, candidates, sound bank)."""

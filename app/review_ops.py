@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import time
 
-from prefect.client.schemas.objects import StateType
-
 from core.records import AuditEvent, new_id
 from media.ffmpeg_io import frame_jpeg
 from persona.consent import forbidden_in_sentences
@@ -33,7 +31,7 @@ class ReviewOps:
         return gates.view(self.catalog, self.catalog.load(ReviewRequest, request_id))
 
     def _paused_runs(self) -> list:
-        return self.runs.runs_in_states(StateType.PAUSED)
+        return self.runs.paused()
 
     def pending_reviews(self) -> list[ReviewRequest]:
         """Gates that are waiting now: paused flow runs in Prefect, joined with their requests.

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import httpx
 
 from core.settings import StudioSettings
-from runs.client import prefect_api
+from runs.client import PrefectRuns
 from runs.recovery import ensure_automations, reschedule_interrupted_runs
 from runs.result_storage import StudioResultStorage
 from script.registry import local_model_path
@@ -131,31 +131,22 @@ def prepare_prefect(settings: StudioSettings) -> None:
     """Register the result-storage block the flows persist their results through, the
     server-wide limit on video renders running at once (so renders queue, not thrash), and the
     automations that crash and reschedule runs whose process died (``runs.recovery``)."""
-    from prefect.client.orchestration import get_client
-
-    with prefect_api(settings):
-        StudioResultStorage().save("results", overwrite=True)
-        with get_client(sync_client=True) as client:
-            client.create_concurrency_limit(tag="video-render", concurrency_limit=settings.video.max_concurrent_renders)
+    runs = PrefectRuns(settings)
+    runs.save_block(StudioResultStorage(), "results")
+    runs.limit_concurrency("video-render", settings.video.max_concurrent_renders)
     ensure_automations(settings)
 
 
 def start_runner(settings: StudioSettings) -> subprocess.Popen:
     proc = _spawn(settings, "runner", [sys.executable, "-m", "flows.serve"])
 
+    runs = PrefectRuns(settings)
     deadline = time.time() + 90
-    from prefect.client.orchestration import get_client
-
     while time.time() < deadline:  # ready once the deployment exists
         if proc.poll() is not None:
             raise RuntimeError("the runner exited; see .studio/run/runner.log")
-        with prefect_api(settings):
-            try:
-                with get_client(sync_client=True) as client:
-                    client.read_deployment_by_name(settings.prefect.deployment)
-                    return proc
-            except Exception:
-                pass
+        if runs.has_deployment(settings.prefect.deployment):
+            return proc
         time.sleep(0.5)
     raise TimeoutError("the runner did not register the production deployment within 90 s")
 

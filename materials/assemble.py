@@ -33,7 +33,7 @@ def assemble_materials(catalog: Catalog, settings: StudioSettings, production_id
         raise ValueError(f"persona {persona_id} has no voice recordings; add some with `studio materials add --role voice`")
     if not footage and not photos:
         raise ValueError(f"persona {persona_id} has no footage or photo; add one with `studio materials add --role footage`")
-    choice = catalog.load(VoiceChoice, persona_id) if catalog.exists(VoiceChoice, persona_id) else None
+    choice = catalog.get(VoiceChoice, persona_id)
     choice = choice if choice and choice.picks else None
     selection = select_voice_prompts(catalog, voice, work, check=speech_check_options(settings),
                                      picks=choice.picks if choice else None, picked_by=choice.chosen_by if choice else "")

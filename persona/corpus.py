@@ -110,7 +110,7 @@ def build_corpus(catalog: Catalog, persona_id: str, check: SpeechCheckSettings |
     stored corpus already holds are not read or transcribed again."""
     persona = catalog.load(Persona, persona_id)
     language = persona.languages[0]
-    old = catalog.load(PersonaCorpus, persona_id) if catalog.exists(PersonaCorpus, persona_id) else None
+    old = catalog.get(PersonaCorpus, persona_id)
     passages: list[CorpusPassage] = []
     sources: dict[str, str] = {}
     problems = []
@@ -217,7 +217,7 @@ def derive_style_profile(corpus: PersonaCorpus) -> StyleProfile:
 def refresh_style_profile(catalog: Catalog, corpus: PersonaCorpus) -> StyleProfile:
     """Derive the profile anew from the corpus, keeping every field an operator edited."""
     derived = derive_style_profile(corpus)
-    old = catalog.load(StyleProfile, corpus.persona_id) if catalog.exists(StyleProfile, corpus.persona_id) else None
+    old = catalog.get(StyleProfile, corpus.persona_id)
     if old is not None:
         derived = derived.model_copy(update={f: getattr(old, f) for f in old.edited_fields}
                                      | {"edited_fields": old.edited_fields, "edited_by": old.edited_by})

@@ -111,7 +111,7 @@ def _gate_fields(request: ReviewRequest) -> dict:
 
 
 def outcome_of(catalog: Catalog, review_id: str) -> GateOutcome | None:
-    return catalog.load(GateOutcome, review_id) if catalog.exists(GateOutcome, review_id) else None
+    return catalog.get(GateOutcome, review_id)
 
 
 def approvals_of(catalog: Catalog, request: ReviewRequest) -> list[GateApproval]:

@@ -184,7 +184,7 @@ def _choose_prompts(api, persona, chosen, actor: str) -> None:
                     st.rerun()
                 except ValueError as exc:
                     st.error(said(exc))
-        choice = api.catalog.load(VoiceChoice, persona.id) if api.catalog.exists(VoiceChoice, persona.id) else None
+        choice = api.catalog.get(VoiceChoice, persona.id)
         if choice and choice.picks:
             st.info(f"{len(choice.picks)} prompt(s) chosen by {md(choice.chosen_by)} are used from the next production.")
             if st.button("Back to the automatic choice", key="prompt_auto"):

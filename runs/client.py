@@ -14,6 +14,7 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import DeploymentScheduleCreate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterState, FlowRunFilterStateType
 from prefect.client.schemas.objects import FlowRun, State, StateType, TaskRun
+from prefect.client.schemas.schedules import CronSchedule
 from prefect.client.schemas.sorting import TaskRunSort
 from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE, temporary_settings
 from prefect.states import Cancelled
@@ -93,6 +94,10 @@ class PrefectRuns:
             return client.read_flow_runs(flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(state_types)))))
 
+    def paused(self) -> list[FlowRun]:
+        """Runs waiting at a review gate (suspended: no process held)."""
+        return self.runs_in_states(StateType.PAUSED)
+
     def resume(self, flow_run_id: str) -> None:
         """Resume a paused run (with no input: the studio's records say what was decided)."""
         with self.client() as client:
@@ -117,8 +122,9 @@ class PrefectRuns:
         return done
 
     # ------------------------------------------------------- schedules, automations
-    def keep_schedule(self, deployment: str, slug: str, schedule, active: bool, parameters: dict) -> None:
-        """Create or update the schedule named ``slug`` on ``deployment``."""
+    def keep_schedule(self, deployment: str, slug: str, cron: str, timezone: str, active: bool, parameters: dict) -> None:
+        """Create or update the cron schedule named ``slug`` on ``deployment``."""
+        schedule = CronSchedule(cron=cron, timezone=timezone)
         with self.client() as client:
             target = client.read_deployment_by_name(deployment)
             existing = [s for s in client.read_deployment_schedules(target.id) if s.slug == slug]
@@ -128,6 +134,32 @@ class PrefectRuns:
             else:
                 client.create_deployment_schedules(target.id, [DeploymentScheduleCreate(
                     schedule=schedule, active=active, parameters=parameters, slug=slug)])
+
+    def has_deployment(self, deployment: str) -> bool:
+        """Whether ``deployment`` (``flow/deployment``) is registered (a runner serves it); False
+        while the server does not answer."""
+        try:
+            with self.client() as client:
+                client.read_deployment_by_name(deployment)
+            return True
+        except Exception:
+            return False
+
+    def limit_concurrency(self, tag: str, limit: int) -> None:
+        """At most ``limit`` task runs tagged ``tag`` at once, server-wide."""
+        with self.client() as client:
+            client.create_concurrency_limit(tag=tag, concurrency_limit=limit)
+
+    def save_block(self, block, name: str) -> None:
+        """Register ``block`` (e.g. the studio's result storage) under ``name`` on the server."""
+        with prefect_api(self.settings):
+            try:
+                block.save(name, overwrite=True)
+            except Exception as exc:
+                if unreachable(exc):
+                    raise PrefectUnavailable(f"the Prefect server at {self.settings.prefect.api_url} is not answering; "
+                                             "start it with `make up` (studio up)") from None
+                raise
 
     def replace_automations(self, automations: list) -> None:
         """Create each automation, replacing any of the same name."""

@@ -159,6 +159,10 @@ class Catalog:
         self.store.put(record.key, data, "application/json")
         return record
 
+    def get(self, cls: type[R], record_id: str) -> R | None:
+        """The record, or None where there is none."""
+        return self.load(cls, record_id) if self.exists(cls, record_id) else None
+
     def keep(self, record: R, actor: str, action: str, subject: str | None = None, **details) -> R:
         """The stored record of ``record``'s id if there is one (a retried or resumed step finds its
         own earlier write), else ``record``, saved and audited (``subject`` defaults to kind/id)."""

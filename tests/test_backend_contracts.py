@@ -7,12 +7,8 @@ how to run it to the builders below, or the test says what is missing."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from pydantic import SecretStr
@@ -24,8 +20,7 @@ from script.contract import DraftRequest, PersonaStyle, ReviseRequest
 from script.llm.contract import ChatMessage, ChatRequest
 from script.registry import LLM_BACKENDS, SCRIPT_BACKENDS, llm_backend, script_backend
 from script.sentences import Brief, Sentence
-from tests.conftest import free_port
-from tests.voice_servers import LocalServer, cosyvoice_app, gptsovits_app, heygem_app, lipsync_app
+from tests.voice_servers import LocalServer, cosyvoice_app, gptsovits_app, heygem_app, lipsync_app, studio_server
 from video.contract import FootageClip, VideoRequest
 from video.registry import VIDEO_BACKENDS, video_backend
 from voice.assembly import synthesize
@@ -33,30 +28,6 @@ from voice.contract import Line, PromptClip, VoiceRequest
 from voice.registry import VOICE_BACKENDS, voice_backend
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@contextlib.contextmanager
-def studio_server(*args: str, ready: str):
-    """``studio <args> --port P`` as a real process on 127.0.0.1, until the block ends."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", *args, "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(url + ready, timeout=2, headers={"Authorization": "Bearer k"}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"studio {' '.join(args)} did not start: {proc.stdout.read().decode()[-2000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def with_group(settings, group: str, **values):
@@ -75,7 +46,7 @@ def _offline(settings, name):
 
 @contextlib.contextmanager
 def _openai_voice(settings, name):
-    with studio_server("voice", "serve", "--api-key", "k", ready="/health") as url:
+    with studio_server("voice", "serve", "--api-key", "k", ready="/health", token="k") as url:
         yield with_group(settings, "voice", backend=name, base_url=f"{url}/v1", api_key=SecretStr("k"))
 
 
@@ -181,7 +152,7 @@ def _llamacpp(settings, name):
 
 @contextlib.contextmanager
 def _openai_chat(settings, name):
-    with studio_server("llm", "serve", "--api-key", "k", ready="/v1/models") as url:
+    with studio_server("llm", "serve", "--api-key", "k", ready="/v1/models", token="k") as url:
         yield with_group(settings, "llm", backend=name, base_url=f"{url}/v1", api_key=SecretStr("k"), model="local")
 
 

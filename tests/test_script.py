@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import numpy as np
 import pytest
 
@@ -22,6 +19,7 @@ from script.llm.contract import ChatMessage, ChatRequest
 from script.markup import MarkupError
 from script.sentences import Brief, Cue, Sentence
 from tests.conftest import free_port
+from tests.voice_servers import studio_server
 
 PAST_TALKS_EN = [
     "Every Spring Festival I say the same thing: a family is a garden, and gardens need patience.",
@@ -223,34 +221,12 @@ def test_checks_flag_scope_violations_before_review():
 
 
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
+def llama_server():
     """llama.cpp's OpenAI-compatible server (``studio llm serve``) with the shipped SmolLM2,
     on a free 127.0.0.1 port, behind an API key."""
-    port = free_port()
     env = dict(os.environ, STUDIO_LLM_SERVE_API_KEY="sekrit")
-    log = open(tmp_path_factory.mktemp("llm") / "server.log", "w+b")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "llm", "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/models", headers={"Authorization": "Bearer sekrit"}, timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            log.seek(0)
-            raise RuntimeError(f"llama.cpp's server did not start: {log.read().decode()[-2000:]}")
-        time.sleep(0.5)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with studio_server("llm", "serve", ready="/v1/models", token="sekrit", env=env) as url:
+        yield f"{url}/v1"
 
 
 def _ask(text: str, **kw) -> ChatRequest:

@@ -5,9 +5,6 @@ from ../shared/data; each sentence must come back at the pitch of its own style'
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,7 +14,7 @@ from media.analysis import median_f0
 from media.ffmpeg_io import load_audio
 from script.sentences import Cue, Sentence
 from tests.conftest import free_port
-from tests.voice_servers import LocalServer, cosyvoice_app, gptsovits_app
+from tests.voice_servers import LocalServer, cosyvoice_app, gptsovits_app, studio_server
 from voice.assembly import VoiceServiceError, synthesize
 from voice.contract import PromptClip, VoiceRequest
 
@@ -57,25 +54,8 @@ def _check_follows_prompts(result, prompts) -> None:
 
 @pytest.fixture(scope="module")
 def voice_serve():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "voice", "serve", "--port", str(port),
-                             "--api-key", "test-key"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"studio voice serve did not start: {proc.stdout.read().decode()[-2000:]}")
-            time.sleep(0.3)
+    with studio_server("voice", "serve", "--api-key", "test-key", ready="/health") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_openai_adapter_against_studio_voice_serve(voice_serve, prompts, tmp_path):

@@ -1,15 +1,21 @@
 """Servers on 127.0.0.1 that follow the documented request and response formats of
 CosyVoice's FastAPI server and GPT-SoVITS's api_v2, speaking real (espeak-ng) speech at the
 reference clip's pitch, and of HeyGem's (Duix.Avatar) video service, recording what they were
-sent, for the adapters' tests."""
+sent, for the adapters' tests; and the studio's own ``studio voice serve`` / ``studio llm serve``
+as real processes."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 import soundfile as sf
 from fastapi import FastAPI, File, Form, UploadFile
@@ -81,6 +87,40 @@ def gptsovits_app(received: list[dict]) -> FastAPI:
         return Response(buf.getvalue(), media_type="audio/wav")
 
     return app
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def studio_server(*args: str, ready: str, token: str | None = None, env: dict | None = None, timeout_s: float = 120):
+    """``studio <args> --port P`` as a real process on 127.0.0.1; yields its base URL once
+    ``ready`` answers 200, and stops it when the block ends (its log in the error if it does not start)."""
+    port = free_port()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", *args, "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + timeout_s
+            while True:
+                try:
+                    if httpx.get(url + ready, headers=headers, timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.time() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"studio {' '.join(args)} did not start: {log.read().decode()[-2000:]}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 class LocalServer:

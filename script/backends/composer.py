@@ -2,21 +2,10 @@
 
 It writes the draft from the brief (occasion, audience, points) and borrows the persona's own
 sentences from their past talks where they share words with the brief, so the voice is theirs.
-Revisions apply reviewers' comments that say what to change:
-    add: <sentence>            (also: please add "<sentence>")
-    remove: <words>            drop the sentence containing these words
-    replace "<old>" with "<new>"
-    shorter                    drop the least relevant borrowed sentence
-    style <n> <style>          e.g. "style 2 teasing" sets sentence 2's voice style
-    pause after <n>            add a [pause] after sentence n
-
-A comment anchored to a sentence in the portal arrives as ``[sentence 3] ...``; then ``remove``,
-``style warm``, ``pause``, ``add: ...`` (after it), ``say: <new words>`` and ``replace "a" with "b"``
-act on that sentence.
-
-A comment it cannot act on is reported back in ``notes`` (shown to reviewers) rather than
-guessed at. For free-form drafting, point ``llm.backend`` at a real model (``openai``).
-"""
+Revisions apply only reviewers' comments that say what to change (``script.rules``: add,
+remove, replace, shorter, style, pause, say, anchored to a sentence or not). A comment it cannot
+act on is reported back in ``notes`` (shown to reviewers) rather than guessed at. For free-form
+drafting, point ``llm.backend`` at a real model (``openai``)."""
 
 from __future__ import annotations
 

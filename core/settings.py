@@ -58,6 +58,9 @@ class LLMSettings(BaseModel):
     api_key: SecretStr = SecretStr("not-needed")  # openai
     model: str = "default"  # openai: the server's model name
     model_path: Path | None = None  # llamacpp: a .gguf file
+    # llamacpp without model_path: a model shipped in packages. "smollm2-135m": English only, fast;
+    # "qwen2.5-1.5b": Chinese and English, ~3-8 tokens/s on 2 cores (joined once into models_dir)
+    shipped: Literal["smollm2-135m", "qwen2.5-1.5b"] = "smollm2-135m"
     context_tokens: int = Field(default=4096, ge=512)  # llamacpp
     threads: int = Field(default=2, ge=1)  # llamacpp
     # the languages the model drafts in; a brief in another is composed from the corpus instead.

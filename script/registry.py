@@ -13,10 +13,13 @@ from script.llm.contract import LLMBackend
 
 def _llamacpp(settings: StudioSettings) -> LLMBackend:
     from script.llm.backends.llamacpp import LlamaCppChat
+    from script.llm.backends.shipped import SHIPPED
 
     s = settings.llm
-    return LlamaCppChat(s.model_path, s.context_tokens, s.threads,
-                        tuple(s.languages) if s.languages else (("en", "zh") if s.model_path else ("en",)))
+    shipped = SHIPPED.get(s.shipped) if s.model_path is None else None
+    written = ("en", "zh") if s.model_path else shipped.languages if shipped else ("en",)
+    return LlamaCppChat(s.model_path, s.context_tokens, s.threads, tuple(s.languages) if s.languages else written,
+                        shipped=shipped, models_dir=settings.models_dir)
 
 
 def _openai_chat(settings: StudioSettings) -> LLMBackend:
@@ -37,7 +40,8 @@ def _llm_script(settings: StudioSettings) -> ScriptBackend:
     from script.backends.llm_writer import LLMScript
 
     s = settings.llm
-    mode = s.draft_mode if s.draft_mode != "auto" else ("outline" if s.backend == "llamacpp" and not s.model_path else "whole")
+    small = s.backend == "llamacpp" and not s.model_path and s.shipped == "smollm2-135m"
+    mode = s.draft_mode if s.draft_mode != "auto" else ("outline" if small else "whole")
     return LLMScript(llm_backend(settings), s.temperature, s.seed, mode=mode, tries=s.tries, fallback=_composer(settings))
 
 
@@ -59,5 +63,9 @@ def script_backend(settings: StudioSettings) -> ScriptBackend:
 def local_model_path(settings: StudioSettings):
     """The GGUF the local llama.cpp backend runs: ``STUDIO_LLM__MODEL_PATH``, else the shipped model."""
     from script.llm.backends.llamacpp import default_model_path
+    from script.llm.backends.shipped import SHIPPED, assembled
 
-    return settings.llm.model_path or default_model_path()
+    if settings.llm.model_path:
+        return settings.llm.model_path
+    shipped = SHIPPED.get(settings.llm.shipped)
+    return assembled(shipped, settings.models_dir) if shipped else default_model_path()

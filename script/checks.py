@@ -29,6 +29,14 @@ from script.sentences import Brief, Sentence
 
 _PREAMBLE = re.compile(r"^(sure|certainly|of course|okay|ok|here(?:'s| is| are)|below is|i hope|let me know|"
                        r"note:|title:|script:|\(?end\)?$|好的|以下是|当然|希望)", re.I)
+# a label the prompt's own words come back as, before the words themselves: "Your talk:", "Script:",
+# "New sentence:", 「稿子：」, 「修改后的句子：」 (the words after it are kept)
+_LABEL = re.compile(
+    r"^\s*(?:(?:your|my|the|a|new|revised|rewritten|final|updated|here\s+is)\s+)*"
+    r"(?:talk|script|speech|message|greeting|answer|response|version|draft|rewrite|text|line|sentence)(?:\s*\d+)?"
+    r"\s*[:：]\s*(?=\S)"
+    r"|^\s*(?:(?:好的|当然)[，,、]?\s*)?(?:以下是|这是|下面是)?(?:修改后|改写后|新|最终)?的?"
+    r"(?:稿子|讲稿|台词|发言稿?|致辞|回答|句子|版本|第\s*\d+\s*句)\s*[:：]\s*(?=\S)", re.I)
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}\s*[.)、:：]|[-*•·]\s|(?:sentence|line|句)\s*\d+\s*[:：.])\s*", re.I)
 _SPEAKER = re.compile(r"^\s*[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|\d+))?(?:\s*\([^)]{0,20}\))?:\s+(?=\S)")  # "Uncle Bo:"
 _DIRECTION = re.compile(r"[(（\[*]\s*([^()（）\[\]*{}]{1,40}?)\s*[)）\]*]")
@@ -100,6 +108,10 @@ def repair_model_output(text: str, styles: list[str]) -> Repaired:
         line = raw.strip()
         if not line:
             continue
+        labelled = _LABEL.match(line)
+        if labelled:
+            fixes.append(f"dropped a label before the words: {labelled.group(0).strip()!r}")
+            line = line[labelled.end():].strip()
         if _PREAMBLE.match(line) or (line.endswith((":", "：")) and len(line) < 80):
             fixes.append(f"dropped a line that is not the script: {line[:60]!r}")
             continue

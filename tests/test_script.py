@@ -171,6 +171,13 @@ MODEL_OUTPUTS = {  # what small chat models tend to answer -> the sentences it s
     "- 亲爱的家人们，春节快乐！（笑）今年的梅花开了。\n- 大家回家吃饭吧。": ["亲爱的家人们，春节快乐！", "今年的梅花开了。", "大家回家吃饭吧。"],
     "Uncle Bo: Welcome home. (laughs) Uncle Bo: The plum tree bloomed.": ["Welcome home.", "The plum tree bloomed."],
     "Dear family [pause 2s] I love you all [waves] goodbye.": ["Dear family", "I love you all goodbye."],
+    # labels and preambles the prompt's own words come back as (issue 16: "Your talk:" reached an approved v2)
+    "Your talk: I'm proud of every one of you this year.": ["I'm proud of every one of you this year."],
+    "Script: Welcome home, everyone.": ["Welcome home, everyone."],
+    "New sentence: Come home for dinner.": ["Come home for dinner."],
+    "稿子：家人们，过年好！院子里的梅花开了。": ["家人们，过年好！", "院子里的梅花开了。"],
+    "好的，以下是修改后的稿子：家人们，过年好！": ["家人们，过年好！"],
+    "好的，以下是修改后的句子：\n修改后的句子：孩子们，过年好！": ["孩子们，过年好！"],
 }
 
 

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from script.comments_zh import read_comment
 from script.contract import ReviseRequest
 from script.records import ScriptChange
 from script.sentences import Cue, Sentence
@@ -67,7 +68,7 @@ def apply_comments(request: ReviseRequest, apply: Callable[[str, list[Sentence],
     for i, comment in enumerate(request.comments):
         asked_by = request.authors[i] if i < len(request.authors) else None
         before = {id(s): s.model_dump() for s in sentences}
-        how = apply(comment, sentences, numbered)
+        how = apply(read_comment(comment), sentences, numbered)
         ids = {id(s) for s in sentences if before.get(id(s)) != s.model_dump()}
         if how is None:
             notes.append(f"not applied automatically, needs an editor: {comment!r}")
@@ -129,6 +130,9 @@ def _apply_to(comment: str, target: Sentence, sentences: list[Sentence], request
     if m:
         target.cues_after.append(Cue(kind="pause", seconds=float(m.group(1) or 0.6)))
         return True
+    if low in ("slower", "more slowly", "slow down"):
+        target.speed = round(max(0.5, target.speed * 0.88), 2)
+        return True
     m = re.match(r"^(?:please\s+)?add(?:\s*:\s*|\s+)(.+)$", comment, re.I | re.S)
     if m:
         styles = request.persona.styles or ["neutral"]
@@ -175,6 +179,10 @@ def _apply(comment: str, sentences: list[Sentence], request: ReviseRequest) -> b
     m = re.match(r"^pause after\s+(\d+)(?:\s+(\d+(?:\.\d+)?)\s*s)?$", low)
     if m and 1 <= int(m.group(1)) <= len(sentences):
         sentences[int(m.group(1)) - 1].cues_after.append(Cue(kind="pause", seconds=float(m.group(2) or 0.6)))
+        return True
+    if low.strip(" .!") in ("slower", "more slowly", "slow down"):
+        for s in sentences:
+            s.speed = round(max(0.5, s.speed * 0.88), 2)
         return True
     if re.match(r"^(make it\s+)?shorter\b", low) and len(sentences) > 3:
         brief_words = content_words(" ".join(request.brief.points))

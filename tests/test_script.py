@@ -423,3 +423,40 @@ def test_comments_on_a_time_of_the_take_reach_the_sentence_spoken_then(settings)
                                                                 SentenceTiming(index=2, start_s=5.6, end_s=8.0)]))
     assert _sentence_anchors(catalog, previous, comments) == [
         "[sentence 2] too fast here", "[sentence 1] warmer", "[sentence 3] and here"]
+
+
+def test_chinese_comments_are_read_as_the_rules_they_say():
+    from script.comments_zh import read_comment
+    from voice.assembly import directions
+
+    assert read_comment("第2句更温馨一点") == "[sentence 2] 更温馨一点"
+    assert read_comment("第二句：改成：孩子们，过年好！") == "[sentence 2] say: 孩子们，过年好！"
+    assert read_comment("[sentence 3] 这句改成：孩子们，过年好！") == "[sentence 3] say: 孩子们，过年好！"
+    assert read_comment("加上：明年见！") == "add: 明年见！"
+    assert read_comment("删掉关于梅花的那句") == "remove: 梅花"
+    assert read_comment("[sentence 1] 删掉这句") == "[sentence 1] remove"
+    assert read_comment("把“饺子”换成“汤圆”") == 'replace "饺子" with "汤圆"'
+    assert read_comment("第十二句这里停顿一下") == "[sentence 12] pause"
+    assert read_comment("说慢一点") == "slower"
+    assert read_comment("提一下公司的一碗汤面") == "提一下公司的一碗汤面"  # for the writer, as said
+    assert read_comment("make it warmer") == "make it warmer"
+    assert directions(["说慢一点"])[0] < 1 < directions(["快一点"])[0] and directions(["声音低沉一点"])[1] < 1
+
+
+def test_chinese_comments_change_only_what_they_name():
+    from script.backends.composer import ComposerScript
+
+    previous = [Sentence(text="家人们，过年好！"), Sentence(text="院子里的梅花开了。"),
+                Sentence(text="今年的饺子是我包的。"), Sentence(text="大家回家吃年夜饭吧。")]
+    brief = Brief(occasion="春节", audience="家人们", language="zh", points=["梅花开了"])
+    comments = ["第1句改成：孩子们，过年好！", "加上：明年见！", "删掉关于梅花的那句", "把“饺子”换成“汤圆”",
+                "第3句这里停顿一下", "第4句说慢一点", "第2句更温馨一点"]
+    result = ComposerScript().revise(ReviseRequest(brief=brief, persona=PersonaStyle(name="伯伯"), previous=previous,
+                                                  comments=comments))
+    texts = [s.text for s in result.sentences]
+    assert texts == ["孩子们，过年好！", "今年的汤圆是我包的。", "明年见！", "大家回家吃年夜饭吧。"], texts
+    assert result.sentences[1].cues_after == [Cue(kind="pause", seconds=0.6)]  # 第3句 as the reviewer saw it
+    assert result.sentences[3].speed < 1 and result.sentences[0].speed == 1
+    applied = [(c.comment, c.applied) for c in result.changes]
+    assert applied == [(c, c != "第2句更温馨一点") for c in comments]  # the composer cannot make it warmer: said so
+    assert result.changes[0].sentences == [1] and result.changes[2].sentences == []

@@ -8,10 +8,10 @@ import dataclasses
 import pytest
 
 from persona.records import ConsentScope
-from script.contract import DraftRequest, PersonaStyle
+from script.contract import DraftRequest, PersonaStyle, ReviseRequest
 from script.llm.backends.shipped import QWEN_1_5B, ModelAssemblyError, assembled
 from script.registry import llm_backend, script_backend
-from script.sentences import Brief
+from script.sentences import Brief, Sentence
 
 
 def test_a_missing_part_package_is_named(tmp_path):
@@ -37,10 +37,17 @@ def test_the_shipped_model_is_joined_once_and_drafts_chinese(settings):
     qwen = settings.model_copy(update={"llm": settings.llm.model_copy(update={"shipped": "qwen2.5-1.5b", "seed": 1})})
     assert llm_backend(qwen).languages == ("en", "zh")
     brief = Brief(occasion="春节", audience="家人们", language="zh", points=["院子里的梅花开了"], target_seconds=15)
-    draft = script_backend(qwen).draft(DraftRequest(
-        brief=brief, persona=PersonaStyle(name="伯伯", past_passages=["家人们，又是一年，我还是那句老话：身体最要紧。"]),
-        scope=ConsentScope(uses=["greeting"])))
+    persona = PersonaStyle(name="伯伯", past_passages=["家人们，又是一年，我还是那句老话：身体最要紧。"])
+    writer = script_backend(qwen)
+    draft = writer.draft(DraftRequest(brief=brief, persona=persona, scope=ConsentScope(uses=["greeting"])))
     assert draft.backend == "llm:llamacpp" and draft.sentences  # the model wrote it, not the composer
     text = "".join(s.text for s in draft.sentences)
     assert sum("\u4e00" <= ch <= "\u9fff" for ch in text) > 0.8 * len(text.replace(" ", "")) - 4  # Chinese
     assert "梅" in text
+
+    previous = [Sentence(text="家人们，过年好！"), Sentence(text="院子里的梅花开了。"), Sentence(text="大家回家吃年夜饭吧。")]
+    revised = writer.revise(ReviseRequest(brief=brief, persona=persona, previous=previous, comments=["第2句更温馨一点"]))
+    change = revised.changes[0]
+    assert change.applied and change.how == "model" and change.sentences == [2], revised
+    assert [s.text for s in revised.sentences][::2] == ["家人们，过年好！", "大家回家吃年夜饭吧。"]  # the rest as it was
+    assert revised.sentences[1].text != "院子里的梅花开了。"

@@ -50,16 +50,16 @@ def decode_wav(data: bytes, what: str) -> tuple[np.ndarray, int]:
 
 
 def directions(notes: list[str]) -> tuple[float, float]:
-    """(speed, pitch factor) from reviewers' notes such as "a little slower please"."""
+    """(speed, pitch factor) from reviewers' notes such as "a little slower please" or 「说慢一点」."""
     speed = pitch = 1.0
     for note in (n.lower() for n in notes):
-        if re.search(r"\bslower\b", note):
+        if re.search(r"\bslower\b|慢一点|慢点|慢些|放慢", note):
             speed *= 0.88
-        if re.search(r"\bfaster\b", note):
+        if re.search(r"\bfaster\b|快一点|快点|快些|加快", note):
             speed *= 1.12
-        if re.search(r"\b(lower|deeper)\b", note):
+        if re.search(r"\b(lower|deeper)\b|低沉|低一点|低一些|低点", note):
             pitch *= 0.94
-        if re.search(r"\bhigher\b", note):
+        if re.search(r"\bhigher\b|高一点|高一些|高点", note):
             pitch *= 1.06
     return speed, pitch
 

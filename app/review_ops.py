@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from core.records import AuditEvent, new_id
+from delivery.subtitles import subtitle_cues, to_vtt
 from media.ffmpeg_io import frame_jpeg
 from persona.consent import forbidden_in_sentences
 from production.consent import consent_for
@@ -20,6 +21,7 @@ from review.records import ReviewComment, ReviewDecision, ReviewRequest
 from runs.cancellations import apply_pending_cancellations
 from script.markup import parse_markup
 from video.records import VideoTake
+from voice.records import VoiceTake
 
 
 class ReviewOps:
@@ -115,6 +117,15 @@ class ReviewOps:
             time.sleep(0.5 * (attempt + 1))
         raise ReviewError(f"the decision is recorded, but Prefect did not resume the run ({problem or 'it stayed paused'}); "
                           "it is resumed the next time the review list is read")
+
+    def take_subtitles(self, request: ReviewRequest) -> bytes | None:
+        """WebVTT of the take a video gate shows: the script's sentences at the times the voice said them."""
+        if not request.video_take_id:
+            return None
+        voice = self.catalog.load(VoiceTake, self.catalog.load(VideoTake, request.video_take_id).voice_take_id)
+        script = self.script(request.production_id, request.script_version)
+        cues = subtitle_cues([s.text for s in script.sentences], voice.sentence_timings, script.language)
+        return to_vtt(cues).encode()
 
     def apply_pending_cancellations(self) -> list[str]:
         """Cancel the runs of productions stopped while Prefect could not be told (revocation

@@ -26,6 +26,8 @@ class Delivery(Record):
     video: AssetRef
     audio_mp3: AssetRef | None = None
     audio_wav: AssetRef | None = None
+    subtitles_srt: AssetRef | None = None  # sidecars, timed to the delivered files (notice included)
+    subtitles_vtt: AssetRef | None = None
     duration_s: float
     spoken_notice_s: float = 0.0
     label_text: str
@@ -70,6 +72,7 @@ class VerifyReport(BaseModel):
     script_version: int | None = None
     approvers: list[str] = Field(default_factory=list)
     identical_to_delivery: bool = False
+    delivered_files: list[str] = Field(default_factory=list)  # what the delivery holds: "mp4 <sha256>", "srt <sha256>", ...
     watermark_video: str | None = None  # content id found in the picture, hex
     watermark_audio: str | None = None
     c2pa: str = "none"  # none | Invalid | Valid | Trusted

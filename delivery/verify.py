@@ -136,6 +136,9 @@ def verify_file(catalog: Catalog, settings: StudioSettings, path: Path) -> Verif
     report.script_version = delivery.script_version
     report.approvers = [f"{a.reviewer} ({a.role}, {a.gate})" for a in delivery.approvals]
     report.identical_to_delivery = report.sha256 in {a.sha256 for a in (delivery.video, delivery.audio_mp3, delivery.audio_wav) if a}
+    report.delivered_files = [f"{kind} {ref.sha256}" for kind, ref in (
+        ("mp4", delivery.video), ("mp3", delivery.audio_mp3), ("wav", delivery.audio_wav),
+        ("srt", delivery.subtitles_srt), ("vtt", delivery.subtitles_vtt)) if ref]
     problems = approval_problems(catalog, delivery)
     report.details += problems
     if consent.revoked_at is not None or delivery.revoked_at is not None:

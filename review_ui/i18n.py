@@ -21,6 +21,7 @@ ZH: dict[str, str] = {
     "Productions": "制作",
     "Templates": "模板",
     "Verify a file": "核验文件",
+    "Subtitles": "字幕",
     "Language": "语言",
     "Signed in as **{name}** ({role})": "当前身份：**{name}**（{role}）",
     "operator": "运营人员",

@@ -96,7 +96,9 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
         voice = api.catalog.load(VoiceTake, video.voice_take_id)
         st.subheader(t("Voice and video"))
         st.audio(api.catalog.read_media(voice.audio), format="audio/wav")
-        st.video(api.catalog.read_media(video.video), format="video/mp4")
+        subtitles = api.take_subtitles(request)
+        st.video(api.catalog.read_media(video.video), format="video/mp4",
+                 subtitles={t("Subtitles"): subtitles} if subtitles else None)
         st.caption(md(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}"))
         show_speech_check(voice, script)
     return script

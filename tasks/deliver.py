@@ -6,6 +6,7 @@ from prefect import task
 
 from delivery.records import Delivery
 from delivery.render import render_delivery
+from delivery.subtitles import subtitle_cues, to_srt, to_vtt
 from delivery.trust.aigc_metadata import make_label
 from delivery.trust.keys import c2pa_credentials, watermark_key
 from delivery.watermarks import register_watermark
@@ -16,6 +17,7 @@ from review.notify import notify
 from script.records import ScriptVersion
 from tasks.context import PERSISTED, allowed, scratch, studio
 from video.records import VideoTake
+from voice.records import VoiceTake
 
 
 @task(**PERSISTED)
@@ -41,13 +43,19 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
         trust=settings.trust, key=key, content_id=mark.content_id, language=script.language,
         title=f"{persona.display_name}: {production.brief.occasion}", delivery_id=delivery_id, aigc_label=aigc,
         credentials=c2pa_credentials(settings), provenance=provenance)
+    voice = catalog.load(VoiceTake, video.voice_take_id)
+    cues = subtitle_cues([s.text for s in script.sentences], voice.sentence_timings, script.language,
+                         settings.delivery.notice_text_zh if script.language == "zh" else settings.delivery.notice_text_en,
+                         files.notice_s)
+    srt = catalog.put_media(to_srt(cues).encode(), "application/x-subrip", name=f"{delivery_id}.srt")
+    vtt = catalog.put_media(to_vtt(cues).encode(), "text/vtt", name=f"{delivery_id}.vtt")
     allowed(catalog, production)  # consent may have been revoked while rendering
     delivery = Delivery(
         id=delivery_id, production_id=production.id, persona_id=persona.id, consent_id=consent.id,
         script_version=script.version, video_take_id=video.id,
         video=catalog.put_media_file(files.video, "video/mp4", name=files.video.name),
         audio_mp3=catalog.put_media_file(files.mp3, "audio/mpeg", name=files.mp3.name),
-        audio_wav=catalog.put_media_file(files.wav, "audio/wav", name=files.wav.name),
+        audio_wav=catalog.put_media_file(files.wav, "audio/wav", name=files.wav.name), subtitles_srt=srt, subtitles_vtt=vtt,
         duration_s=round(files.duration_s, 3), spoken_notice_s=files.notice_s, label_text=settings.delivery.label_text,
         approvals=approved, watermark_id=mark.id, aigc=aigc, c2pa_signed=True, video_psnr_db=files.video_psnr_db,
         audio_snr_db=files.audio_snr_db)

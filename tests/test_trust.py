@@ -291,3 +291,22 @@ def test_verify_traces_a_stripped_reencoded_copy_and_reports_revocation(delivere
     assert report.verdict == "revoked"
     assert api.catalog.load(Delivery, "prod-t-delivery-v001-t1").revoked_at is not None
     assert api.catalog.load(ConsentRecord, delivered["consent"].id).revocation_reason == "the family withdrew consent"
+
+
+def test_subtitles_follow_the_spoken_sentences_after_the_notice():
+    from delivery.subtitles import subtitle_cues, to_srt, to_vtt
+    from voice.records import SentenceTiming
+
+    timings = [SentenceTiming(index=0, start_s=0.3, end_s=2.1), SentenceTiming(index=1, start_s=2.4, end_s=6.95)]
+    sentences = ["家人们，过年好！", "院子里的梅花开了，是你们奶奶当年种的，每年都开得比我们起得早。"]
+    cues = subtitle_cues(sentences, timings, "zh", notice="本视频由人工智能生成。", notice_s=2.5)
+    assert [(c.start_s, c.end_s) for c in cues] == [(0.0, 2.5), (2.8, 4.6), (4.9, 9.45)]
+    assert all(len(line) <= 20 for c in cues for line in c.text.split("\n"))  # long lines wrapped at a comma
+    assert cues[2].text.replace("\n", "") == sentences[1]
+    srt = to_srt(cues)
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:02,500\n本视频由人工智能生成。\n\n2\n00:00:02,800 --> 00:00:04,600\n")
+    vtt = to_vtt(cues)
+    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n") and "00:00:04.900 --> 00:00:09.450" in vtt
+    english = subtitle_cues(["Come home for dinner, all of you, the plum tree behind the old house is in flower."],
+                            [SentenceTiming(index=0, start_s=0, end_s=4)], "en")
+    assert english[0].text.count("\n") == 1 and max(map(len, english[0].text.split("\n"))) <= 42

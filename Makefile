@@ -9,7 +9,7 @@ APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
 TEST_APT_PACKAGES := chromium
 FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: demo test test-fast test-deps up down deps venv lock clean bench-trust bench-voice bench-video bench-script
+.PHONY: demo test test-fast test-deps up down deps venv lock clean bench-trust bench-voice bench-video bench-script bench-retrieval
 
 ## System packages (ffmpeg, espeak-ng, a CJK font) and uv, only where missing.
 deps:
@@ -54,6 +54,10 @@ bench-voice: venv
 ## The offline video: real-time factor, lip sync, identity, smoothness, memory (prints a table).
 bench-video: venv
 	$(UV) run --frozen python bench/video.py
+
+## Retrieval of the persona's own passages by words and by meaning, English and Chinese (prints a table).
+bench-retrieval: venv
+	$(UV) run --frozen python bench/retrieval.py
 
 ## The script step: time per draft and revision, violations caught on adversarial cases (prints tables).
 bench-script: venv

@@ -317,7 +317,8 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps):
         persona = self.catalog.load(Persona, persona_id)
         corpus = (self.catalog.load(PersonaCorpus, persona_id) if self.catalog.exists(PersonaCorpus, persona_id)
                   else self.build_corpus(persona_id, transcribe=False)[0])
-        return PassageIndex(corpus.texts, persona.languages[0], self.settings.llm.embeddings).search(query, k)
+        return PassageIndex(corpus.texts, persona.languages[0], self.settings.llm.embeddings,
+                            self.settings.llm.embedding_model).search(query, k)
 
     def script(self, production_id: str, version: int) -> ScriptVersion:
         return self.catalog.load(ScriptVersion, ScriptVersion.id_for(production_id, version))

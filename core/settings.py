@@ -78,7 +78,8 @@ class LLMSettings(BaseModel):
     draft_mode: Literal["auto", "whole", "outline"] = "auto"
     tries: int = Field(default=3, ge=1, le=8)  # samples per sentence in outline mode and revisions
     transcribe_recordings: bool = True  # the corpus takes in what the persona says in their recordings
-    embeddings: bool = True  # rank English passages by MiniLM embeddings as well as BM25
+    embeddings: bool = True  # rank passages by meaning (embeddings) as well as by words (BM25)
+    embedding_model: Literal["e5", "minilm"] = "e5"  # e5: Chinese and English; minilm: English only
 
 
 class VoiceSettings(BaseModel):

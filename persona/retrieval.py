@@ -1,6 +1,7 @@
 """The persona's passages most relevant to a brief: BM25 over words (jieba for Chinese), fused
-with MiniLM sentence embeddings for English (reciprocal rank fusion), so a brief about "the
-Lunar New Year" also finds a passage about "Spring Festival dinners"."""
+by reciprocal rank with sentence embeddings (multilingual e5 for Chinese and English, or MiniLM
+for English), so a brief about "the Lunar New Year" also finds a passage about "Spring Festival
+dinners", and 「冬天开的花」 finds 「梅花香自苦寒来」."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from persona.embeddings import embedder
+from persona.embeddings import LANGUAGES, RELATED, embedder
 
 _EN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _EN_STOP = frozenset("""a an the and or but if so to of in on for with at by from as is are was were be been being it its
@@ -50,17 +51,18 @@ class Hit:
 
 
 class PassageIndex:
-    """BM25 (Okapi, k1 1.5, b 0.75) over a persona's passages, plus embeddings for English."""
+    """BM25 (Okapi, k1 1.5, b 0.75) over a persona's passages, fused with embeddings by meaning
+    (``model``: ``e5`` for Chinese and English, ``minilm`` for English only)."""
 
-    def __init__(self, passages: list[str], language: str, embeddings: bool = True):
+    def __init__(self, passages: list[str], language: str, embeddings: bool = True, model: str = "e5"):
         from rank_bm25 import BM25Okapi
 
         self.passages, self.language = list(passages), language
         self.tokens = [words(p, language) for p in self.passages]
         self.bm25 = BM25Okapi([t or ["\0"] for t in self.tokens]) if self.passages else None
-        self.vectors = None
-        if embeddings and language == "en" and self.passages:
-            self.vectors = embedder().encode(self.passages)
+        self.vectors, self.model = None, model
+        if embeddings and language in LANGUAGES[model] and self.passages:
+            self.vectors = embedder(model).encode(self.passages)
 
     def search(self, query: str, k: int = 6) -> list[Hit]:
         if not self.passages or k <= 0:
@@ -69,12 +71,12 @@ class PassageIndex:
         bm = np.asarray(self.bm25.get_scores(q), dtype=float) if q else np.zeros(len(self.passages))
         cos = None
         if self.vectors is not None:
-            cos = self.vectors @ embedder().encode([query])[0]
+            cos = self.vectors @ embedder(self.model).encode([query], query=True)[0]
         fused = _rrf(bm, cos)
         order = np.argsort(-fused, kind="stable")
         hits = []
         for i in order[:k]:
-            if bm[i] <= 0 and (cos is None or cos[i] < 0.25):
+            if bm[i] <= 0 and (cos is None or cos[i] < RELATED[self.model][self.language]):
                 continue  # shares no word and means something else
             hits.append(Hit(int(i), self.passages[i], float(fused[i]), float(bm[i]),
                             None if cos is None else float(cos[i])))

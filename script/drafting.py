@@ -26,7 +26,7 @@ def persona_style(catalog: Catalog, settings: StudioSettings, persona_id: str, b
     profile = (catalog.load(StyleProfile, persona.id) if catalog.exists(StyleProfile, persona.id)
                else refresh_style_profile(catalog, corpus))
     if passages is None:
-        index = PassageIndex(corpus.texts, brief.language, embeddings=settings.llm.embeddings)
+        index = PassageIndex(corpus.texts, brief.language, settings.llm.embeddings, settings.llm.embedding_model)
         passages = [h.text for h in index.search(" ".join([brief.occasion, brief.audience, *brief.points]),
                                                  settings.llm.passages)]
     return PersonaStyle(name=persona.display_name, past_passages=passages, profile=profile, styles=styles), corpus.texts

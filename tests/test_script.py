@@ -64,13 +64,18 @@ def test_retrieval_finds_chinese_by_words_and_english_by_meaning():
     zh = PassageIndex(PAST_TALKS_ZH, "zh")
     assert zh.search("公司年会，感谢同事们的业绩", 1)[0].text == PAST_TALKS_ZH[3]
     assert zh.search("梅花", 1)[0].text == PAST_TALKS_ZH[4]
-    assert zh.vectors is None  # no shipped model embeds Chinese
+    # 「冬天开的花」 shares no word with 「梅花香自苦寒来」: multilingual e5 finds it by meaning
+    assert PAST_TALKS_ZH[4] not in [h.text for h in PassageIndex(PAST_TALKS_ZH, "zh", embeddings=False).search("冬天开的花", 3)]
+    assert zh.search("冬天开的花", 1)[0].text == PAST_TALKS_ZH[4]
+    assert zh.search("量子物理的实验方法", 3) == []  # shares no word and means something else
+    assert PassageIndex(PAST_TALKS_ZH, "zh", model="minilm").vectors is None  # MiniLM embeds English only
     # "blossoms in winter" shares no word with the plum tree passage: only the embeddings find it
     query = "blossoms in winter"
     plain = PassageIndex(PAST_TALKS_EN, "en", embeddings=False).search(query, 3)
     assert PAST_TALKS_EN[5] not in [h.text for h in plain]
-    fused = PassageIndex(PAST_TALKS_EN, "en").search(query, 3)
-    assert fused[0].text == PAST_TALKS_EN[5]  # no passage shares a word: meaning alone ranks them
+    for model in ("e5", "minilm"):
+        fused = PassageIndex(PAST_TALKS_EN, "en", model=model).search(query, 3)
+        assert fused[0].text == PAST_TALKS_EN[5], model  # no passage shares a word: meaning alone ranks them
     assert PassageIndex([], "en").search(query) == []
 
 

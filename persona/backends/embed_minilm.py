@@ -47,7 +47,7 @@ class MiniLM:
     def _dense(self, x, name: str):
         return x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
 
-    def encode(self, texts: list[str], batch: int = 32) -> np.ndarray:
+    def encode(self, texts: list[str], query: bool = False, batch: int = 32) -> np.ndarray:  # no prefixes: query unused
         if not texts:
             return np.zeros((0, self.config["hidden_size"]), np.float32)
         out = [self._encode(texts[i : i + batch]) for i in range(0, len(texts), batch)]

@@ -27,8 +27,9 @@ lock:
 	$(UV) lock
 
 ## One whole production on the embedded defaults; prints the delivered MP4, verify and audit.
+DEMO_LANGUAGE ?= zh
 demo: venv
-	$(UV) run --frozen studio demo
+	$(UV) run --frozen studio demo --language $(DEMO_LANGUAGE)
 
 test-deps: deps
 	@if ! command -v chromium >/dev/null; then \

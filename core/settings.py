@@ -49,8 +49,8 @@ class PrefectSettings(BaseModel):
 
 class LLMSettings(BaseModel):
     """The script step's language model. ``llamacpp``: the offline default, a GGUF model run
-    in-process by llama.cpp (SmolLM2-135M-Instruct, shipped in a package, unless ``model_path``
-    names another). ``openai``: any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp's
+    in-process by llama.cpp (Qwen2.5-Coder-1.5B-Instruct, shipped in 22 packages, or SmolLM2-135M
+    with ``shipped``; ``model_path`` names any other). ``openai``: any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp's
     server, DeepSeek, Qwen ...). ``composer``: no model; drafts from the brief and the corpus."""
 
     backend: Literal["llamacpp", "openai", "composer"] = "llamacpp"
@@ -58,9 +58,10 @@ class LLMSettings(BaseModel):
     api_key: SecretStr = SecretStr("not-needed")  # openai
     model: str = "default"  # openai: the server's model name
     model_path: Path | None = None  # llamacpp: a .gguf file
-    # llamacpp without model_path: a model shipped in packages. "smollm2-135m": English only, fast;
-    # "qwen2.5-1.5b": Chinese and English, ~3-8 tokens/s on 2 cores (joined once into models_dir)
-    shipped: Literal["smollm2-135m", "qwen2.5-1.5b"] = "smollm2-135m"
+    # llamacpp without model_path: a model shipped in packages. "qwen2.5-1.5b" (the default):
+    # Chinese and English, ~3-8 tokens/s on 2 cores (joined once into models_dir); "smollm2-135m":
+    # English only, fast (tests of plumbing use it)
+    shipped: Literal["smollm2-135m", "qwen2.5-1.5b"] = "qwen2.5-1.5b"
     context_tokens: int = Field(default=4096, ge=512)  # llamacpp
     threads: int = Field(default=2, ge=1)  # llamacpp
     # the languages the model drafts in; a brief in another is composed from the corpus instead.

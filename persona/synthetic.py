@@ -30,6 +30,28 @@ LINES = [
     ("warm", "Take care of each other, and call your mother more often."),
     ("teasing", "If the dumplings are burnt again, blame the cook, not the recipe."),
 ]
+# the same fictional person in Chinese: a northern grandfather's dry humour, his particles and fillers
+# (那个, 其实, 嘛, 吧, 呢, 对吧), how he addresses people (家人们, 各位), and a film he teaches by
+NAME_ZH = "白伯伯（虚构）"
+VOICE_ZH = "cmn"
+LINES_ZH = [
+    ("warm", "家人们，又是一年了，看到大家都在，我这心里啊，暖和。"),
+    ("teasing", "那个，我知道，我说过今年少说两句，其实我哪年做到过呢。"),
+    ("neutral", "今年我们在老房子后面种了一棵梅花树。"),
+    ("solemn", "有些事情嘛，要熬过好几个冬天才开花。"),
+    ("warm", "大家互相照顾着点，多给你们妈打电话。"),
+    ("teasing", "饺子要是又煮破了，怪锅，别怪我这手艺，对吧。"),
+]
+PAST_TALKS_ZH = [
+    "家人们，每年春节我都说同样的话：家就像一个花园，花园嘛，得有耐心。",
+    "我年轻的时候，我爸跟我说，一个好笑话，顶半顿好饭。",
+    "我这个人不会讲话，其实我就是个包饺子的，被人塞了个话筒。",
+    "工作要努力，但是要回家吃饭，那个，单位明天还在呢。",
+    "梅花在最冷的月份开，所以咱们才佩服它，对吧。",
+    "多给你们妈打电话，她嘴上说忙，其实一直在等。",
+    "就像那个电影里说的，生活就像一盒巧克力，你永远不知道下一块是什么味道，反正我拿到的都是饺子味的。",
+    "各位，我就说两句，真的就两句，你们别笑嘛。",
+]
 PAST_TALKS = [
     "Every Spring Festival I say the same thing: a family is a garden, and gardens need patience.",
     "When I was young my father told me that a good joke is half of a good meal.",
@@ -51,17 +73,18 @@ def espeak(text: str, out: Path, voice: str = VOICE, pitch: int = BASE_PITCH, wp
     return out
 
 
-def make_voice_recording(path: Path, seed: int = 7) -> tuple[Path, list[tuple[str, str]]]:
+def make_voice_recording(path: Path, seed: int = 7, language: str = "en") -> tuple[Path, list[tuple[str, str]]]:
     """One ~30 s 'home recording' of the persona reading lines in different moods."""
+    lines, voice = (LINES_ZH, VOICE_ZH) if language == "zh" else (LINES, VOICE)
     import soundfile as sf
 
     rng = np.random.default_rng(seed)
     sr = 22050
     parts = [np.zeros(int(0.6 * sr), np.float32)]
     tmp = Path(path).with_suffix(".line.wav")
-    for mood, text in LINES:
+    for mood, text in lines:
         dp, wpm, amp = MOODS[mood]
-        espeak(text, tmp, pitch=BASE_PITCH + dp, wpm=wpm, amp=amp)
+        espeak(text, tmp, voice=voice, pitch=BASE_PITCH + dp, wpm=wpm, amp=amp)
         audio, sr_read = sf.read(str(tmp), dtype="float32")
         assert sr_read == sr
         parts += [audio, np.zeros(int(rng.uniform(0.7, 1.1) * sr), np.float32)]
@@ -69,7 +92,7 @@ def make_voice_recording(path: Path, seed: int = 7) -> tuple[Path, list[tuple[st
     audio = np.concatenate(parts)
     audio = audio / (np.abs(audio).max() + 1e-9) * 0.8
     audio = audio + rng.normal(0, 0.003, audio.size).astype(np.float32)  # room noise
-    return write_wav(path, audio, sr), LINES
+    return write_wav(path, audio, sr), lines
 
 
 @dataclass
@@ -153,13 +176,14 @@ def make_photo(path: Path, size: int = 512) -> Path:
     return Path(path)
 
 
-def make_persona_media(out_dir: Path) -> dict[str, Path]:
-    """All the fictional persona's source media: a voice recording, footage, a photo, past talks."""
+def make_persona_media(out_dir: Path, language: str = "en") -> dict[str, Path]:
+    """All the fictional persona's source media: a voice recording, footage, a photo, past talks
+    (in Chinese with ``language="zh"``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    voice, _ = make_voice_recording(out_dir / "uncle_bo_home_recording.wav")
+    voice, _ = make_voice_recording(out_dir / "uncle_bo_home_recording.wav", language=language)
     footage = make_face_footage(out_dir / "uncle_bo_footage.mp4", seconds=14.0, audio_path=voice)
     photo = make_photo(out_dir / "uncle_bo_photo.jpg")
     talks = out_dir / "uncle_bo_past_talks.txt"
-    talks.write_text("\n".join(PAST_TALKS) + "\n", encoding="utf-8")
+    talks.write_text("\n".join(PAST_TALKS_ZH if language == "zh" else PAST_TALKS) + "\n", encoding="utf-8")
     return {"voice": voice, "footage": footage, "photo": photo, "text": talks}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import PrefectSettings, SpeechCheckSettings, StudioSettings, get_settings
+from core.settings import LLMSettings, PrefectSettings, SpeechCheckSettings, StudioSettings, get_settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -72,13 +72,16 @@ def studio_stack(tmp_path_factory):
     port = free_port()
     prefect = PrefectSettings(api_url=f"http://127.0.0.1:{port}/api", ui_url=f"http://127.0.0.1:{port}",
                               runner_poll_seconds=1, scheduler_loop_seconds=2)
-    settings = StudioSettings(home=home, prefect=prefect, speech_check=SpeechCheckSettings(enabled=False))
-    old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL", "STUDIO_SPEECH_CHECK__ENABLED")}
+    settings = StudioSettings(home=home, prefect=prefect, speech_check=SpeechCheckSettings(enabled=False),
+                              llm=LLMSettings(shipped="smollm2-135m"))
+    old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL", "STUDIO_SPEECH_CHECK__ENABLED",
+                                          "STUDIO_LLM__SHIPPED")}
     os.environ["STUDIO_HOME"] = str(home)
     os.environ["STUDIO_PREFECT__API_URL"] = prefect.api_url
     # these flows test gates, resumes and schedules; the speech self-check has its own tests
     # (test_voice_cues) and runs inside a production in test_demo
     os.environ["STUDIO_SPEECH_CHECK__ENABLED"] = "false"
+    os.environ["STUDIO_LLM__SHIPPED"] = "smollm2-135m"  # the fast model: these tests are about plumbing
     get_settings.cache_clear()
     try:
         services.start_prefect_server(settings)

@@ -146,7 +146,7 @@ def test_cli_generating_commands_refuse_without_consent(world, monkeypatch):
     for name in ("start_prefect_server", "prepare_prefect", "start_runner", "start_portal", "stop"):
         monkeypatch.setattr(services, name, lambda *a, **k: None)
     monkeypatch.setattr(StudioAPI, "add_consent", lambda self, *a, **k: None)
-    monkeypatch.setattr(demo, "create_demo_persona", lambda api, d: (api.create_persona("Demo", ["en"]), None))
+    monkeypatch.setattr(demo, "create_demo_persona", lambda api, d, story=None: (api.create_persona("Demo", ["en"]), None))
     for command in (["up"], ["demo"]):
         result = runner.invoke(app, command)
         assert result.exit_code != 0 and "consent" in (result.output + repr(result.exception)), result.output

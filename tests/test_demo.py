@@ -17,17 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_studio_demo_end_to_end(tmp_path):
+    """The default demo: Chinese, written by the shipped Qwen, a reviewer's Chinese comments applied."""
     env = dict(os.environ, STUDIO_HOME=str(tmp_path / "home"))
     report_path = tmp_path / "demo.json"
     proc = subprocess.run([sys.executable, "-m", "app.cli", "demo", "--json", str(report_path)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert "Delivered MP4:" in proc.stdout and report["delivered"] in proc.stdout
+    srt, vtt = (Path(p).read_text(encoding="utf-8") for p in report["subtitles"])
+    assert "本视频由人工智能生成。" in srt and vtt.startswith("WEBVTT") and "老房子后面的梅花" in vtt.replace("\n", "")
     assert report["verify"]["verdict"] == "authorised" and report["audit_chain_ok"]
     assert report["verify"]["approvers"] == [  # every role approved each gate
-        "Mei (assistant) (stakeholder, script)", "Lan (daughter) (family, script)",
-        "Lan (daughter) (family, video)", "Mei (assistant) (stakeholder, video)"]
+        "小梅（助理） (stakeholder, script)", "兰兰（女儿） (family, script)",
+        "兰兰（女儿） (family, video)", "小梅（助理） (stakeholder, video)"]
     assert report["verify"]["c2pa"] == "Trusted" and report["verify"]["aigc"]["Label"] == "1"
     copy = report["verify_copy"]  # half size, CRF 28, AAC 64k, metadata stripped
     assert copy["verdict"] == "authorised" and copy["c2pa"] == "none" and copy["aigc"] is None
@@ -41,8 +44,10 @@ def test_studio_demo_end_to_end(tmp_path):
     # Whisper listened to every sentence of the approved script
     checks = report["speech_check"]
     assert [c["index"] for c in checks] == list(range(report["script_sentences"]))
-    assert all(c["metric"] == "WER" and c["heard"] for c in checks)
+    assert all(c["metric"] == "CER" and c["heard"] for c in checks)
     assert "style derived from" in proc.stdout and "(model)" in proc.stdout, proc.stdout[:4000]  # the model rewrote sentence 2
+    assert "'第2句更温馨一点' -> sentences [2] (model)" in proc.stdout, proc.stdout[:4000]  # that sentence and no other
+    assert "老房子后面的梅花今年开得特别早。" in proc.stdout  # 加上：... applied by rule
     assert "speech check (Whisper) per sentence" in proc.stdout
     # the demo stops what it started
     assert not list((tmp_path / "home" / "demo" / "run").glob("*.pid"))

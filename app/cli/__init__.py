@@ -15,7 +15,7 @@ from app.cli.people import consent_app, operator_app, persona_app
 from app.cli.reviews import invite_app, review_app
 from app.cli.serving import llm_app, voice_app
 from app.cli.templates import template_app
-from app.demo import FAMILY_REVIEWER, SCRIPT_REVIEWER, ensure_sample_production, run_demo
+from app.demo import ensure_sample_production, run_demo
 from core.settings import get_settings
 from script.sentences import Brief
 
@@ -53,9 +53,9 @@ def up(sample: bool = typer.Option(True, help="Create a sample production waitin
         typer.echo(f"operator account: {settings.operator} / {password}   (shown once; change it with "
                    f"`studio operator set-password {settings.operator}`)")
     if sample:
-        production = ensure_sample_production(settings)
+        production, story = ensure_sample_production(settings)
         typer.echo(f"sample production {production} is on its way to the script review")
-        for who, role in ((SCRIPT_REVIEWER, "stakeholder"), (FAMILY_REVIEWER, "family")):
+        for who, role in ((story.script_reviewer, "stakeholder"), (story.family_reviewer, "family")):
             _, link = api.invite(production, who, role)
             typer.echo(f"invitation for {who} ({role}): {link}")
     typer.echo(f"Prefect UI: {settings.prefect.ui_url}\nPortal:     http://{settings.portal.host}:{settings.portal.port}\n"
@@ -72,10 +72,13 @@ def down() -> None:
 
 @app.command()
 @guard
-def demo(json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here.")) -> None:
+def demo(json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
+         language: str = typer.Option("zh", "--language", envvar="DEMO_LANGUAGE",
+                                      help="zh: a 春节 greeting from 白伯伯 (default); en: Uncle Bo's.")) -> None:
     """Run one whole production on the embedded defaults, with scripted reviewers."""
-
-    report = run_demo(get_settings(), log=lambda m: typer.echo(f"[demo] {m}"))
+    if language not in ("zh", "en"):
+        raise ValueError(f"the demo speaks zh or en, not {language!r} (--language / DEMO_LANGUAGE)")
+    report = run_demo(get_settings(), log=lambda m: typer.echo(f"[demo] {m}"), language=language)
     if json_out:
         json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     typer.echo("\n=== audit trail ===")
@@ -91,6 +94,7 @@ def demo(json_out: Optional[Path] = typer.Option(None, "--json", help="Also writ
     typer.echo(f"\napprove-to-resume latency (s): {report['approve_to_resume_s']}")
     typer.echo(f"demo wall time: {report['wall_s']} s")
     typer.echo(f"\nDelivered MP4: {report['delivered']}")
+    typer.echo(f"Subtitles:     {'  '.join(report['subtitles'])}")
 
 
 @app.command()

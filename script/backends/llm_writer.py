@@ -143,8 +143,10 @@ class LLMScript:
         address = profile.forms_of_address[0] if profile and profile.forms_of_address else b.audience
         to = f"to {b.audience}"
         notes: list[str] = []
+        zh = b.language == "zh"
+        start = address + "，" if zh else address[:1].upper() + address[1:] + ","
         opening = self.one_sentence(request, f"Write the first sentence of your {b.occasion} greeting {to}. "
-                                             f"Start with \"{address[:1].upper() + address[1:]},\".", cover=b.occasion)
+                                             f"Start with \"{start}\".", cover=b.occasion)
         body = []
         for point in b.points:
             said = self.one_sentence(request, f"Say this {to} in one short sentence, in your own words: {point}", cover=point)
@@ -155,10 +157,10 @@ class LLMScript:
         own = [Sentence(text=as_sentence(s)) for x in p.past_passages[:2] for s in split_sentences(x)]  # their own words
         closing = self.one_sentence(request, f"Write the last sentence of your {b.occasion} talk {to}: a warm wish.")
         if opening is None:
-            opening = Sentence(text=f"{address[:1].upper() + address[1:]}, happy {b.occasion}!")
+            opening = Sentence(text=f"{address}，大家好！" if zh else f"{start} happy {b.occasion}!")
         sentences = [opening, *body, *own] + ([closing] if closing else [])
         if closing is None:
-            sentences.append(Sentence(text="Take care of each other, and I will see you all soon."))
+            sentences.append(Sentence(text="大家多保重，我们很快再见。" if zh else "Take care of each other, and I will see you all soon."))
         sentences = fit_length(self._styled(sentences, p.styles), b.target_seconds, b.language)
         return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
 

@@ -7,6 +7,7 @@ how to run it to the builders below, or the test says what is missing."""
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -152,7 +153,9 @@ def _llamacpp(settings, name):
 
 @contextlib.contextmanager
 def _openai_chat(settings, name):
-    with studio_server("llm", "serve", "--api-key", "k", ready="/v1/models", token="k") as url:
+    # the server runs the fast shipped model: this is about the HTTP adapter, not the writing
+    env = dict(os.environ, STUDIO_LLM__SHIPPED="smollm2-135m")
+    with studio_server("llm", "serve", "--api-key", "k", ready="/v1/models", token="k", env=env) as url:
         yield with_group(settings, "llm", backend=name, base_url=f"{url}/v1", api_key=SecretStr("k"), model="local")
 
 

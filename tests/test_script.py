@@ -236,7 +236,7 @@ def test_checks_flag_scope_violations_before_review():
 def llama_server():
     """llama.cpp's OpenAI-compatible server (``studio llm serve``) with the shipped SmolLM2,
     on a free 127.0.0.1 port, behind an API key."""
-    env = dict(os.environ, STUDIO_LLM_SERVE_API_KEY="sekrit")
+    env = dict(os.environ, STUDIO_LLM_SERVE_API_KEY="sekrit", STUDIO_LLM__SHIPPED="smollm2-135m")  # plumbing: the fast model
     with studio_server("llm", "serve", ready="/v1/models", token="sekrit", env=env) as url:
         yield f"{url}/v1"
 

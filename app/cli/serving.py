@@ -30,7 +30,7 @@ def voice_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(
 @llm_app.command("serve")
 @guard
 def llm_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8080),
-              model: Optional[Path] = typer.Option(None, help="A .gguf file (default: llm.model_path, else SmolLM2-135M)."),
+              model: Optional[Path] = typer.Option(None, help="A .gguf file (default: llm.model_path, else the shipped model llm.shipped names)."),
               api_key: Optional[str] = typer.Option(None, envvar="STUDIO_LLM_SERVE_API_KEY", help="Require this bearer token.")) -> None:
     """Serve the offline language model over the OpenAI-compatible /v1/chat/completions protocol
     (llama.cpp's server), for STUDIO_LLM__BACKEND=openai on other machines."""

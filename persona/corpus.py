@@ -87,6 +87,18 @@ def _read_text(catalog: Catalog, upload: Upload) -> str:
     return decode_text(catalog.read_media(upload.asset), f"text upload {upload.id} ({upload.asset.name})")
 
 
+def plausible_transcript(text: str, language: str) -> bool:
+    """Whether a recogniser's transcript reads as the person's words: not the pinyin-and-digits
+    (``iao4v4i1``) or stray Latin Whisper writes for speech it could not follow."""
+    if re.search(r"[A-Za-z]+[0-9]|[0-9][A-Za-z]+[0-9]", text):
+        return False
+    letters = re.findall(r"[\u4e00-\u9fff]|[A-Za-z]", text)
+    if not letters:
+        return False
+    chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in letters) / len(letters)
+    return chinese >= 0.6 if language == "zh" else chinese <= 0.4
+
+
 def _transcribe(catalog: Catalog, upload: Upload, language: str, check: SpeechCheckSettings) -> list[CorpusPassage]:
     try:
         audio = load_audio(catalog.media_path(upload.asset), 16000)
@@ -98,7 +110,7 @@ def _transcribe(catalog: Catalog, upload: Upload, language: str, check: SpeechCh
     step = 16000 * 30
     for start in range(0, audio.size, step):
         heard = transcribe(audio[start : start + step], 16000, check, language=language)
-        if heard.text.strip():
+        if heard.text.strip() and plausible_transcript(heard.text, language):  # else the recogniser did not follow it
             out.append(CorpusPassage(text=heard.text.strip(), upload_id=upload.id, origin="transcript",
                                      start_s=round(start / 16000, 2)))
     return out

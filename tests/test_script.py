@@ -465,3 +465,13 @@ def test_chinese_comments_change_only_what_they_name():
     applied = [(c.comment, c.applied) for c in result.changes]
     assert applied == [(c, c != "第2句更温馨一点") for c in comments]  # the composer cannot make it warmer: said so
     assert result.changes[0].sentences == [1] and result.changes[2].sentences == []
+
+
+def test_transcripts_the_recogniser_could_not_follow_stay_out_of_the_corpus():
+    from persona.corpus import plausible_transcript
+
+    assert plausible_transcript("家人们，又是一年了，看到大家都在，我这心里啊，暖和。", "zh")
+    assert not plausible_transcript("傻子1w2m5, iao4v4i1i1v2f5,  Khan4e4ta4t. 傻子1t.", "zh")  # Whisper on espeak Mandarin
+    assert plausible_transcript("Some call me nature, others call me mother nature.", "en")
+    assert not plausible_transcript("iao4v4i1 Khan4e4ta4t", "en") and not plausible_transcript("家人们过年好", "en")
+    assert not plausible_transcript("...", "zh")

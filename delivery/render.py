@@ -61,6 +61,11 @@ class DeliveredFiles:
     embed_fps: float
 
 
+def notice_text(delivery: DeliverySettings, language: str) -> str:
+    """The AI notice in the talk's language (spoken first, and the subtitles' first cue)."""
+    return delivery.notice_text_zh if language == "zh" else delivery.notice_text_en
+
+
 def spoken_notice(text: str, language: str, sample_rate: int) -> np.ndarray:
     """The notice spoken by espeak-ng (a plain synthetic voice, not the persona's)."""
     import soundfile as sf
@@ -133,7 +138,7 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
     audio = load_audio(src, sr)
     notice_s = 0.0
     if delivery.spoken_notice:
-        text = delivery.notice_text_zh if language == "zh" else delivery.notice_text_en
+        text = notice_text(delivery, language)
         notice = np.concatenate([spoken_notice(text, language, sr), np.zeros(int(0.4 * sr), np.float32)])
         notice_s = len(notice) / sr
         audio = np.concatenate([notice, audio])

@@ -46,6 +46,10 @@ def unreachable(exc: BaseException) -> bool:
     return False
 
 
+def _in_states(*state_types: StateType) -> FlowRunFilter:
+    return FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(state_types))))
+
+
 class PrefectRuns:
     """What the studio asks of Prefect, as plain sync calls on the studio's server."""
 
@@ -56,10 +60,16 @@ class PrefectRuns:
     def client(self) -> Iterator[SyncPrefectClient]:
         """Prefect's sync client on the studio's server; ``PrefectUnavailable`` with what to do
         when the server does not answer."""
+        with self._answering():
+            with get_client(sync_client=True) as client:
+                yield client
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """On the studio's server; a server that does not answer is ``PrefectUnavailable``."""
         with prefect_api(self.settings):
             try:
-                with get_client(sync_client=True) as client:
-                    yield client
+                yield
             except Exception as exc:
                 if unreachable(exc):
                     raise PrefectUnavailable(f"the Prefect server at {self.settings.prefect.api_url} is not answering; "
@@ -91,8 +101,7 @@ class PrefectRuns:
     def runs_in_states(self, *state_types: StateType) -> list[FlowRun]:
         """Every flow run on the server in one of ``state_types``."""
         with self.client() as client:
-            return client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=list(state_types)))))
+            return client.read_flow_runs(flow_run_filter=_in_states(*state_types))
 
     def paused(self) -> list[FlowRun]:
         """Runs waiting at a review gate (suspended: no process held)."""
@@ -114,8 +123,7 @@ class PrefectRuns:
         live = [StateType.SCHEDULED, StateType.PENDING, StateType.PAUSED, StateType.RUNNING]
         done = []
         with self.client() as client:
-            for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=live)))):
+            for run in client.read_flow_runs(flow_run_filter=_in_states(*live)):
                 if which(run):
                     client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
                     done.append(str(run.id))
@@ -152,14 +160,8 @@ class PrefectRuns:
 
     def save_block(self, block, name: str) -> None:
         """Register ``block`` (e.g. the studio's result storage) under ``name`` on the server."""
-        with prefect_api(self.settings):
-            try:
-                block.save(name, overwrite=True)
-            except Exception as exc:
-                if unreachable(exc):
-                    raise PrefectUnavailable(f"the Prefect server at {self.settings.prefect.api_url} is not answering; "
-                                             "start it with `make up` (studio up)") from None
-                raise
+        with self._answering():
+            block.save(name, overwrite=True)
 
     def replace_automations(self, automations: list) -> None:
         """Create each automation, replacing any of the same name."""

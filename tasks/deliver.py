@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import task
 
 from delivery.records import Delivery
-from delivery.render import render_delivery
+from delivery.render import notice_text, render_delivery
 from delivery.subtitles import subtitle_cues, to_srt, to_vtt
 from delivery.trust.aigc_metadata import make_label
 from delivery.trust.keys import c2pa_credentials, watermark_key
@@ -45,7 +45,7 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
         credentials=c2pa_credentials(settings), provenance=provenance)
     voice = catalog.load(VoiceTake, video.voice_take_id)
     cues = subtitle_cues([s.text for s in script.sentences], voice.sentence_timings, script.language,
-                         settings.delivery.notice_text_zh if script.language == "zh" else settings.delivery.notice_text_en,
+                         notice_text(settings.delivery, script.language),
                          files.notice_s)
     srt = catalog.put_media(to_srt(cues).encode(), "application/x-subrip", name=f"{delivery_id}.srt")
     vtt = catalog.put_media(to_vtt(cues).encode(), "text/vtt", name=f"{delivery_id}.vtt")

@@ -62,7 +62,7 @@ bench-retrieval: venv
 
 ## The script step: time per draft and revision, violations caught on adversarial cases (prints tables).
 bench-script: venv
-	$(UV) run --frozen python bench/script.py
+	$(UV) run --frozen python -m bench.script
 
 ## The studio for people: Prefect UI :4200, portal :8501, a sample production. Stop: make down
 up: venv

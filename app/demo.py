@@ -172,8 +172,8 @@ def run_demo(settings: StudioSettings, log=print, language: str = "zh") -> dict:
         profile = api.catalog.load(StyleProfile, persona.id)
         unit = "characters" if language == "zh" else "words"
         v1 = api.script(production.id, request.script_version)
-        log(f"style derived from {profile.passages} passages: catchphrases {profile.catchphrases}, address "
-            f"{profile.forms_of_address}, ~{profile.sentence_length:g} {unit} a sentence; the draft was given: "
+        log(f"style derived from {profile.passages} passages: catchphrases {profile.catchphrases}, fillers "
+            f"{profile.fillers}, address {profile.forms_of_address}, regional words {profile.regional_words}, ~{profile.sentence_length:g} {unit} a sentence; the draft was given: "
             f"{v1.passages_used}")
         log(f"script v{request.script_version} ({v1.backend}) waits for {story.script_reviewer}:\n{v1.markup}"
             + "".join(f"  flag: {f.kind} (sentence {f.sentence}): {f.why}\n" for f in v1.flags))

@@ -28,6 +28,7 @@ class Delivery(Record):
     audio_wav: AssetRef | None = None
     subtitles_srt: AssetRef | None = None  # sidecars, timed to the delivered files (notice included)
     subtitles_vtt: AssetRef | None = None
+    subtitles_burned: bool = False  # also in the picture (STUDIO_DELIVERY__BURN_SUBTITLES)
     duration_s: float
     spoken_notice_s: float = 0.0
     label_text: str

@@ -4,7 +4,8 @@ From a reviewed video take it writes an MP4 (H.264/AAC) and the sound alone as M
 1. an optional spoken "AI-generated" notice at the start (the picture holds its first frame);
 2. the invisible watermarks, in luma (``delivery.trust.video_mark``) and in the sound
    (``delivery.trust.audio_mark``), both carrying the delivery's registered content id;
-3. the visible "AI生成 / AI-generated" label for the first seconds and a persistent corner mark;
+3. the visible "AI生成 / AI-generated" label for the first seconds and a persistent corner mark,
+   and the subtitles burned in where ``burn_subtitles`` asks (their times follow the notice);
 4. GB 45438 AIGC metadata (``delivery.trust.aigc_metadata``) and the delivery id;
 5. last, a signed C2PA manifest (``delivery.backends.c2pa_manifest``): any later write would break it.
 """
@@ -22,6 +23,7 @@ import numpy as np
 
 from core.settings import DeliverySettings, TrustSettings
 from delivery.backends.c2pa_manifest import SigningCredentials, sign_file
+from delivery.subtitles import Captions, SubtitleCue, burn_style, to_srt
 from delivery.trust.aigc_metadata import ffmpeg_metadata
 from delivery.trust.audio_mark import embed_audio, snr_db
 from delivery.trust.video_mark import LumaMarker
@@ -59,6 +61,8 @@ class DeliveredFiles:
     video_psnr_db: float
     audio_snr_db: float
     embed_fps: float
+    cues: list[SubtitleCue]  # timed to these files
+    subtitles_burned: bool = False
 
 
 def notice_text(delivery: DeliverySettings, language: str) -> str:
@@ -119,14 +123,35 @@ def _label_filters(video, settings: DeliverySettings, width: int, height: int, l
     )
 
 
+def _font_name(font_file: Path) -> str:
+    """The family name fontconfig knows a font file by (libass finds fonts by name)."""
+    try:
+        out = subprocess.run(["fc-scan", "--format", "%{family[0]}", str(font_file)], capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    return out.split("\n")[0] or "WenQuanYi Micro Hei"
+
+
+def _burned(video, cues: list[SubtitleCue], work: Path, settings: DeliverySettings, width: int, height: int):
+    """The captions in the picture (the notice's cue left out: the label says it on screen)."""
+    spoken = [c for c in cues if c.start_s > 0] or cues
+    srt = work / "burn.srt"
+    srt.write_text(to_srt(spoken), encoding="utf-8")
+    return video.filter("subtitles", filename=str(srt), charenc="UTF-8", fontsdir=str(Path(settings.font_file).parent),
+                        force_style=burn_style(width, height, _font_name(Path(settings.font_file))))
+
+
 def _run(stream, what: str, media_seconds: float) -> None:
     run_ffmpeg(stream.overwrite_output(), what, work_timeout(media_seconds, per_second=1.0))
 
 
 def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySettings, trust: TrustSettings,
                     key: bytes, content_id: int, language: str, title: str, delivery_id: str,
-                    aigc_label: dict, credentials: SigningCredentials, provenance: dict) -> DeliveredFiles:
-    """Write ``<name>.mp4``, ``<name>.mp3`` and ``<name>.wav`` under ``out_dir``, fully labelled and signed."""
+                    aigc_label: dict, credentials: SigningCredentials, provenance: dict,
+                    captions: Captions | None = None) -> DeliveredFiles:
+    """Write ``<name>.mp4``, ``<name>.mp3`` and ``<name>.wav`` under ``out_dir``, fully labelled and
+    signed; the ``captions``' cues come back timed to them (and burned in where settings ask)."""
     require_ffmpeg()
     info = probe(src)
     if not (info.has_video and info.has_audio):
@@ -157,6 +182,10 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
     video = raw.video
     if notice_s:
         video = video.filter("tpad", start_duration=f"{notice_s:.3f}", start_mode="clone")
+    cues = captions.cues(notice_s) if captions else []
+    burn = delivery.burn_subtitles and bool(cues)
+    if burn:
+        video = _burned(video, cues, work, delivery, w, h)
     video = _label_filters(video, delivery, w, h, notice_s + delivery.label_seconds)
     mp4_tmp = work / "labelled.mp4"
     encoder = FFmpegPipe(
@@ -208,4 +237,5 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
     work.rmdir()
     return DeliveredFiles(video=outputs[0], mp3=outputs[1], wav=outputs[2], duration_s=probe(outputs[0]).duration_s,
                           notice_s=round(notice_s, 3), video_psnr_db=round(float(psnr), 2),
-                          audio_snr_db=round(audio_snr, 2), embed_fps=round(frames / max(embed_time, 1e-9), 1))
+                          audio_snr_db=round(audio_snr, 2), embed_fps=round(frames / max(embed_time, 1e-9), 1),
+                          cues=cues, subtitles_burned=burn)

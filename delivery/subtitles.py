@@ -1,5 +1,6 @@
 """Subtitles from the voice step's sentence timings: one cue per sentence (the AI notice first,
-for as long as it is spoken), wrapped to two short lines, as SRT and WebVTT sidecars."""
+for as long as it is spoken), wrapped to two short lines, as SRT and WebVTT sidecars, and the
+ASS style they are burned in with where a delivery asks for open captions."""
 
 from __future__ import annotations
 
@@ -29,6 +30,29 @@ def _wrap(text: str, language: str) -> str:
         cut = min(marks, key=lambda i: abs(i - middle)) if marks else middle
         return text[:cut] + "\n" + text[cut:]
     return "\n".join(textwrap.wrap(text, width=max(limit, len(text) // 2 + 1))[:2] or [text])
+
+
+class Captions(BaseModel):
+    """What the subtitles of a delivery are made of; their times are known once the spoken
+    notice's length is (``cues``)."""
+
+    sentences: list[str]
+    timings: list[SentenceTiming]
+    language: str
+    notice: str | None = None
+
+    def cues(self, notice_s: float) -> list[SubtitleCue]:
+        return subtitle_cues(self.sentences, self.timings, self.language, self.notice, notice_s)
+
+
+def burn_style(width: int, height: int, font_name: str) -> str:
+    """libass's force_style for burned-in captions: white on a soft dark outline, sized to the
+    frame's shorter side, high enough above the bottom edge to clear phone controls."""
+    size = max(12, round(min(width, height) / 22))
+    # force_style sizes are in the script's 384x288 space, which libass scales to the frame
+    scale = 288 / height
+    return (f"FontName={font_name},FontSize={max(8, round(size * scale))},PrimaryColour=&H00FFFFFF,"
+            f"OutlineColour=&H80000000,BorderStyle=1,Outline=1.5,Shadow=0,MarginV={round(height * 0.05 * scale)}")
 
 
 def subtitle_cues(sentences: list[str], timings: list[SentenceTiming], language: str, notice: str | None = None,

@@ -1,6 +1,6 @@
 """A persona's corpus (what they said: text uploads, and transcripts of their recordings and
-footage) and the style profile derived from it: catchphrases, filler words, typical sentence
-length, recurring humour devices, forms of address. Operators edit the profile; their edits
+footage) and the style profile derived from it: catchphrases, filler words and particles, typical
+sentence length, recurring humour devices, forms of address, regional words. Operators edit the profile; their edits
 survive re-derivation."""
 
 from __future__ import annotations
@@ -23,8 +23,21 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’」）)]*\s*")
 FILLERS = {
     "en": ["you know", "i mean", "well", "actually", "basically", "kind of", "sort of", "right", "okay", "um", "uh",
            "like i said", "anyway", "let me tell you"],
-    "zh": ["那个", "就是说", "就是", "然后", "对吧", "是吧", "嗯", "啊", "呢", "这个", "其实", "反正", "怎么说呢", "你知道"],
+    "zh": ["那个", "就是说", "就是", "然后", "对吧", "是吧", "嗯", "这个", "其实", "反正", "怎么说呢", "你知道", "说白了",
+           "啊", "呢", "吧", "嘛", "哈", "呀", "啦"],
 }
+# a one-character particle counts where it ends a clause (吧 in 酒吧 is not the particle)
+_PARTICLE_END = r"(?=[，。！？,.!?、；;…～~\s]|$)"
+# words that give a speaker away as from a region, where the corpus has them
+REGIONAL = {
+    "北方话": ["咱们", "咱", "甭", "得嘞", "倍儿", "忒", "姥姥", "姥爷", "溜达", "唠嗑", "整", "啥", "咋", "贼好", "老铁",
+            "嘚瑟", "磨叽", "埋汰", "唠", "那旮旯", "这旮旯", "瞅", "嗯呐", "得劲"],
+    "吴语": ["阿拉", "侬", "伐", "晓得", "老好", "蛮好", "覅", "嗲", "作死"],
+    "西南官话": ["巴适", "安逸", "要得", "晓得", "雄起", "摆龙门阵", "啥子", "娃儿", "耍"],
+    "粤语": ["咩", "嘅", "唔", "佢", "冇", "靓仔", "饮茶", "搞掂", "係"],
+}
+_REGIONAL = {w for ws in REGIONAL.values() for w in ws}
+_REGIONAL_BOUND = set("甭咋啥侬嗲冇佢嘅咩")  # never begin a standard word, so 甭管 is 甭
 ADDRESS = {
     "en": re.compile(r"\b((?:my )?(?:dear|dearest) [a-z]+(?: and [a-z]+)?|ladies and gentlemen|(?:my )?(?:friends|colleagues|"
                      r"everyone|everybody|folks|kids|children|team|family)(?=[,!]))", re.I),
@@ -39,7 +52,7 @@ HUMOUR = {  # device: (English cue, Chinese cue)
     "exaggeration": (r"\b(?:a (?:thousand|million) times|never ever|every single|the whole world|forever)\b",
                      r"一万遍|一万次|一辈子|全世界|天天|从来都"),
     "teasing": (r"\b(?:blame|don't tell|between you and me|I know, I know|I promised|I never do)\b", r"又来了|别告诉|说好的|老规矩|怪"),
-    "laughter": (r"\b(?:ha(?:ha)+|hehe|laugh(?:s|ed|ing)?)\b|\[laugh\]", r"哈哈|呵呵|嘿嘿|笑"),
+    "laughter": (r"\b(?:ha(?:ha)+|hehe|laugh(?:s|ed|ing)?)\b|\[laugh\]", r"哈哈|呵呵|嘿嘿|[(（\[]笑[)）\]]|大笑|笑死"),
     "saying or proverb": (r"\b(?:as (?:they|my \w+) (?:say|said|used to say)|the old saying|an old \w+ saying)\b",
                           r"俗话说|老话说|古人说|常言道|老话讲"),
 }
@@ -206,9 +219,14 @@ def derive_style_profile(corpus: PersonaCorpus) -> StyleProfile:
     joined = "\n".join(texts)
     low = joined.lower()
     fillers = []
+    # a particle inside a filler of its own (吧 in 对吧) is that filler's
+    bare = re.sub("|".join(re.escape(f) for f in FILLERS["zh"] if len(f) > 1), "，", low) if language == "zh" else low
     for f in FILLERS[language]:
-        pattern = re.escape(f) if language == "zh" else rf"(?:^|[\s,;.!?]){re.escape(f)}(?=[\s,;.!?])"
-        n = len(re.findall(pattern, low, re.M))
+        if language == "zh":
+            pattern = re.escape(f) + (_PARTICLE_END if len(f) == 1 else "")
+        else:
+            pattern = rf"(?:^|[\s,;.!?]){re.escape(f)}(?=[\s,;.!?])"
+        n = len(re.findall(pattern, bare if len(f) == 1 else low, re.M))
         if n >= 2 and (language == "en" or n >= max(2, len(sentences) // 20)):
             fillers.append((n, f))
     address = Counter(m.group(0).strip().lower() if language == "en" else m.group(0) for m in ADDRESS[language].finditer(joined))
@@ -223,7 +241,21 @@ def derive_style_profile(corpus: PersonaCorpus) -> StyleProfile:
         fillers=[f for _, f in sorted(fillers, reverse=True)][:6],
         sentence_length=round(sum(lengths) / len(lengths), 1) if lengths else DEFAULT_SENTENCE_LENGTH[language],
         humour=[h for _, h in sorted(humour, key=lambda x: -x[0])],
-        forms_of_address=[a for a, _ in address.most_common(5)], passages=len(texts))
+        forms_of_address=[a for a, _ in address.most_common(5)], regional_words=regional_words(joined, language),
+        passages=len(texts))
+
+
+def regional_words(text: str, language: str, limit: int = 6) -> list[str]:
+    """Dialect words (``REGIONAL``) the person uses, most used first; jieba's words, so 咱 is not
+    found inside 咱们 twice and 整 only where it is a word of its own."""
+    if language != "zh":
+        return []
+    import jieba
+
+    jieba.setLogLevel(60)
+    counts = Counter(w if w in _REGIONAL else w[0] for w in jieba.lcut(text)
+                     if w in _REGIONAL or (w[:1] in _REGIONAL_BOUND))
+    return [w for w, _ in counts.most_common(limit)]
 
 
 def refresh_style_profile(catalog: Catalog, corpus: PersonaCorpus) -> StyleProfile:

@@ -164,10 +164,11 @@ class StyleProfile(Record):
     sentence_length: float = Field(default=14.0, gt=0)  # mean words (en) / characters (zh) per sentence
     humour: list[HumourDevice] = Field(default_factory=list)
     forms_of_address: list[str] = Field(default_factory=list)
+    regional_words: list[str] = Field(default_factory=list)  # 咱们, 甭, 巴适: where the corpus has them
     notes: str = ""  # anything else an operator wants the drafter to know ("teaches through films")
     passages: int = 0  # how many corpus passages it was derived from
     edited_fields: list[str] = Field(default_factory=list)
     edited_by: str | None = None
 
     EDITABLE: ClassVar[tuple[str, ...]] = ("catchphrases", "fillers", "sentence_length", "humour", "forms_of_address",
-                                           "notes")
+                                           "regional_words", "notes")

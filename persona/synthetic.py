@@ -51,6 +51,7 @@ PAST_TALKS_ZH = [
     "多给你们妈打电话，她嘴上说忙，其实一直在等。",
     "就像那个电影里说的，生活就像一盒巧克力，你永远不知道下一块是什么味道，反正我拿到的都是饺子味的。",
     "各位，我就说两句，真的就两句，你们别笑嘛。",
+    "甭管多忙，年夜饭得回家吃饭，这是咱们家的老规矩，对吧。",
 ]
 PAST_TALKS = [
     "Every Spring Festival I say the same thing: a family is a garden, and gardens need patience.",

@@ -106,6 +106,8 @@ def _edit_style(api, persona, actor: str) -> None:
         catchphrases = st.text_area("Catchphrases (one per line)", lines(profile.catchphrases), key=f"style_catchphrases-{persona.id}")
         fillers = st.text_area("Filler words (one per line)", lines(profile.fillers), key=f"style_fillers-{persona.id}")
         address = st.text_area("Forms of address (one per line)", lines(profile.forms_of_address), key=f"style_address-{persona.id}")
+        regional = st.text_area("Regional words (one per line)", lines(profile.regional_words),
+                                key=f"style_regional-{persona.id}")
         humour = st.text_area("Humour (one per line, 'device: example')",
                               lines(f"{h.name}: {h.example}" for h in profile.humour), key=f"style_humour-{persona.id}")
         length = st.number_input("Typical sentence length (words; characters for Chinese)", 1.0, 200.0,
@@ -115,6 +117,7 @@ def _edit_style(api, persona, actor: str) -> None:
             return
     split = lambda text: [x.strip() for x in text.splitlines() if x.strip()]  # noqa: E731
     proposed = {"catchphrases": split(catchphrases), "fillers": split(fillers), "forms_of_address": split(address),
+                "regional_words": split(regional),
                 "humour": [HumourDevice(name=h.split(":", 1)[0].strip(), example=h.split(":", 1)[-1].strip() if ":" in h else "")
                            for h in split(humour)], "sentence_length": float(length), "notes": notes.strip()}
     changed = {k: v for k, v in proposed.items() if (v if k != "humour" else [h.model_dump() for h in v])

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from persona.corpus import DEFAULT_SENTENCE_LENGTH, sentence_length
 from persona.records import ConsentScope
-from persona.retrieval import best_support
+from persona.retrieval import best_support, words
 from persona.topics import forbidden_hits
 from script.markup import MarkupError, parse_markup
 from script.records import ScriptFlag
@@ -38,7 +38,10 @@ _LABEL = re.compile(
     r"|^\s*(?:(?:好的|当然)[，,、]?\s*)?(?:以下是|这是|下面是)?(?:修改后|改写后|新|最终)?的?"
     r"(?:稿子|讲稿|台词|发言稿?|致辞|回答|句子|版本|第\s*\d+\s*句)\s*[:：]\s*(?=\S)", re.I)
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}\s*[.)、:：]|[-*•·]\s|(?:sentence|line|句)\s*\d+\s*[:：.])\s*", re.I)
-_SPEAKER = re.compile(r"^\s*[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|\d+))?(?:\s*\([^)]{0,20}\))?:\s+(?=\S)")  # "Uncle Bo:"
+_SPEAKER = re.compile(r"^\s*[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|\d+))?(?:\s*\([^)]{0,20}\))?:\s+(?=\S)"  # "Uncle Bo:"
+                      # 「白伯伯：」「王总：」「主持人：」: a name with a title or kinship word, then a colon
+                      r"|^\s*[\u4e00-\u9fff]{0,4}(?:伯伯|叔叔|爷爷|奶奶|姥姥|姥爷|外公|外婆|阿姨|舅舅|姑姑|先生|女士|老师|老板|"
+                      r"董事长|总经理|总|主持人|旁白|讲话人|说话人)(?:[(（][^)）]{0,10}[)）])?\s*[：:]\s*(?=\S)")
 _DIRECTION = re.compile(r"[(（\[*]\s*([^()（）\[\]*{}]{1,40}?)\s*[)）\]*]")
 _STAGE = [  # a stage direction's words -> the cue it means
     (re.compile(r"laugh|chuckl|giggl|笑", re.I), "[laugh]"),
@@ -178,7 +181,9 @@ _ENDORSE = {
                      r"\d+\s?% off|sponsored|our sponsor|brought to you by|i (?:highly )?(?:recommend|endorse)|"
                      r"(?:try|get) (?:the new|yours)|available (?:at|now|in stores)|link (?:below|in)|subscribe|"
                      r"best (?:brand|product)|invest in)\b|https?://|www\.", re.I),
-    "zh": re.compile(r"购买|下单|抢购|优惠|折扣|打折|优惠券|代言|推荐大家|强烈推荐|赞助|链接|扫码|关注|投资|理财产品|限时|包邮|品牌"),
+    "zh": re.compile(r"购买|下单|抢购|优惠|折扣|打折|优惠券|代言|推荐大家|强烈推荐|赞助|链接|扫码|关注|投资|理财产品|限时|包邮|品牌|"
+                     r"打[一二三四五六七八九]折|[一二三四五六七八九]折(?:起|优惠)?|"
+                     r"(?:(?:快|赶紧|一定要)去?|都[去来])买(?![菜点些年])"),
 }
 _ATTRIBUTION = {
     "en": re.compile(r"\b(i (?:always|often|once|used to|never) (?:said|say|told|tell|believed|thought)|as i (?:always )?(?:say|said)|"
@@ -187,7 +192,10 @@ _ATTRIBUTION = {
     "zh": re.compile(r"我(?:常|总|一直|经常|曾经|以前|从来)(?:说|讲|认为|觉得)|我记得|我相信|我保证|我发誓|我支持|我反对|我的座右铭|我最喜欢|"
                      r"我发明|我创办|我赢|“[^”]{4,}”"),
 }
-_FIGURE = re.compile(r"(?<![\w.])\d[\d,.]*\s?(?:%|percent|million|billion|thousand|万|亿|倍)?")
+_FIGURE = re.compile(r"(?<![A-Za-z0-9_.])\d[\d,.]*\s?(?:%|percent|million|billion|thousand|万|亿|倍)?")
+# figures in Chinese numerals: 五百万, 三倍, 百分之二十 (not 一万遍, the exaggeration of a saying)
+_FIGURE_ZH = re.compile(r"百分之[零一二三四五六七八九十百点]+|[零一二三四五六七八九十百千两]+(?:点[零一二三四五六七八九]+)?"
+                        r"(?:万|亿|倍|个百分点)(?![遍次句])")
 _DEBRIS = re.compile(r"\*\*|__|^#|\bsentence \d+:|\b(?:narrator|speaker \d*|voice-?over)\s*:|https?://|\{|\}", re.I)
 
 
@@ -202,6 +210,14 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
     said_text = " ".join(said)
     typical = typical_length or DEFAULT_SENTENCE_LENGTH[language]
     limit_words = max(40.0, 3 * typical) if language == "en" else max(80.0, 3 * typical)
+    # brief points that ask for a view, memory or promise the corpus does not hold: a sentence that
+    # says what follows "I always said" is that claim even when the words "I always said" are gone
+    claimed = []
+    if scope is not None and scope.own_words_only and brief is not None:
+        for point in brief.points:
+            m = _ATTRIBUTION[language].search(point)
+            if m and best_support(point, list(corpus or []), language) < 0.5 and words(point[m.end():], language):
+                claimed.append((point, point[m.end():]))
     for n, s in enumerate(sentences, 1):
         text = s.text
         for topic in forbidden_hits(forbidden, text):
@@ -217,8 +233,15 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
             if m and best_support(text, list(corpus or []), language) < 0.5:
                 flags.append(ScriptFlag(kind="unmade_claim", sentence=n, text=m.group(0),
                                         why="puts words, memories, promises or views in the person's mouth that their corpus does not support"))
-            for fig in _FIGURE.findall(text):
-                digits = re.sub(r"\D", "", fig)
+            else:
+                for point, claim in claimed:
+                    if best_support(claim, [text], language) >= 0.5:
+                        flags.append(ScriptFlag(kind="unmade_claim", sentence=n, text=point[:60],
+                                                why="says what the brief asks the person to have said or promised, "
+                                                    "which their corpus does not support"))
+                        break
+            for fig in _FIGURE.findall(text) + _FIGURE_ZH.findall(text):
+                digits = re.sub(r"\D", "", fig) or fig
                 if digits and digits not in re.sub(r"[,.\s]", "", said_text):
                     flags.append(ScriptFlag(kind="unmade_claim", sentence=n, text=fig.strip(),
                                             why="a figure that neither the brief nor the person's corpus gives"))

@@ -85,12 +85,14 @@ def apply_comments(request: ReviseRequest, apply: Callable[[str, list[Sentence],
 PER_SECOND = {"en": 2.6, "zh": 4.5}  # words / characters spoken per second
 
 
+def spoken_seconds(sentences: list[Sentence], language: str) -> float:
+    """About how long the sentences take to say (``PER_SECOND``)."""
+    return sum(len(s.text) if language == "zh" else len(s.text.split()) for s in sentences) / PER_SECOND[language]
+
+
 def fit_length(sentences: list[Sentence], target_s: float, language: str) -> list[Sentence]:
     """Drop sentences before the closing one until the talk fits 1.3x its target length."""
-    def length(ss):
-        return sum(len(s.text) if language == "zh" else len(s.text.split()) for s in ss) / PER_SECOND[language]
-
-    while length(sentences) > target_s * 1.3 and len(sentences) > 3:
+    while spoken_seconds(sentences, language) > target_s * 1.3 and len(sentences) > 3:
         sentences.pop(-2)
     return sentences
 

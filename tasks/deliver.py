@@ -6,7 +6,7 @@ from prefect import task
 
 from delivery.records import Delivery
 from delivery.render import notice_text, render_delivery
-from delivery.subtitles import subtitle_cues, to_srt, to_vtt
+from delivery.subtitles import Captions, to_srt, to_vtt
 from delivery.trust.aigc_metadata import make_label
 from delivery.trust.keys import c2pa_credentials, watermark_key
 from delivery.watermarks import register_watermark
@@ -38,17 +38,16 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
                   "consent_id": consent.id, "consent_relationship": consent.relationship,
                   "script_version": script.version, "watermark_id": mark.id,
                   "approvals": [a.model_dump(mode="json") for a in approved]}
+    voice = catalog.load(VoiceTake, video.voice_take_id)
+    captions = Captions(sentences=[s.text for s in script.sentences], timings=voice.sentence_timings,
+                        language=script.language, notice=notice_text(settings.delivery, script.language))
     files = render_delivery(
         catalog.media_path(video.video), scratch(settings), delivery_id, delivery=settings.delivery,
         trust=settings.trust, key=key, content_id=mark.content_id, language=script.language,
         title=f"{persona.display_name}: {production.brief.occasion}", delivery_id=delivery_id, aigc_label=aigc,
-        credentials=c2pa_credentials(settings), provenance=provenance)
-    voice = catalog.load(VoiceTake, video.voice_take_id)
-    cues = subtitle_cues([s.text for s in script.sentences], voice.sentence_timings, script.language,
-                         notice_text(settings.delivery, script.language),
-                         files.notice_s)
-    srt = catalog.put_media(to_srt(cues).encode(), "application/x-subrip", name=f"{delivery_id}.srt")
-    vtt = catalog.put_media(to_vtt(cues).encode(), "text/vtt", name=f"{delivery_id}.vtt")
+        credentials=c2pa_credentials(settings), provenance=provenance, captions=captions)
+    srt = catalog.put_media(to_srt(files.cues).encode(), "application/x-subrip", name=f"{delivery_id}.srt")
+    vtt = catalog.put_media(to_vtt(files.cues).encode(), "text/vtt", name=f"{delivery_id}.vtt")
     allowed(catalog, production)  # consent may have been revoked while rendering
     delivery = Delivery(
         id=delivery_id, production_id=production.id, persona_id=persona.id, consent_id=consent.id,
@@ -56,6 +55,7 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
         video=catalog.put_media_file(files.video, "video/mp4", name=files.video.name),
         audio_mp3=catalog.put_media_file(files.mp3, "audio/mpeg", name=files.mp3.name),
         audio_wav=catalog.put_media_file(files.wav, "audio/wav", name=files.wav.name), subtitles_srt=srt, subtitles_vtt=vtt,
+        subtitles_burned=files.subtitles_burned,
         duration_s=round(files.duration_s, 3), spoken_notice_s=files.notice_s, label_text=settings.delivery.label_text,
         approvals=approved, watermark_id=mark.id, aigc=aigc, c2pa_signed=True, video_psnr_db=files.video_psnr_db,
         audio_snr_db=files.audio_snr_db)

@@ -150,6 +150,23 @@ def test_corpus_of_chinese_texts_and_bad_uploads(settings, tmp_path):
     assert "not plain text" in events[-1].details["problems"][0]
 
 
+def test_chinese_style_profile_finds_particles_regional_words_and_humour():
+    from persona.corpus import derive_style_profile, passages_from_text
+    from persona.records import PersonaCorpus
+
+    texts = [*PAST_TALKS_ZH, "甭管多忙，年夜饭得回家吃饭，咱们家的老规矩嘛。", "我年轻的时候，我爸说一个好笑话顶半顿饭。",
+             "那个，说白了就是一句话嘛，回家吃饭。", "你们去酒吧我不管，过年得回家吧。"]
+    corpus = PersonaCorpus(id="p", persona_id="p", language="zh",
+                           passages=[p for i, t in enumerate(texts) for p in passages_from_text(t, f"u{i}")])
+    profile = derive_style_profile(corpus)
+    assert {"那个", "嘛"} <= set(profile.fillers)  # 嘛 ends clauses three times
+    assert "吧" not in profile.fillers  # once as a particle; 酒吧 is not one
+    assert profile.regional_words[:2] == ["甭", "咱们"] or set(profile.regional_words) == {"甭", "咱们"}
+    assert "laughter" not in {h.name for h in profile.humour}  # 笑话 is a joke, not a laugh
+    assert "film or sketch reference" in {h.name for h in profile.humour}
+    assert "回家吃饭" in profile.catchphrases
+
+
 @pytest.mark.slow
 def test_corpus_takes_in_what_the_persona_says_in_recordings(settings, persona_media, speech_check):
     from app.api import StudioAPI

@@ -38,6 +38,7 @@ def show_profile(profile) -> None:
     typer.echo(f"  catchphrases      {' | '.join(profile.catchphrases) or '-'}")
     typer.echo(f"  fillers           {' | '.join(profile.fillers) or '-'}")
     typer.echo(f"  forms of address  {' | '.join(profile.forms_of_address) or '-'}")
+    typer.echo(f"  regional words    {' | '.join(profile.regional_words) or '-'}")
     for h in profile.humour:
         typer.echo(f"  humour            {h.name}: {h.example}")
     if profile.notes:
@@ -64,13 +65,14 @@ def persona_style(persona_id: str,
                   catchphrase: list[str] = typer.Option(None, help="Replaces the catchphrases (repeat the option)."),
                   filler: list[str] = typer.Option(None, help="Replaces the filler words."),
                   address: list[str] = typer.Option(None, help="Replaces the forms of address."),
+                  regional: list[str] = typer.Option(None, help="Replaces the regional words (咱们, 甭 ...)."),
                   humour: list[str] = typer.Option(None, help="Replaces the humour devices: 'name: example'."),
                   sentence_length: Optional[float] = typer.Option(None, help="Typical words (zh: characters) per sentence."),
                   notes: Optional[str] = typer.Option(None, help="Anything else the drafter should know.")) -> None:
     """Show the persona's style profile, or edit it (edited fields are kept when it is derived again)."""
 
     changes = {k: v for k, v in {"catchphrases": catchphrase, "fillers": filler, "forms_of_address": address,
-                                 "sentence_length": sentence_length, "notes": notes}.items() if v}
+                                 "regional_words": regional, "sentence_length": sentence_length, "notes": notes}.items() if v}
     if humour:
         changes["humour"] = [HumourDevice(name=h.split(":", 1)[0].strip(), example=h.split(":", 1)[1].strip() if ":" in h else "")
                              for h in humour]

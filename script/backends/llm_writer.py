@@ -34,7 +34,7 @@ from script.contract import DraftRequest, ReviseRequest, ScriptBackend, ScriptRe
 from script.llm.contract import ChatMessage, ChatRequest, LLMBackend
 from script.markup import MarkupError
 from script.records import ScriptFlag
-from script.rules import PER_SECOND, anchored, apply_comments, apply_rule, as_sentence, fit_length
+from script.rules import PER_SECOND, anchored, apply_comments, apply_rule, as_sentence, fit_length, spoken_seconds
 from script.sentences import Sentence
 
 _NEW = re.compile(r"^(?:please\s+)?(?:also\s+)?(?:mention|include|talk about|say something about|add (?:a line|a sentence|something) "
@@ -42,6 +42,22 @@ _NEW = re.compile(r"^(?:please\s+)?(?:also\s+)?(?:mention|include|talk about|say
 _ABOUT = re.compile(r"(?:the (?:bit|line|part|sentence|joke|passage) (?:about|on|with)|where (?:he|she|you) (?:says|talks about))\s+(.+?)"
                     r"(?:\s+(?:is|sounds|feels|should|could|needs)\b|[,.;:]|$)", re.I)
 _QUOTED = re.compile(r"[\"“'‘]([^\"”'’]{4,})[\"”'’]")
+
+
+_GREETINGS = ["大家好", "各位好", "hello everyone", "hi everyone", "hello all"]
+
+
+def _echoes(request: str, text: str, before: str) -> bool:
+    """Whether ``text`` reads a reviewer's request back (four characters of it in a row, or three
+    words) where the sentence before did not have them."""
+    if re.search(r"[\u4e00-\u9fff]", request):
+        runs = re.findall(r"[\u4e00-\u9fff]{4,}", request)
+        grams = {r[i:i + 4] for r in runs for i in range(len(r) - 3)}
+    else:
+        ws = re.findall(r"[a-z']+", request.lower())
+        grams = {" ".join(ws[i:i + 3]) for i in range(len(ws) - 2)}
+        text, before = " ".join(re.findall(r"[a-z']+", text.lower())), " ".join(re.findall(r"[a-z']+", before.lower()))
+    return any(g in text and g not in before for g in grams)
 
 
 class LLMError(RuntimeError):
@@ -68,8 +84,13 @@ class LLMScript:
                 lines.append("You address people as: " + ", ".join(profile.forms_of_address[:3]) + ".")
             if profile.catchphrases:
                 lines.append("Phrases you often use: " + "; ".join(f'"{c}"' for c in profile.catchphrases[:4]) + ".")
+            if profile.fillers:
+                lines.append("Words you put in now and then, as you talk: " + ", ".join(profile.fillers[:5]) + ".")
+            if profile.regional_words:
+                lines.append("Words from where you grew up: " + ", ".join(profile.regional_words[:4]) + ".")
             if profile.humour:
-                lines.append("Your humour: " + ", ".join(h.name for h in profile.humour[:3]) + ".")
+                lines.append("Your humour: " + "; ".join(f'{h.name} (like: "{h.example[:60]}")' if h.example else h.name
+                                                         for h in profile.humour[:2]) + ".")
             if profile.notes:
                 lines.append(profile.notes.strip())
         lines.append("Write only the words you say, one sentence per line. No title, no list, no stage directions.")
@@ -155,9 +176,17 @@ class LLMScript:
                 said = Sentence(text=as_sentence(point))
             body.append(said)
         own = [Sentence(text=as_sentence(s)) for x in p.past_passages[:2] for s in split_sentences(x)]  # their own words
+        short = lambda extra=0.0: spoken_seconds([*body, *own], b.language) + extra < 0.75 * b.target_seconds  # noqa: E731
+        for x in p.past_passages[2:4]:  # a short talk: more of what they said
+            if short(4.0):
+                own += [Sentence(text=as_sentence(s)) for s in split_sentences(x)]
+        body = self._fill(request, body, to, lambda: short(4.0))
         closing = self.one_sentence(request, f"Write the last sentence of your {b.occasion} talk {to}: a warm wish.")
         if opening is None:
             opening = Sentence(text=f"{address}，大家好！" if zh else f"{start} happy {b.occasion}!")
+        addresses = [*(profile.forms_of_address if profile else []), b.audience]
+        body, own = ([self._without_address(s, addresses) for s in part] for part in (body, own))
+        closing = self._without_address(closing, addresses) if closing else None
         sentences = [opening, *body, *own] + ([closing] if closing else [])
         if closing is None:
             sentences.append(Sentence(text="大家多保重，我们很快再见。" if zh else "Take care of each other, and I will see you all soon."))
@@ -165,10 +194,11 @@ class LLMScript:
         return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
 
     def one_sentence(self, request: DraftRequest | ReviseRequest, instruction: str, cover: str | None = None,
-                     original: Sentence | None = None) -> Sentence | None:
+                     original: Sentence | None = None, echo: str = "") -> Sentence | None:
         """One sentence from the model for ``instruction``: the best of ``tries`` samples (twice as
         many for a rewrite) that says ``cover`` (or keeps the gist of ``original``), in the first
-        person, at a speakable length, breaking no check; None if no sample does."""
+        person, at a speakable length, breaking no check, not repeating ``echo`` (the reviewer's
+        request) back; None if no sample does."""
         b, p = request.brief, request.persona
         typical = typical_sentence_length(p.profile, b.language)
         names = [w for w in re.findall(r"[A-Za-z\u4e00-\u9fff]+", p.name.split("(")[0]) if len(w) > 2 and w.lower() not in ("uncle", "aunt")]
@@ -182,7 +212,7 @@ class LLMScript:
             except LLMError:
                 continue
             for s in got[:2]:  # small models often put a remark before or after the sentence
-                score = self._judge(s, request, typical, names, cover, original)
+                score = self._judge(s, request, typical, names, cover, original, echo)
                 if score is not None and (best is None or score > best[0]):
                     best = (score, s)
             if best is not None and best[0] >= 0.5:  # good enough: no need to sample more
@@ -190,11 +220,13 @@ class LLMScript:
         return best[1] if best else None
 
     def _judge(self, s: Sentence, request, typical: float, names: list[str], cover: str | None,
-               original: Sentence | None) -> float | None:
+               original: Sentence | None, echo: str = "") -> float | None:
         """How well a sampled sentence does what was asked (higher is better); None: unusable."""
         language, text = request.brief.language, s.text
         if any(n in text for n in names) or re.search(r"\b(this sentence|rewrite|rewritten|as an ai)\b", text, re.I):
             return None  # the person speaks in the first person, and never about the task
+        if echo and _echoes(echo, text, original.text if original else ""):
+            return None  # 「更温馨一点：……」: the request read out, not carried out
         if not 0.3 * typical <= sentence_length(text, language) <= max(3 * typical, 12) or serious(self._flags([s], request)):
             return None
         score = 1.0
@@ -208,6 +240,31 @@ class LLMScript:
             if text == original.text or score < 0.2:
                 return None
         return score - abs(sentence_length(text, language) - typical) / (10 * typical)
+
+    def _fill(self, request: DraftRequest, body: list[Sentence], to: str, short) -> list[Sentence]:
+        """While the talk is short of its length, one more sentence after each point: a detail or
+        a touch of the person's humour, never a repeat of what is there."""
+        out = []
+        for i, said in enumerate(body):
+            out.append(said)
+            if not short():
+                out += body[i + 1:]
+                break
+            more = self.one_sentence(request, f"You just said {to}: {said.text}\nSay one more short sentence after it, "
+                                              "with a concrete detail or a light touch of your humour.")
+            if more is not None and best_support(more.text, [s.text for s in body], request.brief.language) < 0.7:
+                out.append(more)
+        return out
+
+    @staticmethod
+    def _without_address(s: Sentence, addresses: list[str]) -> Sentence:
+        """A sentence after the opening does not greet again: its leading 「家人们，」 or "My dear family," goes."""
+        for address in sorted(filter(None, addresses), key=len, reverse=True):
+            m = re.match(rf"^\s*(?:my\s+|我的)?{re.escape(address)}\s*[，,!！:：]\s*", s.text, re.I)
+            if m and sentence_length(s.text[m.end():], "zh" if re.search(r"[\u4e00-\u9fff]", s.text) else "en") >= 3:
+                rest = s.text[m.end():]
+                return s.model_copy(update={"text": rest[:1].upper() + rest[1:], "emphasis": [], "readings": []})
+        return s
 
     @staticmethod
     def _fit(sentences: list[Sentence], n: int) -> list[Sentence]:
@@ -263,7 +320,8 @@ class LLMScript:
                  before: str = "", after: str = "") -> Sentence | None:
         context = (f"The sentence before it: {before}\n" if before else "") + (f"The sentence after it: {after}\n" if after else "")
         new = self.one_sentence(request, f"{context}Here is one sentence of your talk:\n{sentence.text}\n\nRewrite this "
-                                         f"sentence as asked: {instruction}\nAnswer with the new sentence only.", original=sentence)
+                                         f"sentence as asked: {instruction}\nAnswer with the new sentence only.", original=sentence,
+                                echo=instruction)
         if new is None:
             return None
         cues_after = sentence.cues_after + [c for c in new.cues_after if c not in sentence.cues_after]
@@ -273,7 +331,11 @@ class LLMScript:
         topic = re.sub(_NEW, "", instruction).strip() or instruction
         new = self.one_sentence(request, f"Write one new sentence for your {request.brief.occasion} talk to "
                                          f"{request.brief.audience}: {instruction}", cover=topic)
-        return self._styled([new], request.persona.styles)[0] if new else None
+        if new is None:
+            return None
+        profile = request.persona.profile
+        new = self._without_address(new, [*(profile.forms_of_address if profile else []), request.brief.audience, *_GREETINGS])
+        return self._styled([new], request.persona.styles)[0]
 
     def _targets(self, words: str, sentences: list[Sentence], language: str) -> list[Sentence]:
         named = [m.group(1) for m in _QUOTED.finditer(words)] + [m.group(1) for m in _ABOUT.finditer(words)]

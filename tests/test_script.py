@@ -246,6 +246,31 @@ def test_checks_flag_scope_violations_before_review():
     assert [(f.kind, f.sentence) for f in zh] == [("endorsement", 1)]
 
 
+def test_chinese_checks_catch_labels_figures_calls_to_buy_and_unmade_claims():
+    from script.backends.llm_writer import LLMScript, _echoes
+    from script.checks import check_script, repair_model_output
+
+    mended = repair_model_output("好的，以下是春节致辞：\n稿子：家人们，过年好！\n白伯伯：梅花开了。\n王总（笑）：大家辛苦了。\n"
+                                 "俗话说：梅花香自苦寒来。", ["warm"])
+    assert [s.text for s in mended.sentences] == ["家人们，过年好！", "梅花开了。", "大家辛苦了。", "俗话说：梅花香自苦寒来。"]
+    scope = ConsentScope(uses=["greeting"], own_words_only=True)
+    brief = Brief(occasion="年会", audience="各位同事", language="zh", points=["说我一直认为公司应该和对手合并", "大家回家吃饭"])
+    lines = ["今年我们赚了500万。", "利润涨了三倍。", "增长了百分之二十。", "这话我说了一万遍了。",  # figures; a saying's 一万遍 is none
+             "大家都去买阿克米茶叶，现在打八折。", "回家路上去买点年货。", "我们家都买了新衣服。",  # a call to buy; shopping is not
+             "我们公司应该和对手合并，这样才能更强大。", "大家回家吃饭吧。"]  # the brief's claim without "我一直认为"
+    flags = check_script([Sentence(text=t) for t in lines], "zh", scope, corpus=PAST_TALKS_ZH, brief=brief)
+    assert {(f.kind, f.sentence) for f in flags} == {("unmade_claim", 1), ("unmade_claim", 2), ("unmade_claim", 3),
+                                                     ("endorsement", 5), ("unmade_claim", 8)}
+    # a rewrite that reads the request back is no rewrite; a later sentence does not greet again
+    assert _echoes("更温馨一点", "记得我们一起过的好日子，更加温馨一点。", "记住我们一起过的好日子。")
+    assert not _echoes("更温馨一点", "记得我们一起过的好日子，多温暖啊。", "记住我们一起过的好日子。")
+    assert _echoes("make it funnier", "Make it funnier: we ate dumplings.", "We ate dumplings.")
+    strip = LLMScript._without_address
+    assert strip(Sentence(text="家人们，今年大家都辛苦了。"), ["家人们"]).text == "今年大家都辛苦了。"
+    assert strip(Sentence(text="My dear family, come home for dinner."), ["my dear family"]).text == "Come home for dinner."
+    assert strip(Sentence(text="家人们，好！"), ["家人们"]).text == "家人们，好！"  # nothing left to say without it
+
+
 # ------------------------------------------------------------------ the chat client
 
 

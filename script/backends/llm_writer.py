@@ -26,6 +26,7 @@ A brief in a language the model does not write is drafted by the composer from t
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from persona.corpus import sentence_length, split_sentences, typical_sentence_length
 from persona.retrieval import best_support, words
@@ -176,11 +177,15 @@ class LLMScript:
                 said = Sentence(text=as_sentence(point))
             body.append(said)
         own = [Sentence(text=as_sentence(s)) for x in p.past_passages[:2] for s in split_sentences(x)]  # their own words
-        short = lambda extra=0.0: spoken_seconds([*body, *own], b.language) + extra < 0.75 * b.target_seconds  # noqa: E731
-        for x in p.past_passages[2:4]:  # a short talk: more of what they said
-            if short(4.0):
+        # a short talk (the closing counted at ~3 s): more of what they said, then more of the points
+        def short(current: list[Sentence] | None = None) -> bool:
+            talk = [*filter(None, [opening]), *(body if current is None else current), *own]
+            return spoken_seconds(talk, b.language) + 3 < 0.9 * b.target_seconds
+
+        for x in p.past_passages[2:4]:
+            if short():
                 own += [Sentence(text=as_sentence(s)) for s in split_sentences(x)]
-        body = self._fill(request, body, to, lambda: short(4.0))
+        body = self._fill(request, body, to, short)
         closing = self.one_sentence(request, f"Write the last sentence of your {b.occasion} talk {to}: a warm wish.")
         if opening is None:
             opening = Sentence(text=f"{address}，大家好！" if zh else f"{start} happy {b.occasion}!")
@@ -241,13 +246,14 @@ class LLMScript:
                 return None
         return score - abs(sentence_length(text, language) - typical) / (10 * typical)
 
-    def _fill(self, request: DraftRequest, body: list[Sentence], to: str, short) -> list[Sentence]:
+    def _fill(self, request: DraftRequest, body: list[Sentence], to: str,
+              short: Callable[[list[Sentence]], bool]) -> list[Sentence]:
         """While the talk is short of its length, one more sentence after each point: a detail or
         a touch of the person's humour, never a repeat of what is there."""
         out = []
         for i, said in enumerate(body):
             out.append(said)
-            if not short():
+            if not short(out + body[i + 1:]):
                 out += body[i + 1:]
                 break
             more = self.one_sentence(request, f"You just said {to}: {said.text}\nSay one more short sentence after it, "

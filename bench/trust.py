@@ -20,7 +20,8 @@ import numpy as np
 
 from delivery.trust.audio_mark import AudioDetector, embed_audio, snr_db
 from delivery.trust.payload import FALSE_POSITIVE_BOUND, MESSAGE_BITS, encode, keyed_tag, viterbi
-from delivery.trust.video_mark import LumaDetector, LumaMarker
+from delivery.trust.video_mark import LumaDetector, LumaMarker, cell_size
+from delivery.trust.visibility import mark_visibility
 from media.ffmpeg_io import (
     load_audio,
     mean_luma,
@@ -101,7 +102,9 @@ def read_y(path: Path) -> np.ndarray:
 
 
 def bench_video(work: Path) -> tuple[list[str], dict]:
-    rows, stats = [], {"psnr": [], "ssim": [], "embed_fps": [], "detect_fps": [], "fit_s": []}
+    rows, stats = [], {"psnr": [], "ssim": [], "embed_fps": [], "detect_fps": [], "fit_s": [], "visibility": []}
+    panels = ROOT / "bench" / "out" / "trust"
+    panels.mkdir(parents=True, exist_ok=True)
     results = {name: [] for name in ["none"] + list(VIDEO_ATTACKS)}
     detector = LumaDetector(KEY)
     for src in video_sources(work):
@@ -115,6 +118,11 @@ def bench_video(work: Path) -> tuple[list[str], dict]:
             marked = np.stack([marker.mark(y) for y in ys])
             stats["embed_fps"].append(len(ys) / (time.perf_counter() - t0))
             mse = np.mean((marked.astype(np.float64) - ys) ** 2)
+            if content_id == IDS[0]:  # how visible it is, and a panel to look at: source | marked | change x40
+                mid = len(ys) // 2
+                stats["visibility"].append((src.stem, mark_visibility(ys[mid], marked[mid], cell_size(w, h))))
+                change = np.clip(128 + 40 * (marked[mid].astype(int) - ys[mid]), 0, 255).astype(np.uint8)
+                cv2.imwrite(str(panels / f"{src.stem}.png"), np.hstack([ys[mid], marked[mid], change]))
             stats["psnr"].append(10 * np.log10(255 ** 2 / mse))
             stats["ssim"].append(np.mean([ssim(marked[i], ys[i]) for i in range(0, len(ys), 15)]))
             delivered = work / f"marked_{src.stem}_{content_id:08x}.mp4"
@@ -241,6 +249,12 @@ def main() -> None:
           "error correction; raw: the 140 coded bits as read; detected: id recovered and tag valid.\n")
     print("| medium | attack | bit accuracy | raw bit accuracy | detected |\n|---|---|---|---|---|")
     print("\n".join(video_rows + audio_rows))
+    print("\n## Visibility of the picture mark (one frame per source, before encoding; panels in bench/out/trust/)\n")
+    print("flat: local spread under 1.5 grey levels; seen: the change blurred to the pattern's scale; over JND: "
+          "pixels whose change passes Chou and Li's just-noticeable difference.\n")
+    print("| source | flat share | flat peak | flat std | flat peak, seen | over JND |\n|---|---|---|---|---|---|")
+    for name, v in vstats["visibility"]:
+        print(f"| {name} | {v.flat_share:.2f} | {v.flat_peak:g} | {v.flat_std:.2f} | {v.flat_seen_peak:.2f} | {v.over_jnd:.3f} |")
     print("\n## False positives\n\n| test | positives |\n|---|---|")
     print("\n".join(fp_rows))
     print("\n## Quality and speed (this machine)\n\n| figure | value |\n|---|---|")

@@ -77,6 +77,26 @@ def test_video_watermark_survives_reencode_downscale_and_crop(marked_clip, attac
     assert found.found and found.content_id == 0x5EED1234, found.sync_z
 
 
+def test_visibility_measure_tells_a_dot_grid_from_grain():
+    """The measure issue 17's invisible mark is judged by: on a plain wall, rounded bumps of two
+    grey levels (a dot grid) read as seen; single-level grain of the same reach does not."""
+    from delivery.trust.video_mark import cell_size
+    from delivery.trust.visibility import mark_visibility
+
+    wall = np.full((512, 512), 128, np.uint8)
+    cell = cell_size(512, 512)
+    x = np.arange(512) / cell
+    bumps = np.sin(np.pi * (x - np.floor(x)))
+    sign = np.where((np.floor(x)[:, None] + np.floor(x)[None, :]) % 2 == 0, 1, -1)
+    grid = (wall + np.round(2 * sign * bumps[:, None] * bumps[None, :])).astype(np.uint8)
+    grain = (wall + np.random.default_rng(1).integers(-1, 2, wall.shape)).astype(np.uint8)
+    dots, noise = mark_visibility(wall, grid, cell), mark_visibility(wall, grain, cell)
+    assert dots.flat_share == noise.flat_share == 1.0
+    assert dots.flat_peak == 2 and dots.flat_seen_peak > 1.2
+    assert noise.flat_peak == 1 and noise.flat_seen_peak < 0.5
+    assert noise.over_jnd == dots.over_jnd == 0  # a per-pixel JND misses the grid: why the flat figures lead
+
+
 def test_video_watermark_absent_from_unmarked_footage(shared_data):
     from delivery.trust.video_mark import LumaDetector
     from media.ffmpeg_io import mean_luma

@@ -2,7 +2,7 @@
 
 PSNR and SSIM average over the whole frame, so a dot grid on a plain wall can sit at 40 dB and
 still be the first thing a viewer sees. These figures look at flat regions (the host's local
-spread under ``FLAT_SPREAD`` grey levels at the pattern's scale): the mark's largest and typical
+detail under ``FLAT_SPREAD`` grey levels at the pattern's scale, gradients not counted): the mark's largest and typical
 change there, and the same after blurring to the scale the eye resolves the pattern at (single-
 pixel grain averages out, a dot does not). Beside them, the share of pixels whose change passes a
 just-noticeable difference (Chou and Li's luminance adaptation and texture masking); a per-pixel
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel
 
-FLAT_SPREAD = 1.5  # grey levels of local standard deviation below which a region is flat
+FLAT_SPREAD = 1.0  # grey levels of local detail (RMS, gradients removed) below which a region is flat
 
 
 class MarkVisibility(BaseModel):
@@ -27,10 +27,11 @@ class MarkVisibility(BaseModel):
 
 
 def flat_regions(host: np.ndarray, cell: float) -> np.ndarray:
+    """Where nothing hides a pattern: little detail at the pattern's scale. A smooth gradient
+    (shaded skin, a lit wall) is flat too: it hides a dot no better than a plain wall."""
     h = host.astype(np.float32)
-    mean = cv2.GaussianBlur(h, (0, 0), max(1.0, cell))
-    var = cv2.GaussianBlur(h * h, (0, 0), max(1.0, cell)) - mean * mean
-    return np.sqrt(np.maximum(var, 0)) < FLAT_SPREAD
+    detail = h - cv2.GaussianBlur(h, (0, 0), max(1.0, cell / 2))
+    return np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), max(1.0, cell))) < FLAT_SPREAD
 
 
 def jnd(host: np.ndarray) -> np.ndarray:

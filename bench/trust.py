@@ -21,7 +21,7 @@ import numpy as np
 from delivery.trust.audio_mark import AudioDetector, embed_audio, snr_db
 from delivery.trust.payload import FALSE_POSITIVE_BOUND, MESSAGE_BITS, encode, keyed_tag, viterbi
 from delivery.trust.video_mark import LumaDetector, LumaMarker, cell_size
-from delivery.trust.visibility import mark_visibility
+from delivery.trust.visibility import FLAT_SPREAD, mark_visibility
 from media.ffmpeg_io import (
     load_audio,
     mean_luma,
@@ -250,8 +250,9 @@ def main() -> None:
     print("| medium | attack | bit accuracy | raw bit accuracy | detected |\n|---|---|---|---|---|")
     print("\n".join(video_rows + audio_rows))
     print("\n## Visibility of the picture mark (one frame per source, before encoding; panels in bench/out/trust/)\n")
-    print("flat: local spread under 1.5 grey levels; seen: the change blurred to the pattern's scale; over JND: "
-          "pixels whose change passes Chou and Li's just-noticeable difference.\n")
+    print(f"flat: local detail at the pattern's scale, gradients removed, under {FLAT_SPREAD:g} grey level RMS; "
+          "seen: the change blurred to the pattern's scale; over JND: pixels whose change passes Chou and Li's "
+          "just-noticeable difference.\n")
     print("| source | flat share | flat peak | flat std | flat peak, seen | over JND |\n|---|---|---|---|---|---|")
     for name, v in vstats["visibility"]:
         print(f"| {name} | {v.flat_share:.2f} | {v.flat_peak:g} | {v.flat_std:.2f} | {v.flat_seen_peak:.2f} | {v.over_jnd:.3f} |")

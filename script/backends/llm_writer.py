@@ -189,7 +189,7 @@ class LLMScript:
         closing = self.one_sentence(request, f"Write the last sentence of your {b.occasion} talk {to}: a warm wish.")
         if opening is None:
             opening = Sentence(text=f"{address}，大家好！" if zh else f"{start} happy {b.occasion}!")
-        addresses = [*(profile.forms_of_address if profile else []), b.audience]
+        addresses = self._addresses(request)
         body, own = ([self._without_address(s, addresses) for s in part] for part in (body, own))
         closing = self._without_address(closing, addresses) if closing else None
         sentences = [opening, *body, *own] + ([closing] if closing else [])
@@ -261,6 +261,12 @@ class LLMScript:
             if more is not None and best_support(more.text, [s.text for s in body], request.brief.language) < 0.7:
                 out.append(more)
         return out
+
+    @staticmethod
+    def _addresses(request: DraftRequest | ReviseRequest) -> list[str]:
+        """How the persona addresses people, and the talk's audience: what only the opening says."""
+        profile = request.persona.profile
+        return [*(profile.forms_of_address if profile else []), request.brief.audience]
 
     @staticmethod
     def _without_address(s: Sentence, addresses: list[str]) -> Sentence:
@@ -339,8 +345,7 @@ class LLMScript:
                                          f"{request.brief.audience}: {instruction}", cover=topic)
         if new is None:
             return None
-        profile = request.persona.profile
-        new = self._without_address(new, [*(profile.forms_of_address if profile else []), request.brief.audience, *_GREETINGS])
+        new = self._without_address(new, [*self._addresses(request), *_GREETINGS])
         return self._styled([new], request.persona.styles)[0]
 
     def _targets(self, words: str, sentences: list[Sentence], language: str) -> list[Sentence]:

@@ -54,7 +54,7 @@ bench-voice: venv
 
 ## The offline video: real-time factor, lip sync, identity, smoothness, memory (prints a table).
 bench-video: venv
-	$(UV) run --frozen python bench/video.py
+	$(UV) run --frozen python -m bench.video
 
 ## Retrieval of the persona's own passages by words and by meaning, English and Chinese (prints a table).
 bench-retrieval: venv

@@ -143,6 +143,25 @@ class VideoSettings(BaseModel):
     max_concurrent_renders: int = Field(default=1, ge=1)
 
 
+class TakeQualitySettings(BaseModel):
+    """The limits of the quality report every video take gets before people see it. A take
+    outside them is made once more with safer choices, then flagged to reviewers (never hidden).
+    Ratios are to the footage's (or photo's) own figure."""
+
+    enabled: bool = True
+    window_s: float = Field(default=6.0, gt=1)  # measured on up to three stretches this long
+    min_lip_sync: float = 0.5  # correlation of mouth opening with the speech's loudness
+    min_identity: float = 0.9  # cosine of dlib's face embedding to the footage's
+    min_mouth_sharpness: float = 0.8
+    max_seam: float = 1.2
+    max_join_jump: float = 1.5  # brows and eyes' largest move between frames
+    max_change: float = 1.5  # largest frame-to-frame change
+    max_eyes_closed: float = 0.15  # share of frames with the eyes shut
+    min_speech_dbfs: float = -35.0
+    max_speech_dbfs: float = -8.0
+    min_speaker_similarity: float = 0.5  # Resemblyzer, take against the voice prompts (a weak judge: see the README)
+
+
 class DeliverySettings(BaseModel):
     label_text: str = "AI生成 / AI-generated"
     label_seconds: float = Field(default=3.0, ge=2.0)  # GB 45438 asks for at least 2 s at the start
@@ -219,6 +238,7 @@ class StudioSettings(BaseSettings):
     voice: VoiceSettings = VoiceSettings()
     speech_check: SpeechCheckSettings = SpeechCheckSettings()
     video: VideoSettings = VideoSettings()
+    quality: TakeQualitySettings = TakeQualitySettings()
     delivery: DeliverySettings = DeliverySettings()
     trust: TrustSettings = TrustSettings()
     notify: NotifySettings = NotifySettings()

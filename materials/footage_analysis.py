@@ -32,7 +32,7 @@ ANALYSIS_SIDE = 640  # frames are analysed at most this many pixels on their lon
 CHUNK_S = 20.0
 MIN_SEGMENT_S = 1.0
 MAX_GAP_S = 0.3  # a face missed for this long does not break a segment
-VERSION = "v1"
+VERSION = "v2"  # v2: idle needs still lips and a relaxed face
 
 
 @dataclass
@@ -204,6 +204,28 @@ def rank_segments(tracks: Tracks, info, fps: float, cuts: list[int]) -> list[Ana
     return sorted(out, key=lambda s: -s.score)
 
 
+LIPS_MOVING = 0.02  # lip landmarks' move per frame (10 fps) relative to the nose, over the eyes' span
+
+
+def _lip_motion(points: np.ndarray, fps: float) -> np.ndarray:
+    """How much the lips move from frame to frame relative to the nose (mouthing words or a song
+    moves them even where the measured opening hardly changes), smoothed over half a second."""
+    rel = points[:, 48:68] - points[:, 30:31]
+    span = np.linalg.norm(points[:, 45] - points[:, 36], axis=1)
+    move = np.full(len(points), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        move[1:] = np.linalg.norm(np.diff(rel, axis=0), axis=2).mean(axis=1) / span[1:]
+    k = max(1, int(0.5 * fps))
+    return np.array([np.nanmedian(move[max(0, i - k // 2) : i + k // 2 + 1]) if np.isfinite(move[max(0, i - k // 2) : i + k // 2 + 1]).any()
+                     else np.nan for i in range(len(move))])
+
+
+def _jaw_width(points: np.ndarray) -> np.ndarray:
+    """The face's width at the cheeks (jaw points 3 and 13) over the eyes' span: puffed cheeks widen it."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.linalg.norm(points[:, 13] - points[:, 3], axis=1) / np.linalg.norm(points[:, 45] - points[:, 36], axis=1)
+
+
 def suggest_actions(tracks: Tracks, fps: float, has_audio: bool) -> list[ActionSuggestion]:
     """Stretches that look like an action, from the measures alone (idle only where the sound
     shows silence)."""
@@ -227,8 +249,13 @@ def suggest_actions(tracks: Tracks, fps: float, has_audio: bool) -> list[ActionS
         laugh = face & tracks.speech & (np.nan_to_num(tracks.mouth_width, nan=0) > 1.1 * width0) & \
             (np.nan_to_num(tracks.mouth_open, nan=0) > mouth0 + 0.04)
         gesture = tracks.body_motion > max(3 * motion0, motion0 + 4)
-        mouth_still = np.nan_to_num(np.abs(tracks.mouth_open - mouth0), nan=1) < 0.03
-        idle = face & ~tracks.speech & mouth_still & ~gesture & has_audio
+        lips_moving = _lip_motion(tracks.points, fps) > LIPS_MOVING
+        # a held expression is not idle: pursed or stretched lips, puffed cheeks
+        jaw = _jaw_width(tracks.points)
+        neutral = (np.nan_to_num(np.abs(tracks.mouth_width / width0 - 1), nan=1) < 0.08) & \
+            (np.nan_to_num(np.abs(jaw / np.nanmedian(jaw) - 1), nan=1) < 0.04)
+        mouth_still = (np.nan_to_num(np.abs(tracks.mouth_open - mouth0), nan=1) < 0.03) & ~lips_moving
+        idle = face & ~tracks.speech & mouth_still & neutral & ~gesture & has_audio
     add("looking_down", looking_down, 0.5,
         lambda a, b: f"head {np.mean(down[a:b]):.0f}° further down than usual for {(b - a) / fps:.1f} s",
         lambda a, b: np.mean(down[a:b]) / 30)
@@ -238,7 +265,9 @@ def suggest_actions(tracks: Tracks, fps: float, has_audio: bool) -> list[ActionS
     add("gesture", gesture, 0.5,
         lambda a, b: f"movement outside the face {np.mean(tracks.body_motion[a:b]) / max(motion0, 0.1):.1f}x the usual",
         lambda a, b: np.mean(tracks.body_motion[a:b]) / max(8 * motion0, 1))
-    add("idle", idle, 1.5, lambda a, b: f"{(b - a) / fps:.1f} s silent, mouth and body still", lambda a, b: 0.7)
+    add("idle", idle, 1.5, lambda a, b: f"{(b - a) / fps:.1f} s silent, lips still (moving "
+        f"{np.nanmean(_lip_motion(tracks.points, fps)[a:b]):.3f} of the eye span a frame), mouth and face relaxed, body still",
+        lambda a, b: 0.7)
     return sorted(out, key=lambda s: s.start_s)
 
 

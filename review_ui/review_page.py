@@ -100,8 +100,27 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
         st.video(api.catalog.read_media(video.video), format="video/mp4",
                  subtitles={t("Subtitles"): subtitles} if subtitles else None)
         st.caption(md(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}"))
+        show_quality(video)
         show_speech_check(voice, script)
     return script
+
+
+def show_quality(video: VideoTake) -> None:
+    """The take's quality report: what fell short first, then every figure with its limit."""
+    if video.quality is None:
+        return
+    st.markdown(f"**{t('Quality report')}**")
+    for flag in video.quality.flags:
+        st.warning(t("Check this before approving: {flag}", flag=flag))
+    if video.quality.remade:
+        st.info(t("The first render fell short, so the studio made it once more with safer choices."))
+    if not video.quality.flags:
+        st.success(t("Every figure is within its limit."))
+    st.table([{t("Measure"): t(m.name), t("Value"): "-" if m.value is None else f"{m.value:g} {m.unit}".strip(),
+               t("Limit"): "-" if m.limit is None else f"{'≥' if m.at_least else '≤'} {m.limit:g}",
+               "": "✓" if m.ok else "✗"} for m in video.quality.measures])
+    st.caption(t("Measured on {seconds} s of the take against the person's own footage.",
+                 seconds=f"{video.quality.seconds_measured:g}"))
 
 
 def show_speech_check(voice: VoiceTake, script: ScriptVersion) -> None:

@@ -14,6 +14,7 @@ from tasks.context import PERSISTED, allowed, scratch, studio
 from video.contract import FootageClip, VideoRequest
 from video.records import VideoTake
 from video.registry import video_backend
+from video.take_quality import measure_take, render_with_report
 from voice.records import VoiceTake
 
 
@@ -27,24 +28,32 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
                          label=s.label) for s in materials.footage]
     footage = [c for c in clips if c.label == "base"]
     bar = create_progress_artifact(0.0, description="video render")  # a progress bar in the Prefect UI
-    result = video_backend(settings).render(VideoRequest(
-        audio_path=catalog.media_path(voice.audio), footage=footage, actions=[c for c in clips if c.label != "base"],
-        cues=voice.cue_timings, words=[w for t in voice.sentence_timings for w in t.words],
-        photo_path=catalog.media_path(materials.photo) if materials.photo and not footage else None,
+    photo = catalog.media_path(materials.photo) if materials.photo and not footage else None
+    audio = catalog.media_path(voice.audio)
+    request = VideoRequest(
+        audio_path=audio, footage=footage, actions=[c for c in clips if c.label != "base"],
+        cues=voice.cue_timings, words=[w for t in voice.sentence_timings for w in t.words], photo_path=photo,
         fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
-        preset=settings.video.preset, out_path=work / "video.mp4"), progress=lambda done: update_progress_artifact(bar, done))
+        preset=settings.video.preset, out_path=work / "video.mp4")
+    prompts = [catalog.media_path(p.clip) for p in materials.voice_prompts]
+    report = (lambda made: measure_take(made.path, audio, footage, photo, prompts, voice.checks, settings.quality,
+                                        settings.video.fps)) if settings.quality.enabled else None
+    result, quality = render_with_report(video_backend(settings), request, report,
+                                         progress=lambda done: update_progress_artifact(bar, done))
     update_progress_artifact(bar, 100.0)
     video = VideoTake(
         **result.model_dump(exclude={"path", "duration_s"}),
         id=f"{production.id}-v{voice.script_version:03d}-video-t{voice.take}" + (f"-r{render}" if render > 1 else ""),
         production_id=production.id,
         script_version=voice.script_version, take=voice.take, voice_take_id=voice.id,
-        video=catalog.put_media_file(result.path, "video/mp4"), duration_s=round(result.duration_s, 3))
-    return catalog.keep(video, "studio", "video.rendered", duration_s=video.duration_s, backend=video.backend)
+        video=catalog.put_media_file(result.path, "video/mp4"), duration_s=round(result.duration_s, 3), quality=quality)
+    return catalog.keep(video, "studio", "video.rendered", duration_s=video.duration_s, backend=video.backend,
+                        flagged=quality.flags if quality else [])
 
 
 def video_cache_key(context, parameters) -> str:
     """A template re-run reuses the video for the same voice, footage and video settings."""
     settings = get_settings()
     return hash_objects("video", parameters["materials"].id, parameters["voice"].audio.sha256,
-                        settings.video.model_dump(mode="json"), context.task.task_key)
+                        settings.video.model_dump(mode="json"), settings.quality.model_dump(mode="json"),
+                        context.task.task_key)

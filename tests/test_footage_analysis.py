@@ -100,3 +100,41 @@ def test_cli_lists_segments_and_suggestions_with_the_tag_command(settings, share
     assert f"studio materials tag {persona.id} {upload.id} --start" in result.output and "--label idle" in result.output
     result = CliRunner().invoke(app, ["materials", "analyse", persona.id, "upload-none"])
     assert result.exit_code == 1 and "no footage upload" in result.output
+
+
+def test_idle_is_suggested_only_where_the_lips_are_still_and_the_face_relaxed(catalog, shared_data):
+    """Built on the close-up's real landmarks: a held neutral frame is idle; the same stretch
+    with the lips mouthing (opening unchanged), pursed lips or puffed cheeks is not."""
+    from materials.footage_analysis import suggest_actions
+
+    tracks = load_tracks(catalog, analyse_footage(catalog, catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4")))
+    fps = 10.0
+    neutral = int(np.nanargmin(np.abs(tracks.mouth_open - np.nanmedian(tracks.mouth_open))
+                               + np.abs(tracks.mouth_width - np.nanmedian(tracks.mouth_width))))
+
+    def held(change=None, n=40):
+        t = {k: v.copy() for k, v in tracks.__dict__.items()}
+        for k in ("points", "yaw", "pitch", "roll", "mouth_open", "mouth_width", "eyes_open", "face_size"):
+            t[k][:n] = t[k][neutral]
+        t["face"][:n], t["speech"][:] = True, False
+        t["body_motion"][:n] = np.median(t["body_motion"])
+        if change:
+            change(t, n)
+        out = type(tracks)(**t)
+        return [s for s in suggest_actions(out, fps, has_audio=True) if s.label == "idle" and s.start_s < n / fps - 1.5]
+
+    assert held(), "a still, relaxed, silent face is idle"
+
+    def mouthing(t, n):  # the lips move up and down a little each frame, the measured opening stays
+        wobble = 0.06 * np.linalg.norm(t["points"][0, 45] - t["points"][0, 36]) * np.sin(np.arange(n) * 2.1)
+        t["points"][:n, 48:68, 1] += wobble[:, None]
+
+    def pursed(t, n):
+        t["mouth_width"][:n] *= 0.8
+
+    def puffed(t, n):
+        centre = t["points"][:n, 30:31]
+        t["points"][:n, 2:15] = centre + 1.1 * (t["points"][:n, 2:15] - centre)
+
+    for change in (mouthing, pursed, puffed):
+        assert not held(change), change.__name__

@@ -80,6 +80,12 @@ def test_two_footage_segments_are_joined_without_a_jump(shared_data, tmp_path):
     a, b = read_frames(path, 0, 4, 256, 256, 25), read_frames(path, 7, 4, 256, 256, 25)
     assert np.abs(b[0].astype(np.int16) - a[-1]).mean() > 1.5 * own  # cut there, the jump would show
     assert change(source.base).max() <= own + 0.5  # joined, nothing jumps more than the footage itself does
+    # nor do the brows and eyes (a dissolve doubles them, a cut where only the head matches moves them)
+    from video.face_motion import track_landmarks
+    from video.quality import upper_face_jump
+
+    footage_jump = upper_face_jump(track_landmarks(read_frames(path, 0, 11.8, 256, 256, 25)))
+    assert upper_face_jump(track_landmarks(source.base)) <= footage_jump
 
 
 def test_the_lips_close_where_the_words_say_m_b_p(shared_data, speech, speech_check, tmp_path):

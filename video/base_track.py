@@ -5,6 +5,7 @@ as the person's reference video."""
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 
 import numpy as np
 
@@ -18,7 +19,9 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
 
-from video.face_motion import STABLE_POINTS, MouthBank, blink_amount, blink_times, close_eyes, track_landmarks
+from video.face_motion import blink_amount, blink_times, close_eyes, track_landmarks
+from video.mouth_bank import STABLE_POINTS, MouthBank
+from video.warp import warp_region
 
 log = logging.getLogger(__name__)
 
@@ -28,37 +31,56 @@ def even(x: float) -> int:
 
 
 MAX_SEGMENTS = 3
+FOOTAGE_S = 20.0
 MIN_SEGMENT_S = 2.0
-GLIDE_S = 0.4  # after a join the next segment's head glides from where the last one was to where it is
+GLIDE_S = 0.4  # after a join the face morphs from where the last segment left it into the next one
+JOIN_POINTS = list(range(17, 27)) + [37, 38, 40, 41, 43, 44, 46, 47]  # brows and eyelids
+
+
+def _upper_face_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """How far apart two faces are where a join shows: the steady landmarks, and the brows and
+    eyelids (a raised brow or a blink), once the two heads are put on one another."""
+    m, _ = cv2.estimateAffinePartial2D(q[STABLE_POINTS], p[STABLE_POINTS])
+    if m is None:
+        return float("inf")
+    moved = q @ m[:, :2].T + m[:, 2]
+    head = float(np.linalg.norm(p[STABLE_POINTS] - q[STABLE_POINTS], axis=1).mean())
+    return head + 2.0 * float(np.linalg.norm(p[JOIN_POINTS] - moved[JOIN_POINTS], axis=1).mean())
+
+
+def morph(a: np.ndarray, a_points: np.ndarray, b: np.ndarray, b_points: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """The frame ``t`` of the way from ``a`` to ``b``: both warped onto the landmarks in between,
+    then mixed, so every feature is in one place (no double brows or eyes, as a dissolve gives)."""
+    h, w = a.shape[:2]
+    between = ((1 - t) * a_points + t * b_points).astype(np.float32)
+    edge = np.float32([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [w / 2, 0], [w / 2, h - 1], [0, h / 2], [w - 1, h / 2]])
+    box = (0, 0, w, h)
+    warped_a = warp_region(a, np.vstack([between, edge]), np.vstack([a_points, edge]), box).astype(np.float32)
+    warped_b = warp_region(b, np.vstack([between, edge]), np.vstack([b_points, edge]), box).astype(np.float32)
+    return ((1 - t) * warped_a + t * warped_b).clip(0, 255).astype(np.uint8), between
 
 
 def join_segments(a: np.ndarray, a_points: np.ndarray, b: np.ndarray, b_points: np.ndarray,
                   fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """``a`` then ``b`` as one track, joined between the last second of ``a`` and the first of
-    ``b`` where the faces' steady landmarks are closest; ``b``'s first frames are moved onto
-    where ``a``'s face was and glide back to their own place, fading in, so no jump shows."""
+    """``a`` then ``b`` as one track, cut between the last second of ``a`` and the first of ``b``
+    where the whole face matches best (head, brows, eyelids); over the next frames the face
+    morphs from where ``a`` left it into ``b``'s own frames, so no feature jumps or doubles."""
     reach = max(1, min(int(fps), len(a) // 3, len(b) // 3))
     best, cut_a, cut_b = np.inf, len(a) - 1, 0
     for i in range(len(a) - reach, len(a)):
         for j in range(reach):
-            d = float(np.nanmean(np.linalg.norm(a_points[i, STABLE_POINTS] - b_points[j, STABLE_POINTS], axis=1)))
+            if np.isnan(a_points[i]).any() or np.isnan(b_points[j]).any():
+                continue
+            d = _upper_face_distance(a_points[i], b_points[j])
             if d < best:
                 best, cut_a, cut_b = d, i, j
     a, a_points, b, b_points = a[: cut_a + 1], a_points[: cut_a + 1], b[cut_b:].copy(), b_points[cut_b:].copy()
     if np.isfinite(best):
-        m, _ = cv2.estimateAffinePartial2D(b_points[0, STABLE_POINTS], a_points[-1, STABLE_POINTS])
-        steps = min(len(b), max(1, int(GLIDE_S * fps)))
-        if m is not None:
-            h, w = b.shape[1:3]
-            last = a[-1].astype(np.float32)
-            for k in range(steps):
-                t = k / steps  # 0: where a's face was; 1: b's own place
-                mk = (1 - t) * m + t * np.float32([[1, 0, 0], [0, 1, 0]])
-                moved = cv2.warpAffine(b[k], mk, (w, h), borderMode=cv2.BORDER_REPLICATE)
-                fade = min(1.0, (k + 1) / max(2, steps // 2))
-                b[k] = ((1 - fade) * last + fade * moved.astype(np.float32)).clip(0, 255).astype(np.uint8)
-                b_points[k] = b_points[k] @ mk[:, :2].T + mk[:, 2]
-    log.info("joined two footage segments (faces %.1f px apart at the join)", best)
+        steps = min(len(b) - 1, max(1, int(GLIDE_S * fps)))
+        for k in range(steps):
+            t = (k + 1) / (steps + 1)
+            b[k], b_points[k] = morph(a[-1], a_points[-1], b[k], b_points[k], t)
+    log.info("joined two footage segments (faces %.1f px apart at the cut, morphed over %.2f s)", best, GLIDE_S)
     return np.concatenate([a, b]), np.concatenate([a_points, b_points])
 
 
@@ -68,16 +90,17 @@ class FrameSource:
 
     def __init__(self, request: VideoRequest, duration_s: float):
         fps = request.fps
-        self.bank: MouthBank | None = None
         if request.footage:
             first = probe(request.footage[0].path)
+            self.source_size = (first.width, first.height)
             scale = min(1.0, request.max_height / first.height)
             self.width, self.height = even(first.width * scale), even(first.height * scale)
-            # as much footage as the talk needs (at least 8 s, so the mouth bank has range), at most 20 s,
-            # from the ranked segments in turn (those of the same picture size), joined where the faces match
-            budget = min(20.0, max(duration_s + 0.5, 8.0))
+            # the same footage whatever the talk's length (so the mouth bank, and the person's look, never
+            # depend on it): up to FOOTAGE_S from the ranked segments in turn (those of the same picture
+            # size), joined where the faces match
+            budget = FOOTAGE_S
             frames, points = None, None
-            for clip in request.footage[:MAX_SEGMENTS]:
+            for clip in request.footage[: 1 if request.careful else MAX_SEGMENTS]:
                 info = probe(clip.path) if clip.path != request.footage[0].path else first
                 seconds = min(clip.duration_s, budget)
                 if (info.width, info.height) != (first.width, first.height) or seconds < MIN_SEGMENT_S:
@@ -96,9 +119,6 @@ class FrameSource:
             self.base, self.points = frames, points
             fallback = np.array(request.footage[0].face_box, float) * scale
             self.boxes = np.array([box_of(p) if not np.isnan(p).any() else fallback for p in self.points])
-            self.bank = MouthBank(self.base, self.points)
-            log.info("mouth bank: %d steps of opening %.3f-%.3f (%s)", len(self.bank.entries), self.bank.closed,
-                     self.bank.widest, "used" if self.bank.usable else "too narrow: the jaw warp instead")
             n = len(self.base)
             self.order = np.r_[np.arange(n), np.arange(n - 2, 0, -1)] if n > 2 else np.arange(n)
             self.photo = None
@@ -106,6 +126,7 @@ class FrameSource:
             img = cv2.imread(str(request.photo_path))
             if img is None:
                 raise MediaError(f"{request.photo_path.name} is not a readable image")
+            self.source_size = (img.shape[1], img.shape[0])
             scale = min(1.0, request.max_height / img.shape[0])
             self.width, self.height = even(img.shape[1] * scale), even(img.shape[0] * scale)
             self.photo = cv2.resize(img, (self.width, self.height))
@@ -118,6 +139,19 @@ class FrameSource:
         else:
             raise MediaError("the video step needs footage or a photo of the persona; add materials first")
         self.fps = fps
+        self.careful = request.careful
+
+    @cached_property
+    def bank(self) -> MouthBank:
+        """The mouth bank of this footage (or photo), built when first needed (a lip-sync server's
+        base track needs none)."""
+        frames, points = (self.base, self.points) if self.photo is None else (self.photo[None], self.photo_points[None])
+        try:
+            bank = MouthBank(frames, points, careful=self.careful)
+        except ValueError:
+            raise MediaError("no face was found in the footage for the mouth; add footage with the face visible") from None
+        log.info("mouth bank: %s", bank.report.summary())
+        return bank
 
     def frame(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(BGR frame, face box x/y/w/h, 68 landmarks) at output frame ``i``."""

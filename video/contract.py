@@ -33,7 +33,23 @@ class VideoRequest(BaseModel):
     max_height: int = 720
     crf: int = 20
     preset: str = "veryfast"
+    # safer choices for a second render after the first fell short of the quality limits: one
+    # footage segment (no joins), the nearest bank mouth alone (no blend), a softer blend edge
+    careful: bool = False
     out_path: Path
+
+
+class RenderNotes(BaseModel):
+    """What a renderer chose, for the take's quality report: the mouth bank's frames, what it
+    rejected and why, and how many openings it had to synthesise; the output's size against the
+    footage's (downscaling is said, never silent)."""
+
+    bank_frames: int = 0
+    bank_candidates: int = 0
+    bank_rejects: dict[str, int] = Field(default_factory=dict)
+    synthesised_openings: int = 0
+    footage_opening_range: float = 0.0  # the widest minus the closed mouth in the footage
+    source_size: tuple[int, int] | None = None  # the footage's or photo's own size
 
 
 class VideoResult(BaseModel):
@@ -43,6 +59,7 @@ class VideoResult(BaseModel):
     height: int
     fps: float
     backend: str
+    notes: RenderNotes = Field(default_factory=RenderNotes)
 
 
 # how far a render has got, 0-100 (a Prefect progress artifact in the studio)

@@ -11,6 +11,7 @@ from app.api import script_diff
 from app.cli.common import guard, open_api
 from review.records import ReviewDecision, ReviewRequest
 from script.markup import parse_markup
+from video.records import VideoTake
 
 review_app = typer.Typer(no_args_is_help=True, help="Review gates waiting for a decision.")
 invite_app = typer.Typer(no_args_is_help=True, help="Invitation links for reviewers and family (one production, one role).")
@@ -41,6 +42,16 @@ def review_show(request_id: str) -> None:
                    + (f"sentences {', '.join(map(str, ch.sentences)) or 'none left'} ({ch.how})" if ch.applied else "not applied"))
     if old:
         typer.echo(script_diff(old, new))
+    if r.video_take_id:
+        video = api.catalog.load(VideoTake, r.video_take_id)
+        if video.quality is not None:
+            typer.echo(f"quality report of {video.id}" + (" (made again with safer choices)" if video.quality.remade else "") + ":")
+            for m in video.quality.measures:
+                value = "-" if m.value is None else f"{m.value:g} {m.unit}".strip()
+                limit = "" if m.limit is None else f" (limit {'>=' if m.at_least else '<='} {m.limit:g})"
+                typer.echo(f"  {'ok ' if m.ok else 'LOW' if m.at_least else 'HIGH'} {m.name}: {value}{limit}")
+            for flag in video.quality.flags:
+                typer.echo(f"flag: {flag}")
 
 
 def decide(request_id: str, decision: str, reviewer: str, role: str, reason: str, comments: list[str],

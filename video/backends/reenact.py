@@ -3,19 +3,14 @@
 The base track is the best footage segments (up to three, joined where the faces match, the
 next one's head gliding in from where the last was) played forward then backward (a ping-pong
 loop never jumps), with the footage's own head motion and blinks. Its face is tracked with dlib's
-68 landmarks. The footage's frames form a mouth bank: one representative frame for each step of
-mouth opening, from closed to the widest the person opens it. For every output frame the speech
-loudness at that moment (slew-limited, as a real jaw is) asks for an opening; the lower faces of
-the two bank steps around it are aligned to the base frame by the landmarks that do not move
-with the mouth (nose, eye corners, upper jaw), cross-faded, and blended in under a feathered
-mask inside the base face's own jaw line, so the mouth, teeth and the skin around them are the
-person's own and the face's outline stays put. Footage whose mouth never opens enough for a
-bank, and a photo, fall back to a
-displacement warp that opens the jaw and darkens the gap. With a photo only, the still also
-sways slightly and blinks (the eyelids drawn over the eyes from the landmarks).
-
-Mouth opening follows loudness, not phonemes (visemes from the voice step's word timings are
-the next step, see issue 6).
+68 landmarks. The same footage, whatever the talk's length, gives the mouth bank
+(``video.mouth_bank``): the person's own mouth at each step of opening, frames a person would
+choose, with openings the footage lacks synthesised from their closed mouth. For every output
+frame the speech loudness at that moment (slew-limited, as a real jaw is) asks for an opening
+and the words for a lip shape (``video.visemes``); the two bank mouths nearest it are morphed
+onto one shape, fitted to the base face and blended in inside its jaw line. A photo is a bank of
+one closed mouth, and the still also sways slightly and blinks. There is no other path: every
+face the analysis accepts gets a mouth from the person's own pixels.
 """
 
 from __future__ import annotations
@@ -27,7 +22,7 @@ import numpy as np
 
 from media.analysis import envelope_per_frame
 from media.ffmpeg_io import VideoWriter, load_audio, probe, read_frames
-from video.contract import CUE_ACTIONS, Progress, VideoRequest, VideoResult
+from video.contract import CUE_ACTIONS, Progress, RenderNotes, VideoRequest, VideoResult
 from video.visemes import mouth_plan
 
 try:
@@ -36,7 +31,6 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
 
 from video.base_track import FrameSource, even
-from video.face_motion import MouthWarp, lip_line
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +112,6 @@ class ReenactVideo:
         # how far the mouth opens follows loudness; its shape, and where it must shut, the words
         allow, shape = mouth_plan(request.words, fps, n)
         env = slew_limited(envelope_per_frame(audio, 16000, fps, n), MAX_STEP_PER_S / fps) * allow
-        samples = [source.frame(i) for i in range(0, min(n, int(5 * fps)), max(1, int(fps)))]
-        warp = MouthWarp(lip_line([f for f, _, _ in samples], [b for _, b, _ in samples]))
-        bank = source.bank if source.bank is not None and source.bank.usable else None
         actions = ActionTrack(request, w, h)
         writer = VideoWriter(request.out_path, w, h, fps, audio_path=request.audio_path, crf=request.crf, preset=request.preset)
         try:
@@ -129,8 +120,8 @@ class ReenactVideo:
                 if weight >= 1:
                     writer.write(action)
                     continue
-                frame, box, pts = source.frame(i)
-                frame = bank.apply(frame, pts, float(env[i]), float(shape[i])) if bank else warp.apply(frame, box, float(env[i]))
+                frame, _, pts = source.frame(i)
+                frame = source.bank.apply(frame, pts, float(env[i]), float(shape[i]))
                 if weight > 0:
                     frame = cv2.addWeighted(frame, 1 - weight, action, weight, 0)
                 writer.write(frame)
@@ -141,4 +132,9 @@ class ReenactVideo:
         finally:
             writer.close()
         log.info("rendered %d frames %dx%d in %.1f s", n, w, h, time.time() - t0)
-        return VideoResult(path=request.out_path, duration_s=n / fps, width=w, height=h, fps=fps, backend=self.name)
+        report = source.bank.report
+        notes = RenderNotes(bank_frames=len(report.chosen), bank_candidates=report.candidates,
+                            bank_rejects={k: v for k, v in report.rejected.items() if v},
+                            synthesised_openings=report.synthesised, footage_opening_range=round(report.real_range, 4),
+                            source_size=source.source_size)
+        return VideoResult(path=request.out_path, duration_s=n / fps, width=w, height=h, fps=fps, backend=self.name, notes=notes)

@@ -1,0 +1,319 @@
+"""The mouth bank: the person's own lower face at each step of mouth opening, chosen from their
+footage as a person would choose (never with the tongue out, a bitten or curled lip, a hand or
+cup in front, motion blur or the head turned away; sharp teeth preferred), completed by openings
+synthesised from their closed mouth where the footage never opens that far, and pasted onto any
+base frame: the two bank frames nearest the wanted opening are morphed onto the same mouth shape
+(so they blend without a double edge), fitted to the base face's own cheeks and jaw, colour
+matched and feathered in inside its jaw line.
+
+The bank is built from the same footage whatever the talk's length, so a persona looks the same
+in a 6-second greeting and a 9-minute talk; a photo is a bank of one closed mouth."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from media.backends.dlib_face import measure, mouth_opening, mouth_width
+from video.mouth_synth import face_length, inner_mask, open_mouth, settle_closed, shows_inside, teeth_colour
+from video.warp import tps_map
+
+try:
+    import cv2
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
+
+log = logging.getLogger(__name__)
+
+BANK_STEPS = 12
+TARGET_RANGE = 0.14  # openings the bank must reach above the closed mouth (inner-lip gap over nose-to-chin)
+STABLE_POINTS = [0, 1, 2, 14, 15, 16, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45]  # unmoved by the mouth
+_DRIVEN = list(range(48, 68))
+_FITTED = [2, 3, 4, 12, 13, 14, 29, 30, 31, 32, 33, 34, 35]  # pasted where the base face has them
+_CHIN = list(range(5, 12))
+REJECT_REASONS = ("no face", "turned away", "blurred", "occluded", "tongue out", "lip bitten", "lips curled")
+
+
+@dataclass
+class BankReport:
+    """Why the bank holds what it holds: candidate frames, those rejected per reason, the chosen
+    frames (index into the bank footage) and how many openings were synthesised."""
+
+    candidates: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    chosen: list[int] = field(default_factory=list)
+    synthesised: int = 0
+    real_range: float = 0.0
+
+    def summary(self) -> str:
+        rejects = ", ".join(f"{n} {why}" for why, n in self.rejected.items() if n) or "none"
+        return (f"{len(self.chosen)} frames of {self.candidates} (rejected: {rejects}), opening range "
+                f"{self.real_range:.3f} in the footage, {self.synthesised} openings synthesised")
+
+
+@dataclass
+class _Entry:
+    opening: float
+    width: float
+    image: np.ndarray  # a crop around the face
+    points: np.ndarray  # its 68 landmarks in the crop
+
+
+def _crop(frame: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    length = face_length(points)
+    x0, y0 = int(max(0, points[:, 0].min() - 0.5 * length)), int(max(0, points[:, 1].min() - 0.3 * length))
+    x1 = int(min(frame.shape[1], points[:, 0].max() + 0.5 * length))
+    y1 = int(min(frame.shape[0], points[:, 1].max() + 0.8 * length))
+    return frame[y0:y1, x0:x1].copy(), (points - (x0, y0)).astype(np.float32)
+
+
+class MouthBank:
+    """See the module docstring. ``frames`` and ``points``: the bank footage and its landmarks
+    (NaN where no face); ``drop``: frame indices an operator struck out; ``careful``: the nearest
+    mouth alone (no blend of two) under a softer edge."""
+
+    def __init__(self, frames: np.ndarray, points: np.ndarray, drop: set[int] | None = None, careful: bool = False):
+        n = len(frames)
+        self.careful = careful
+        self.report = BankReport(candidates=n)
+        points = _settled(frames, points)
+        features = [_features(frames[i], points[i]) if not np.isnan(points[i]).any() else None for i in range(n)]
+        reasons = _rejects(features, frames, points)
+        for i in drop or ():
+            if 0 <= i < n and reasons[i] is None:
+                reasons[i] = "dropped by the operator"
+        self.reasons = reasons
+        for why in REJECT_REASONS + ("dropped by the operator",):
+            self.report.rejected[why] = sum(r == why for r in reasons)
+        kept = [i for i in range(n) if reasons[i] is None]
+        if not kept:
+            found = [i for i in range(n) if features[i] is not None]
+            if not found:
+                raise ValueError("no usable face in the footage for a mouth bank")
+            kept = found  # better the person's own frames than none; the report says what was wrong
+        openings = np.array([features[i]["opening"] for i in kept])
+        widths = np.array([features[i]["width"] for i in kept])
+        self.closed = float(np.percentile(openings, 5))
+        real_widest = float(np.percentile(openings, 95))
+        self.report.real_range = real_widest - self.closed
+        self.narrow, self.spread = float(np.percentile(widths, 10)), float(np.percentile(widths, 90))
+        self.entries: list[_Entry] = []
+        edges = np.linspace(self.closed, max(real_widest, self.closed + 1e-3), BANK_STEPS + 1)
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            idx = [k for k in range(len(kept)) if lo <= openings[k] <= hi]
+            if not idx:
+                continue
+            by_width = sorted(idx, key=lambda k: widths[k])
+            for part in np.array_split(np.array(by_width), min(3, len(by_width))):
+                best = kept[max(part, key=lambda k: features[kept[k]]["score"])]
+                crop, pts = _crop(frames[best], points[best])
+                self.entries.append(_Entry(features[best]["opening"], features[best]["width"], crop, pts))
+                self.report.chosen.append(best)
+        self.widest = real_widest
+        if real_widest - self.closed < TARGET_RANGE:
+            self._synthesise(features, kept)
+
+    def _synthesise(self, features: list, kept: list[int]) -> None:
+        """Openings above what the footage shows, from its most closed mouths (one per lip width)."""
+        closed = sorted(self.entries, key=lambda e: e.opening)[: max(1, min(3, len(self.entries)))]
+        teeth = [f["teeth"] for f in (features[i] for i in kept) if f["teeth"] is not None]
+        tooth = np.median(np.array(teeth), axis=0) if teeth else None
+        top = self.closed + TARGET_RANGE
+        steps = np.linspace(self.widest, top, 7)[1:]
+        for base in closed:
+            for target in steps:
+                image, pts = open_mouth(base.image, base.points, target - base.opening, tooth)
+                self.entries.append(_Entry(mouth_opening(pts), mouth_width(pts), image, pts))
+                self.report.synthesised += 1
+        self.widest = top
+
+    def pick(self, loudness: float, shape: float = 0.0) -> list[tuple[float, int]]:
+        """(weight, entry) of the two bank frames nearest the opening this loudness asks for and
+        the lip width ``shape`` asks for (-1 rounded .. +1 spread), weighted by nearness."""
+        span = max(self.widest - self.closed, 1e-3)
+        target = self.closed + float(np.clip(loudness, 0, 1)) * span
+        middle, half = (self.narrow + self.spread) / 2, max((self.spread - self.narrow) / 2, 1e-3)
+        width = middle + float(np.clip(shape, -1, 1)) * half
+        costs = np.array([abs(e.opening - target) / span + 0.5 * abs(e.width - width) / (2 * half) for e in self.entries])
+        order = np.argsort(costs)
+        if len(order) == 1 or costs[order[0]] < 1e-6:
+            return [(1.0, int(order[0]))]
+        first, second = order[:2]
+        return [(float(costs[second] / (costs[first] + costs[second])), int(first)),
+                (float(costs[first] / (costs[first] + costs[second])), int(second))]
+
+    def apply(self, frame: np.ndarray, points: np.ndarray, loudness: float, shape: float = 0.0) -> np.ndarray:
+        """``frame`` with its lower face replaced by the bank's mouth for this loudness and shape."""
+        if np.isnan(points).any():
+            return frame
+        h, w = frame.shape[:2]
+        length = face_length(points)
+        x0, x1 = int(max(0, points[2:15, 0].min() - 0.1 * length)), int(min(w, points[2:15, 0].max() + 0.1 * length))
+        y0, y1 = int(max(0, points[29, 1])), int(min(h, points[8, 1] + 0.25 * length))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return frame
+        picked = []
+        for weight, k in self.pick(loudness, shape)[: 1 if self.careful else 2]:
+            entry = self.entries[k]
+            m, _ = cv2.estimateAffinePartial2D(entry.points[STABLE_POINTS], points[STABLE_POINTS])
+            if m is not None:
+                picked.append((weight, entry, m, entry.points @ m[:, :2].T + m[:, 2]))
+        if not picked:
+            return frame
+        total = sum(p[0] for p in picked)
+        target = points.astype(np.float32).copy()
+        target[_DRIVEN] = sum(wt * aligned[_DRIVEN] for wt, _, _, aligned in picked) / total
+        target[_CHIN] += 0.6 * (sum(wt * aligned[_CHIN] for wt, _, _, aligned in picked) / total - points[_CHIN])
+        frame_pts = np.float32([[x0, y0], [x1, y0], [x0, y1], [x1, y1], [(x0 + x1) / 2, y0], [(x0 + x1) / 2, y1],
+                                [x0, (y0 + y1) / 2], [x1, (y0 + y1) / 2]])
+        pasted = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+        for weight, entry, m, _ in picked:
+            back = cv2.invertAffineTransform(m)
+            src = np.vstack([entry.points[_DRIVEN + _FITTED + _CHIN], frame_pts @ back[:, :2].T + back[:, 2]])
+            dst = np.vstack([target[_DRIVEN + _FITTED + _CHIN], frame_pts])
+            mx, my = tps_map(dst, src, (x0, y0, x1, y1))
+            pasted += weight / total * cv2.remap(entry.image, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        return _blend(frame, pasted, points, target, (x0, y0, x1, y1), 0.05 if self.careful else 0.035)
+
+
+def _blend(frame: np.ndarray, pasted: np.ndarray, points: np.ndarray, target: np.ndarray, box, feather: float) -> np.ndarray:
+    """``pasted`` feathered into ``frame`` inside the face's own jaw line, its colour matched to
+    the frame along the feather."""
+    x0, y0, x1, y1 = box
+    face_w = float(np.linalg.norm(points[16] - points[0]))
+    centre = points[48:68].mean(axis=0)
+    jaw = centre + 0.88 * (points[3:14] - centre)
+    hull = cv2.convexHull(np.concatenate([jaw, points[31:36], target[48:60]]).astype(np.float32)).astype(np.int32)
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillConvexPoly(mask, hull - (x0, y0), 1.0)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, feather * face_w))
+    roi = frame[y0:y1, x0:x1].astype(np.float32)
+    ring = (mask > 0.1) & (mask < 0.9)
+    if ring.sum() > 20:
+        offset = np.clip((roi[ring] - pasted[ring]).mean(axis=0), -25, 25)
+        pasted = pasted + offset
+    out = frame.copy()
+    out[y0:y1, x0:x1] = (roi * (1 - mask[..., None]) + pasted * mask[..., None]).clip(0, 255).astype(np.uint8)
+    return out
+
+
+def _settled(frames: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Where the landmark model never once finds an inside in a mouth it reads as open, the person
+    (or the drawing) has full lips it misreads: their inner lips are put together on the lip line."""
+    found = [i for i in range(len(frames)) if not np.isnan(points[i]).any()]
+    read_open = [i for i in found[:: max(1, len(found) // 60)] if shows_inside(frames[i], points[i]) is not None]
+    if any(shows_inside(frames[i], points[i]) for i in read_open):
+        return points
+    out = points.copy()
+    for i in found:
+        out[i] = settle_closed(frames[i], points[i])
+    return out
+
+
+def _features(frame: np.ndarray, points: np.ndarray) -> dict:
+    """What the bank judges a frame by."""
+    length = face_length(points)
+    ys = lambda idx: points[idx, 1].mean()  # noqa: E731
+    x, y, bw, bh = cv2.boundingRect(np.round(points[48:60]).astype(np.int32))
+    pad = int(0.3 * bw)
+    patch = cv2.cvtColor(frame[max(0, y - pad) : y + bh + pad, max(0, x - pad) : x + bw + pad], cv2.COLOR_BGR2GRAY)
+    pose = measure(points, frame.shape[1], frame.shape[0])
+    tongue, teeth = _inside_mouth(frame, points)
+    sharp = float(cv2.Laplacian(patch, cv2.CV_32F).var()) if patch.size else 0.0
+    return dict(opening=mouth_opening(points), width=mouth_width(points), yaw=pose.yaw, pitch=pose.pitch, roll=pose.roll,
+                sharp=sharp, upper=(ys([61, 62, 63]) - ys([50, 51, 52])) / length,
+                lower=(ys([56, 57, 58]) - ys([65, 66, 67])) / length, tongue=tongue,
+                teeth=teeth, score=0.0)
+
+
+def _inside_mouth(frame: np.ndarray, points: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """(share of the open mouth that is tongue-coloured: as red and nearly as bright as the lips;
+    the teeth's colour where they show)."""
+    if mouth_opening(points) < 0.02:
+        return 0.0, None
+    inside = inner_mask(frame.shape[:2], points) > 0
+    if inside.sum() < 12:
+        return 0.0, None
+    lips = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(points[48:60]).astype(np.int32)], 1)
+    lips[inside] = 0
+    lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lip = np.median(lab[lips > 0], axis=0) if (lips > 0).sum() else np.float32([120, 150, 140])
+    mouth = lab[inside]
+    tongue = (mouth[:, 1] > lip[1] - 6) & (mouth[:, 0] > 0.75 * lip[0])
+    return float(tongue.mean()), teeth_colour(frame, points)
+
+
+def _rejects(features: list, frames: np.ndarray, points: np.ndarray) -> list[str | None]:
+    """The reason each frame is not fit for the bank, or None; and a score for the fit ones."""
+    found = [i for i, f in enumerate(features) if f is not None]
+    reasons: list[str | None] = ["no face" if f is None else None for f in features]
+    if len(found) < 5:
+        return reasons
+    col = lambda key: np.array([features[i][key] for i in found], np.float64)  # noqa: E731
+    med = {key: float(np.median(col(key))) for key in ("yaw", "pitch", "roll", "sharp", "upper", "lower")}
+    occlusion = _occlusion(frames, found, points)
+    for k, i in enumerate(found):
+        f = features[i]
+        turned = abs(f["yaw"] - med["yaw"]) > 15 or abs(f["pitch"] - med["pitch"]) > 15 or abs(f["roll"] - med["roll"]) > 12
+        if turned:
+            reasons[i] = "turned away"
+        elif f["sharp"] < 0.45 * med["sharp"]:
+            reasons[i] = "blurred"
+        elif occlusion[k]:
+            reasons[i] = "occluded"
+        elif f["tongue"] > 0.35:
+            reasons[i] = "tongue out"
+        elif f["lower"] < 0.5 * med["lower"]:
+            reasons[i] = "lip bitten"
+        elif f["upper"] < 0.45 * med["upper"]:
+            reasons[i] = "lips curled"
+        pose_off = (abs(f["yaw"] - med["yaw"]) + abs(f["pitch"] - med["pitch"])) / 15
+        f["score"] = min(f["sharp"] / max(med["sharp"], 1e-6), 1.5) + (0.4 if f["teeth"] is not None else 0.0) - pose_off
+    return reasons
+
+
+def _occlusion(frames: np.ndarray, found: list[int], points: np.ndarray) -> np.ndarray:
+    """Frames whose cheeks and chin (the mouth left out) differ from the footage's usual ones far
+    more than the rest do: a hand, a cup or a microphone in front of the face."""
+    ref = np.nanmedian(points[found], axis=0)
+    side = 48
+    x0, y0 = ref[2:15, 0].min(), ref[29, 1]
+    scale = side / max(ref[2:15, 0].max() - x0, 1.0)
+    to_patch = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale], [0, 0, 1]])
+    # the lower face inside the jaw line (the mouth's own pixels vary with its opening, so their
+    # usual spread is wide and only an occluder's change stands out there)
+    face = np.zeros((side, side), np.uint8)
+    cv2.fillConvexPoly(face, cv2.convexHull(((ref[list(range(2, 15)) + [29]] - (x0, y0)) * scale).astype(np.int32)), 1)
+    keep = face > 0
+    patches = []
+    for i in found:
+        m, _ = cv2.estimateAffinePartial2D(points[i][STABLE_POINTS], ref[STABLE_POINTS])
+        if m is None:
+            patches.append(None)
+            continue
+        full = (to_patch @ np.vstack([m, [0, 0, 1]]))[:2]
+        gray = cv2.cvtColor(frames[i], cv2.COLOR_BGR2GRAY)
+        patches.append(cv2.warpAffine(gray, full, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+                       .astype(np.float32))
+    valid = [p for p in patches if p is not None]
+    if len(valid) < 5 or keep.sum() < 50:
+        return np.zeros(len(found), bool)
+    # per pixel, how far each frame is from the footage's usual (brightness evened out): an
+    # occluder makes a large share of the cheeks and chin unusual at once
+    stack = np.stack([p - np.median(p[keep]) for p in valid])
+    median = np.median(stack, axis=0)
+    spread = np.median(np.abs(stack - median), axis=0) * 1.4826
+    opening = np.ones((3, 3), np.uint8)
+    shares = []
+    for p in patches:
+        if p is None:
+            shares.append(0.0)
+            continue
+        unusual = ((np.abs(p - np.median(p[keep]) - median) > 3 * spread + 6) & keep).astype(np.uint8)
+        shares.append(float(cv2.morphologyEx(unusual, cv2.MORPH_OPEN, opening)[keep].mean()))
+    usual = float(np.median(shares))
+
+    return np.array([share > max(0.2, 3 * usual) for share in shares])

@@ -1,0 +1,166 @@
+"""The quality report every video take gets before people see it: the face against the footage
+it came from (``video.quality``), the voice against the person's prompts, and the speech check,
+each held to a limit in settings (``STUDIO_QUALITY__...``). Measured on up to three stretches of
+the take (its start, middle and end), so a 9-minute talk costs about as much as a greeting."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.settings import TakeQualitySettings
+from media.analysis import envelope_per_frame, speech_regions
+from media.backends.dlib_face import identity
+from media.backends.resemblyzer_speaker import embed, similarity
+from media.ffmpeg_io import load_audio, probe, read_frames
+from video.contract import FootageClip, Progress, VideoBackend, VideoRequest, VideoResult
+from video.face_motion import track_landmarks
+from video.quality import eye_openness, largest_change, lip_sync, mouth_sharpness, seam_energy, upper_face_jump
+from video.records import QualityMeasure, TakeQuality
+from voice.records import SentenceCheck
+
+try:
+    import cv2
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("the quality report needs opencv-python-headless: uv sync") from exc
+
+log = logging.getLogger(__name__)
+
+_WHY = {
+    "lip sync": "the mouth may not follow the voice",
+    "identity": "the face may not look like the person's footage",
+    "mouth sharpness": "the mouth is softer than in the footage",
+    "seam": "an edge may show where the mouth region meets the cheeks",
+    "join jump": "the brows or eyes jump at a join",
+    "largest change": "the picture jumps somewhere",
+    "eyes closed": "the eyes are shut for too long",
+    "speech level": "the voice is too quiet or too loud",
+    "speaker similarity": "the voice may not sound like the person",
+    "speech check": "some sentences may not say what the script says",
+}
+
+
+def _windows(duration_s: float, window_s: float) -> list[float]:
+    if duration_s <= 3 * window_s:
+        return [0.0]
+    return [0.0, duration_s / 2 - window_s / 2, duration_s - window_s]
+
+
+def _reference(footage: list[FootageClip], photo: Path | None, width: int, height: int, fps: float, window_s: float):
+    """The footage's (or photo's) own frames and landmarks at the take's size."""
+    if footage:
+        clip = footage[0]
+        info = probe(clip.path)
+        scale = min(width / info.width, height / info.height)
+        w, h = max(2, int(round(info.width * scale / 2)) * 2), max(2, int(round(info.height * scale / 2)) * 2)
+        frames = read_frames(clip.path, clip.start_s, min(clip.duration_s, window_s), w, h, fps)
+    else:
+        image = cv2.imread(str(photo)) if photo else None
+        if image is None:
+            return None, None
+        frames = cv2.resize(image, (width, height))[None]
+    return frames, track_landmarks(frames)
+
+
+def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Path | None, prompts: list[Path],
+                 checks: list[SentenceCheck], limits: TakeQualitySettings, fps: float) -> TakeQuality:
+    """The report of the take at ``video`` (its sound at ``audio``), made from ``footage`` or
+    ``photo``, in the voice of ``prompts``, with the voice step's sentence ``checks``."""
+    started = time.perf_counter()
+    info = probe(video)
+    speech = load_audio(audio, 16000)
+    ref_frames, ref_points = _reference(footage, photo, info.width, info.height, fps, limits.window_s)
+    sync, sharp, seam, jump, change, closed, ids = [], [], [], [], [], [], []
+    measured = 0.0
+    for start in _windows(info.duration_s, limits.window_s):
+        frames = read_frames(video, start, limits.window_s, info.width, info.height, fps)
+        points = track_landmarks(frames)
+        first = int(round(start * fps))
+        env = envelope_per_frame(speech, 16000, fps, first + len(frames))[first:]
+        sync.append((lip_sync(points, env), len(frames)))
+        sharp.append(mouth_sharpness(frames, points))
+        seam.append(seam_energy(frames, points))
+        jump.append(upper_face_jump(points))
+        change.append(largest_change(frames))
+        closed.append(eye_openness(points))
+        found = [i for i in range(len(frames)) if not np.isnan(points[i]).any()]
+        for i in found[:: max(1, len(found) // 2)][:2]:
+            ids.append(identity(frames[i], points[i]))
+        measured += len(frames) / fps
+    measures = [QualityMeasure(name="lip sync", value=round(sum(c * n for c, n in sync) / max(1, sum(n for _, n in sync)), 3),
+                               limit=limits.min_lip_sync)]
+    if ref_frames is not None:
+        measures += _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, bool(footage), limits)
+    eyes = np.concatenate(closed)
+    ref_eyes = float(np.nanmedian(eye_openness(ref_points))) if ref_points is not None else float(np.nanmedian(eyes))
+    measures.append(QualityMeasure(name="eyes closed", value=round(float(np.nanmean(eyes < 0.5 * ref_eyes)), 3),
+                                   limit=limits.max_eyes_closed, at_least=False, unit="share of frames"))
+    measures += _voice(speech, prompts, checks, limits)
+    flags = [f"{m.name} {m.value:.2f} is {'below' if m.at_least else 'above'} {m.limit:.2f}: {_WHY[m.name]}"
+             for m in measures if not m.ok]
+    log.info("quality report of %s: %d measures, %d flagged, in %.1f s", video.name, len(measures), len(flags),
+             time.perf_counter() - started)
+    return TakeQuality(measures=measures, flags=flags, seconds_measured=round(measured, 1))
+
+
+def _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, moving: bool,
+                       limits: TakeQualitySettings) -> list[QualityMeasure]:
+    ratio = lambda a, b: round(float(a / b), 3) if b > 1e-6 else None  # noqa: E731
+    out = [QualityMeasure(name="mouth sharpness", value=ratio(np.median(sharp), mouth_sharpness(ref_frames, ref_points)),
+                          limit=limits.min_mouth_sharpness, unit="x the footage's"),
+           QualityMeasure(name="seam", value=ratio(np.median(seam), seam_energy(ref_frames, ref_points)),
+                          limit=limits.max_seam, at_least=False, unit="x the footage's")]
+    if moving:  # a photo has no joins and no change of its own to compare with
+        out += [QualityMeasure(name="join jump", value=ratio(max(jump), upper_face_jump(ref_points)),
+                               limit=limits.max_join_jump, at_least=False, unit="x the footage's"),
+                QualityMeasure(name="largest change", value=ratio(max(change), largest_change(ref_frames)),
+                               limit=limits.max_change, at_least=False, unit="x the footage's")]
+    found = [i for i in range(len(ref_frames)) if not np.isnan(ref_points[i]).any()]
+    if ids and found:
+        ref = np.mean([identity(ref_frames[i], ref_points[i]) for i in found[:: max(1, len(found) // 3)][:3]], axis=0)
+        cos = [float(e @ ref / (np.linalg.norm(e) * np.linalg.norm(ref) + 1e-9)) for e in ids]
+        out.append(QualityMeasure(name="identity", value=round(float(np.mean(cos)), 3), limit=limits.min_identity))
+    return out
+
+
+def _voice(speech: np.ndarray, prompts: list[Path], checks: list[SentenceCheck],
+           limits: TakeQualitySettings) -> list[QualityMeasure]:
+    regions = speech_regions(speech, 16000)
+    level = 20 * np.log10(regions.speech_rms + 1e-9) if regions.regions else None
+    out = [QualityMeasure(name="speech level", value=None if level is None else round(float(level), 1),
+                          limit=limits.min_speech_dbfs, unit="dBFS")]
+    if level is not None and level > limits.max_speech_dbfs:
+        out[0] = out[0].model_copy(update={"limit": limits.max_speech_dbfs, "at_least": False})
+    if prompts:
+        voice = embed(speech, 16000)
+        sims = [similarity(voice, embed(load_audio(p, 16000), 16000)) for p in prompts[:3]]
+        out.append(QualityMeasure(name="speaker similarity", value=round(float(np.mean(sims)), 3),
+                                  limit=limits.min_speaker_similarity))
+    if checks:
+        out.append(QualityMeasure(name="speech check", value=float(sum(c.flagged for c in checks)), limit=0,
+                                  at_least=False, unit=f"sentences flagged of {len(checks)}"))
+    return out
+
+
+def render_with_report(backend: VideoBackend, request: VideoRequest, report, progress: Progress | None = None
+                       ) -> tuple[VideoResult, TakeQuality | None]:
+    """Render, measure (``report``: result -> TakeQuality, or None for no report), and where the
+    take falls short render once more with safer choices and keep the better of the two; what
+    still falls short stays in the report's flags for reviewers."""
+    result = backend.render(request, progress)
+    if report is None:
+        return result, None
+    quality = report(result)
+    if not quality.flags or request.careful:
+        return result, quality
+    log.warning("take falls short (%s); rendering once more with safer choices", "; ".join(quality.flags))
+    again = backend.render(request.model_copy(update={"careful": True,
+                                                      "out_path": request.out_path.with_name("careful-" + request.out_path.name)}))
+    second = report(again)
+    if len(second.flags) <= len(quality.flags):
+        return again, second.model_copy(update={"remade": True})
+    return result, quality.model_copy(update={"remade": True, "flags": quality.flags + [
+        "a safer second render measured worse; this first one is kept"]})

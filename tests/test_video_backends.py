@@ -127,6 +127,37 @@ def test_a_photo_talks_sways_and_blinks(persona_media, speech, tmp_path):
     assert np.nanmax(at_blink) < 0.7 * np.nanmedian(eyes)  # the eyes close at each blink
 
 
+def test_a_real_photo_blinks_with_its_own_lids_and_lashes(shared_data, speech, tmp_path):
+    """A blink hides the iris under lid skin and keeps the detail around the eye (lashes, crease),
+    never a flat pale oval."""
+    import cv2
+
+    from video.backends.reenact import ReenactVideo
+    from video.face_motion import blink_times, track_landmarks
+
+    photo = tmp_path / "sun.png"
+    cv2.imwrite(str(photo), read_frames(shared_data / "footage" / "musetalk_sun.mp4", 1.0, 0.1, 576, 768, 25)[0])
+    out = ReenactVideo().render(VideoRequest(audio_path=speech, photo_path=photo, max_height=384, out_path=tmp_path / "p.mp4"))
+    frames = read_frames(out.path, 0, out.duration_s, out.width, out.height, 25)
+    points = track_landmarks(frames, every=1)
+
+    def eyes(i):  # (share of dark pixels: the iris and pupil; detail) around both eyes
+        found = []
+        for eye in (points[i, 36:42], points[i, 42:48]):
+            x0, x1 = int(eye[:, 0].min()), int(eye[:, 0].max())
+            cy, h = int(eye[:, 1].mean()), int(0.35 * (x1 - x0))
+            gray = cv2.cvtColor(frames[i][cy - h : cy + h, x0:x1], cv2.COLOR_BGR2GRAY).astype(np.float64)
+            skin = np.median(cv2.cvtColor(frames[i][cy + h : cy + 3 * h, x0:x1], cv2.COLOR_BGR2GRAY))
+            found.append(((gray < 0.55 * skin).mean(), cv2.Laplacian(gray, cv2.CV_64F).var()))
+        return np.mean(found, axis=0)
+
+    dark_open, detail_open = eyes(0)
+    for t in blink_times(out.duration_s):
+        dark, detail = eyes(int(round(t * 25)))
+        assert dark < 0.6 * dark_open  # the iris is under the lid
+        assert detail > 0.5 * detail_open  # lashes and crease, not a flat oval (the drawn lid of before: 0.09)
+
+
 def test_a_drink_cue_cuts_to_the_drinking_footage_for_its_length(shared_data, tmp_path):
     from script.markup import parse_markup
     from video.backends.reenact import ReenactVideo

@@ -13,6 +13,7 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
 
 from media.backends.dlib_face import box_of, find_face, landmarks
+from video.warp import warp_region
 
 log = logging.getLogger(__name__)
 
@@ -44,40 +45,88 @@ def track_landmarks(frames: np.ndarray, every: int = 5) -> np.ndarray:
 
 
 def close_eyes(frame: np.ndarray, points: np.ndarray, amount: float) -> np.ndarray:
-    """Draw the upper eyelids down over the eyes (``amount`` 1 = shut): skin (the texture below
-    the eye, mirrored, evened by the nose bridge's colour) over the eye down to the lid's edge,
-    with a dark lash line there, feathered."""
+    """The person's own upper eyelids brought down over the eyes (``amount`` 1 = shut). First a
+    smooth warp lowers each lid's edge with its lashes and lets the skin up to the crease follow;
+    then, as the eye shuts, the rest of the opening is covered by the person's own lid skin (the
+    skin between crease and brow, mirrored so its lid side meets the lid) with the lash line moved
+    to where a shut eye has it. Brows, eye corners and the lower lid stay put."""
     if amount <= 0.01 or np.isnan(points).any():
         return frame
-    out = frame.astype(np.float32)
-    for eye in (points[36:42], points[42:48]):
-        x, y, w, h = cv2.boundingRect(eye.astype(np.int32))
-        pad = max(3, int(0.4 * w))
-        x0, y0 = max(0, x - pad), max(0, y - pad)
-        x1, y1 = min(frame.shape[1], x + w + pad), min(frame.shape[0], y + h + pad)
-        # the lid's colour: the skin of the nose bridge between the eyes, slightly darker
-        cx, cy, r = int(points[28, 0]), int(points[28, 1]), max(2, int(0.2 * w))
-        skin = frame[max(0, cy - r) : cy + r, max(0, cx - r) : cx + r].reshape(-1, 3).astype(np.float32)
-        if skin.size == 0 or x1 - x0 < 3 or y1 - y0 < 3:
+    out = frame.copy()
+    for eye, upper, lower, brow in (((36, 39), (37, 38), (41, 40), range(17, 22)), ((42, 45), (43, 44), (47, 46), range(22, 27))):
+        corners = points[list(eye)]
+        span = float(np.linalg.norm(corners[1] - corners[0])) or 1.0
+        lid = _along(np.vstack([corners[:1], points[list(upper)], corners[1:]]))
+        rim = _along(np.vstack([corners[:1], points[list(lower)], corners[1:]]))
+        x0 = int(max(0, corners[:, 0].min() - 0.35 * span))
+        x1 = int(min(frame.shape[1], corners[:, 0].max() + 0.35 * span))
+        y0 = int(max(0, points[list(brow), 1].min() - 0.1 * span))
+        y1 = int(min(frame.shape[0], rim[:, 1].max() + 0.6 * span))
+        if x1 - x0 < 6 or y1 - y0 < 6:
             continue
-        lid = 0.92 * np.median(skin, axis=0)
-        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
-        cv2.fillConvexPoly(mask, cv2.convexHull(eye.astype(np.int32)) - (x0, y0), 1.0)
-        grow = max(3, int(0.3 * w)) | 1  # the landmarks sit inside the lids' edges: cover the whole eye
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
-        edge = int(y - y0 - grow // 2 + amount * (h + grow))
-        mask[edge + 1 :] = 0
-        cv2.line(mask, (int(eye[0, 0] - x0), edge), (int(eye[3, 0] - x0), edge), 2.0, max(1, int(0.08 * w)))
-        lash = (mask > 1.5).astype(np.float32)
-        mask = cv2.GaussianBlur(np.minimum(mask, 1.0), (0, 0), max(0.7, 0.06 * w))[..., None]
-        lash = cv2.GaussianBlur(lash, (0, 0), 0.8)[..., None]
-        # the lid's texture: the skin just below the eye, mirrored (no brow or lashes in it), evened by the colour
-        below = int(eye[:, 1].max()) + 1
-        texture = frame[below : below + (y1 - y0), x0:x1]
-        skin_tone = (0.5 * cv2.flip(texture, 0).astype(np.float32) + 0.5 * lid) if texture.shape[0] == y1 - y0 else lid
-        roi = out[y0:y1, x0:x1] * (1 - mask) + skin_tone * mask
-        out[y0:y1, x0:x1] = roi * (1 - 0.7 * lash) + skin_tone * 0.35 * 0.7 * lash
-    return out.clip(0, 255).astype(np.uint8)
+        warped_part = min(amount, 0.5) / 0.5
+        shut = lid + 0.5 * warped_part * (rim - lid)
+        crease = lid[[1, 3, 5]] + 0.45 * (points[list(brow)].mean(axis=0) - lid[[1, 3, 5]])
+        box = np.float32([[x0, y0], [x1, y0], [x0, y1], [x1, y1], [(x0 + x1) / 2, y0], [(x0 + x1) / 2, y1]])
+        cheek = rim + (0, 0.6 * span)
+        dst = np.vstack([shut, crease + 0.2 * (shut - lid)[[1, 3, 5]], corners, cheek, points[list(brow)], box])
+        src = np.vstack([lid, crease, corners, cheek, points[list(brow)], box])
+        out[y0:y1, x0:x1] = warp_region(out, dst, src, (x0, y0, x1, y1))
+        if amount > 0.5:
+            _cover(out, frame, shut, rim, lid, corners, span, (amount - 0.5) / 0.5)
+    return out
+
+
+def _cover(out: np.ndarray, frame: np.ndarray, edge: np.ndarray, rim: np.ndarray, lid: np.ndarray, corners: np.ndarray,
+           span: float, weight: float) -> None:
+    """Cover the eye's opening between the lowered lid ``edge`` and the ``rim`` with lid skin
+    (shading from the skin above the lid to the skin below the eye, with the lid's own grain) and
+    a lash line of the person's own lash colour where a shut eye has it, faded in by ``weight``."""
+    x0, x1 = int(np.floor(corners[:, 0].min() - 0.1 * span)), int(np.ceil(corners[:, 0].max() + 0.1 * span))
+    top = int(np.floor(edge[:, 1].min() - 0.4 * span))
+    bottom = int(np.ceil(rim[:, 1].max() + 0.25 * span))
+    lash_top = int(np.floor(lid[:, 1].min() - 0.15 * span))
+    if x0 < 0 or lash_top < 0 or x1 > frame.shape[1] or bottom + int(0.3 * span) > frame.shape[0] or bottom - top < 3:
+        return
+    xs = np.arange(x0, x1, dtype=np.float32)
+    ys = np.arange(top, bottom, dtype=np.float32)[:, None]
+    upper_y = np.interp(xs, edge[:, 0], edge[:, 1]) - 0.34 * span  # where the lid's colour is held
+    lower_y = np.interp(xs, rim[:, 0], rim[:, 1]) + 0.3 * span
+    sample = lambda image, yy: image[np.clip(np.round(yy).astype(int), 0, image.shape[0] - 1), xs.astype(int)]  # noqa: E731
+    below = sample(frame, lower_y).astype(np.float32)
+    # the lid's colour: the skin between brow and lid (its brighter half: no lashes or brow hairs)
+    region = frame[max(0, lash_top - int(0.45 * span)) : max(1, lash_top), x0:x1].reshape(-1, 3).astype(np.float32)
+    light = region[region.sum(axis=1) >= np.median(region.sum(axis=1))] if len(region) else below
+    above = np.broadcast_to(np.median(light, axis=0), below.shape).astype(np.float32)
+    below = cv2.GaussianBlur(below[None], (0, 0), max(1.0, 0.1 * span))[0]
+    close_line = np.interp(xs, rim[:, 0], rim[:, 1])
+    t = np.clip((ys - upper_y[None, :]) / np.maximum(lower_y - upper_y, 1)[None, :], 0, 1)[..., None]
+    skin = (1 - t) * above[None] + t * below[None]
+    # the lid's grain: the fine detail of the skin just above it
+    grain_src = out[max(0, top - (bottom - top)) : top, x0:x1].astype(np.float32)
+    if grain_src.shape[0] == bottom - top:
+        skin += np.clip(grain_src - cv2.GaussianBlur(grain_src, (0, 0), 2.0), -5, 5)[::-1]  # grain, not lines
+    # the lash line: the darkest of the lid edge's own pixels, along the shut lid's edge
+    band = frame[lash_top : int(np.ceil(lid[:, 1].max() + 0.05 * span)), x0:x1].reshape(-1, 3).astype(np.float32)
+    lash_colour = np.percentile(band, 8, axis=0) if len(band) else np.float32([40, 40, 40])
+    near = np.clip(1 - np.abs(ys - close_line[None, :]) / max(0.06 * span, 0.8), 0, 1)[..., None]
+    lid_image = skin * (1 - 0.85 * near) + lash_colour * 0.85 * near
+    mask = np.zeros((bottom - top, x1 - x0), np.float32)
+    left, right = corners[np.argsort(corners[:, 0])]
+    poly = np.vstack([left, edge - (0, 0.22 * span), right, rim[::-1] + (0, 0.1 * span)]) - (x0, top)
+    cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1.0)
+    grow = max(3, int(0.12 * span)) | 1  # fully opaque over the whole opening, the feather outside it
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    mask = cv2.GaussianBlur(mask, (0, 0), max(0.8, 0.05 * span))[..., None] * float(np.clip(weight, 0, 1))
+    roi = out[top:bottom, x0:x1].astype(np.float32)
+    out[top:bottom, x0:x1] = (roi * (1 - mask) + lid_image * mask).clip(0, 255).astype(np.uint8)
+
+
+def _along(curve: np.ndarray, n: int = 7) -> np.ndarray:
+    """``n`` points spread evenly in x along a lid's curve, between (not on) its corners."""
+    xs = np.linspace(curve[0, 0], curve[-1, 0], n + 2)[1:-1]
+    order = np.argsort(curve[:, 0])
+    return np.stack([xs, np.interp(xs, curve[order, 0], curve[order, 1])], axis=1).astype(np.float32)
 
 
 def blink_times(seconds: float, seed: int = 5) -> np.ndarray:

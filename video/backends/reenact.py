@@ -9,7 +9,7 @@ choose, with openings the footage lacks synthesised from their closed mouth. For
 frame the speech loudness at that moment (slew-limited, as a real jaw is) asks for an opening
 and the words for a lip shape (``video.visemes``); the two bank mouths nearest it are morphed
 onto one shape, fitted to the base face and blended in inside its jaw line. A photo is a bank of
-one closed mouth, and the still also sways slightly and blinks. There is no other path: every
+one closed mouth, and the still also sways slightly and blinks with its own eyelids. There is no other path: every
 face the analysis accepts gets a mouth from the person's own pixels.
 """
 

@@ -97,6 +97,38 @@ def test_visibility_measure_tells_a_dot_grid_from_grain():
     assert noise.over_jnd == dots.over_jnd == 0  # a per-pixel JND misses the grid: why the flat figures lead
 
 
+def test_the_mark_moves_a_plain_wall_by_at_most_one_level_and_still_survives_crf28(shared_data, tmp_path):
+    """A person beside a plain wall (the left 45 % of the picture, lit unevenly): where the wall is
+    flat no frame changes by more than one grey level, nothing shows at the pattern's scale, and the
+    mark is still read after H.264 CRF 28."""
+    from delivery.trust.video_mark import LumaDetector, LumaMarker, cell_size
+    from delivery.trust.visibility import mark_visibility
+    from media.ffmpeg_io import mean_luma
+
+    frames = read_frames(shared_data / "footage" / "lp_d3.mp4", 0, 4.0, 512, 512, 25)
+    wall = np.tile(np.linspace(118, 134, 230, dtype=np.float32), (512, 1))
+    ys = []
+    for f in frames:
+        y = np.dot(f[..., ::-1].astype(np.float32), [0.299, 0.587, 0.114])
+        y[:, :230] = wall
+        ys.append(y.round().astype(np.uint8))
+    marker = LumaMarker(KEY, 0x0A11CE55, 512, 512, host_mean=np.mean(ys, axis=0))
+    marked = [marker.mark(y) for y in ys]
+    for i in (0, 37, 99):
+        seen = mark_visibility(ys[i], marked[i], cell_size(512, 512))
+        assert seen.flat_share > 0.4 and seen.flat_peak <= 1 and seen.flat_seen_peak <= 1.1, seen
+    path = tmp_path / "wall.mp4"
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "gray", "-s", "512x512", "-r", "25",
+                             "-i", "pipe:", "-c:v", "libx264", "-crf", "28", "-pix_fmt", "yuv420p", str(path)],
+                            stdin=subprocess.PIPE)
+    proc.stdin.write(np.stack(marked).tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+    mean, n = mean_luma(path, 512, 512)
+    found = LumaDetector(KEY).detect_mean(mean, n)
+    assert found.found and found.content_id == 0x0A11CE55
+
+
 def test_video_watermark_absent_from_unmarked_footage(shared_data):
     from delivery.trust.video_mark import LumaDetector
     from media.ffmpeg_io import mean_luma

@@ -6,8 +6,11 @@ the pattern's geometry relative to the frame and cropping only shifts it cyclica
 cell holds one smooth bump (a raised sine, so the pattern has no sharp edges) of sign +1 or
 -1. Of the 576 cells, 420 carry the 140 coded payload bits three times (``delivery.trust.payload``)
 and 156 carry a keyed synchronisation pattern; the key also shuffles which cell is which.
-The same pattern is added to the Y plane of every frame. In delivery each cell's strength is
-fitted to the video (``informed_pattern``) within a PSNR budget of 40.5 dB.
+In delivery each cell's strength is fitted to the video (``informed_pattern``) within a PSNR
+budget of 40.5 dB, and no pixel the picture leaves flat moves by more than one grey level
+(``flat_cap``); the pattern is added to the Y plane of every frame with a keyed dither that
+changes from frame to frame, so its fractions of a level survive on average and no fixed dot
+grid stands on a plain wall.
 
 Detection averages many frames (the pattern is static, the content moves), removes the
 picture's low frequencies, and for a small set of candidate scales folds the result onto
@@ -17,12 +20,14 @@ payload cells are then read at that shift and decoded; only a matching keyed tag
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from delivery.trust.payload import MAX_DECODE_ATTEMPTS, cell_layout, cell_signs, decode
+from delivery.trust.visibility import FLAT_SPREAD
 
 GRID = 24
 CELLS_PER_SHORT_SIDE = 48  # the tile spans half the short side
@@ -79,11 +84,6 @@ def texture_mask(host: np.ndarray, cell: float, flat: float = 0.25) -> np.ndarra
     return np.clip(activity / 4.0, flat, 1.5).astype(np.float32)
 
 
-def make_pattern(key: bytes, content_id: int, width: int, height: int, strength: float = STRENGTH) -> np.ndarray:
-    """The luma offset (int16, [height, width]) added to every frame: the same strength everywhere."""
-    return np.round(_field(_cell_signs(key, content_id) * strength, width, height)).astype(np.int16)
-
-
 def informed_pattern(key: bytes, content_id: int, host_mean: np.ndarray, psnr_db: float = 40.5,
                      max_strength: float = 2 * STRENGTH) -> np.ndarray:
     """A pattern whose per-cell strength is fitted to this video (informed embedding).
@@ -125,14 +125,35 @@ def informed_pattern(key: bytes, content_id: int, host_mean: np.ndarray, psnr_db
         else:
             hi = mid
     pattern = _field(amplitudes(lo) * signs, width, height) * mask
-    return np.round(pattern).astype(np.int16)
+    return np.clip(pattern, -flat_cap(host, cell), flat_cap(host, cell)).astype(np.float32)
+
+
+FLAT_CAP = 1.0  # grey levels: the most the mark changes a pixel where nothing hides it
+
+
+def flat_cap(host: np.ndarray, cell: float) -> np.ndarray:
+    """The largest change each pixel may take: ``FLAT_CAP`` where the picture is flat at the
+    pattern's scale (a plain wall, a backdrop: ``visibility.flat_regions``), rising over one more
+    ``FLAT_SPREAD`` of detail to no limit in texture."""
+    h = host.astype(np.float32)
+    detail = h - cv2.GaussianBlur(h, (0, 0), max(1.0, cell / 2))
+    spread = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), max(1.0, cell)))
+    ramp = np.clip((spread - FLAT_SPREAD) / FLAT_SPREAD, 0, 1)
+    return (FLAT_CAP + ramp * 4 * STRENGTH).astype(np.float32)
+
+
+DITHERS = 16  # frames of keyed dither the marker cycles through
 
 
 class LumaMarker:
     """Adds one content id's pattern to Y planes of a fixed size (fast: one add and clip).
 
     With ``host_mean`` (the average Y plane of the frames to be marked) the pattern is
-    fitted to the video (``informed_pattern``); without it every cell gets ``strength``."""
+    fitted to the video (``informed_pattern``); without it every cell gets ``strength``. The
+    pattern's fractions of a grey level are kept by a keyed dither that changes from frame to
+    frame (cycling through ``DITHERS``): each frame moves a pixel by whole levels (at most one
+    where the picture is flat), their average over frames, which is what the detector reads, is
+    the pattern itself, and no fixed dot grid is left standing on a plain wall."""
 
     def __init__(self, key: bytes, content_id: int, width: int, height: int, strength: float = STRENGTH,
                  host_mean: np.ndarray | None = None, psnr_db: float = 40.5):
@@ -140,15 +161,27 @@ class LumaMarker:
         if host_mean is not None:
             if host_mean.shape != (height, width):
                 raise ValueError(f"host mean is {host_mean.shape[1]}x{host_mean.shape[0]}, frames are {width}x{height}")
-            self.pattern = informed_pattern(key, content_id, host_mean, psnr_db)
+            pattern = informed_pattern(key, content_id, host_mean, psnr_db)
         else:
-            self.pattern = make_pattern(key, content_id, width, height, strength)
+            pattern = _field(_cell_signs(key, content_id) * strength, width, height)
+        rng = np.random.default_rng(int.from_bytes(hashlib.sha256(key + b"video-dither").digest()[:8], "big"))
+        self.patterns = [np.floor(pattern + rng.random(pattern.shape, dtype=np.float32)).astype(np.int16)
+                         for _ in range(DITHERS)]
+        self.pattern = pattern
+        self.cell = cell_size(width, height)
+        self._frames = 0
 
     def mark(self, y: np.ndarray) -> np.ndarray:
         if y.shape != self.pattern.shape:
             raise ValueError(f"frame is {y.shape[1]}x{y.shape[0]}, the marker was made for {self.width}x{self.height}")
         out = y.astype(np.int16)
-        out += self.pattern
+        # the cap from this frame's own picture (quarter size: cheap): a wall is flat where the person
+        # has just moved away from it, though the frames' average there is not
+        small = cv2.resize(y, (max(8, self.width // 4), max(8, self.height // 4)), interpolation=cv2.INTER_AREA)
+        small_cap = cv2.erode(flat_cap(small, self.cell / 4), np.ones((3, 3), np.uint8))  # flat nearby: flat
+        cap = np.floor(cv2.resize(small_cap, (self.width, self.height), interpolation=cv2.INTER_NEAREST)).astype(np.int16)
+        out += np.clip(self.patterns[self._frames % DITHERS], -cap, cap)
+        self._frames += 1
         np.clip(out, 0, 255, out=out)
         return out.astype(np.uint8)
 

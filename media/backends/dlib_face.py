@@ -42,6 +42,11 @@ def find_face(frame_bgr: np.ndarray) -> tuple[int, int, int, int] | None:
     small = cv2.resize(frame_bgr, None, fx=scale, fy=scale) if scale < 1 else frame_bgr
     found = detector(cv2.cvtColor(small, cv2.COLOR_BGR2RGB), 0)
     if not found:
+        # the detector finds faces of about 80 px and more: where the first look found none, look
+        # at the whole frame at twice its size (a small face: a half-body shot, a wide shot)
+        scale = 1.0
+        found = detector(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), 1)
+    if not found:
         return None
     r = max(found, key=lambda r: r.width() * r.height())
     return (int(r.left() / scale), int(r.top() / scale), int(r.width() / scale), int(r.height() / scale))

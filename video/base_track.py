@@ -32,6 +32,7 @@ def even(x: float) -> int:
 
 MAX_SEGMENTS = 3
 FOOTAGE_S = 20.0
+FOOTAGE_BYTES = 6e8  # the base track's frames held at once: 20 s at 540x720, 8.7 s at 1280x720
 MIN_SEGMENT_S = 2.0
 GLIDE_S = 0.4  # after a join the face morphs from where the last segment left it into the next one
 JOIN_POINTS = list(range(17, 27)) + [37, 38, 40, 41, 43, 44, 46, 47]  # brows and eyelids
@@ -96,9 +97,9 @@ class FrameSource:
             scale = min(1.0, request.max_height / first.height)
             self.width, self.height = even(first.width * scale), even(first.height * scale)
             # the same footage whatever the talk's length (so the mouth bank, and the person's look, never
-            # depend on it): up to FOOTAGE_S from the ranked segments in turn (those of the same picture
-            # size), joined where the faces match
-            budget = FOOTAGE_S
+            # depend on it): up to FOOTAGE_S (less for large pictures) from the ranked segments in turn
+            # (those of the same picture size), joined where the faces match
+            budget = min(FOOTAGE_S, FOOTAGE_BYTES / (self.width * self.height * 3 * fps))
             frames, points = None, None
             for clip in request.footage[: 1 if request.careful else MAX_SEGMENTS]:
                 info = probe(clip.path) if clip.path != request.footage[0].path else first

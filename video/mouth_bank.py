@@ -33,6 +33,7 @@ STABLE_POINTS = [0, 1, 2, 14, 15, 16, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39
 _DRIVEN = list(range(48, 68))
 _FITTED = [2, 3, 4, 12, 13, 14, 29, 30, 31, 32, 33, 34, 35]  # pasted where the base face has them
 _CHIN = list(range(5, 12))
+SHARPEN = 0.6
 REJECT_REASONS = ("no face", "turned away", "blurred", "occluded", "tongue out", "lip bitten", "lips curled")
 
 
@@ -175,6 +176,8 @@ class MouthBank:
             dst = np.vstack([target[_DRIVEN + _FITTED + _CHIN], frame_pts])
             mx, my = tps_map(dst, src, (x0, y0, x1, y1))
             pasted += weight / total * cv2.remap(entry.image, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        # give back the detail two resamplings (align and morph, bicubic) and a mix of two mouths take
+        pasted += SHARPEN * (pasted - cv2.GaussianBlur(pasted, (0, 0), 0.8))
         return _blend(frame, pasted, points, target, (x0, y0, x1, y1), 0.05 if self.careful else 0.035)
 
 
@@ -233,17 +236,22 @@ def _inside_mouth(frame: np.ndarray, points: np.ndarray) -> tuple[float, np.ndar
     the teeth's colour where they show)."""
     if mouth_opening(points) < 0.02:
         return 0.0, None
-    inside = inner_mask(frame.shape[:2], points) > 0
-    if inside.sum() < 12:
-        return 0.0, None
+    inside = inner_mask(frame.shape[:2], points)
+    teeth = teeth_colour(frame, points)
+    # the middle of the opening only (a small face's landmarks put lip pixels on its edge), and only
+    # an opening wide enough to show a tongue
+    core = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
+    if mouth_opening(points) < 0.05 or core.sum() < 12:
+        return 0.0, teeth
     lips = np.zeros(frame.shape[:2], np.uint8)
     cv2.fillPoly(lips, [np.round(points[48:60]).astype(np.int32)], 1)
-    lips[inside] = 0
+    lips[inside > 0] = 0
     lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB).astype(np.float32)
     lip = np.median(lab[lips > 0], axis=0) if (lips > 0).sum() else np.float32([120, 150, 140])
-    mouth = lab[inside]
-    tongue = (mouth[:, 1] > lip[1] - 6) & (mouth[:, 0] > 0.75 * lip[0])
-    return float(tongue.mean()), teeth_colour(frame, points)
+    mouth = lab[core]
+    # a tongue is as red as the lips and about as bright (a mouth's inside is darker, teeth greyer)
+    tongue = (mouth[:, 1] > lip[1] - 6) & (mouth[:, 0] > 0.9 * lip[0])
+    return float(tongue.mean()), teeth
 
 
 def _rejects(features: list, frames: np.ndarray, points: np.ndarray) -> list[str | None]:
@@ -264,7 +272,7 @@ def _rejects(features: list, frames: np.ndarray, points: np.ndarray) -> list[str
             reasons[i] = "blurred"
         elif occlusion[k]:
             reasons[i] = "occluded"
-        elif f["tongue"] > 0.35:
+        elif f["tongue"] > 0.45:
             reasons[i] = "tongue out"
         elif f["lower"] < 0.5 * med["lower"]:
             reasons[i] = "lip bitten"

@@ -204,6 +204,12 @@ def run_demo(settings: StudioSettings, log=print, language: str = "zh") -> dict:
         log("speech check (Whisper) per sentence: "
             + ", ".join(f"{c.index + 1}: {c.metric} {c.error:.0%}{' FLAGGED' if c.flagged else ''}" for c in voice.checks))
         report["speech_check"] = [c.model_dump() for c in voice.checks]
+        quality = api.catalog.load(VideoTake, request.video_take_id).quality
+        if quality is not None:
+            log("quality report: " + ", ".join(f"{m.name} {m.value:g}" + ("" if m.ok else " (FLAGGED)")
+                                               for m in quality.measures if m.value is not None)
+                + (" (made again with safer choices)" if quality.remade else ""))
+            report["quality"] = quality.model_dump()
         approve_as_every_role(api, request, {"family": [story.family_comment]})
         latencies.append(api.wait_past_gate(run_id, request.gate_key))
         log(f"{story.family_reviewer} and {story.script_reviewer} approved the video; delivering ...")

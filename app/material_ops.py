@@ -1,5 +1,6 @@
 """The material verbs of the studio's API: uploads (checked by content before anything is
-stored, withdrawn by operators), action tags, footage analysis, voice prompt choices."""
+stored, withdrawn by operators), action tags, footage analysis, voice prompt choices, frames
+struck out of the mouth bank."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ from pathlib import Path
 
 from core.records import new_id
 from materials.footage_analysis import analyse_footage, analysis_id
-from materials.records import ActionTag, FootageAnalysis, MaterialSet, PromptPick, VoiceChoice
+from materials.records import (
+    ActionTag,
+    BankFrame,
+    FootageAnalysis,
+    MaterialSet,
+    MouthBankChoice,
+    PromptPick,
+    VoiceChoice,
+)
 from media.ffmpeg_io import probe
 from media.upload_checks import inspect_upload
 from persona.records import Persona, Upload, UploadWithdrawal
 from persona.uploads import usable_uploads
+from video.base_track import FrameSource
+from video.contract import FootageClip, VideoRequest
+from video.mouth_bank import bank_sheet
 
 ROLES = ("voice", "footage", "photo", "text")
 
@@ -116,6 +128,39 @@ class MaterialOps:
         self.catalog.audit(choice.chosen_by, "material.voice_prompts_chosen", f"persona/{persona_id}",
                            picks=[f"{p.source.name or p.source.key}@{p.start_s:.2f}+{p.duration_s:.2f}:{p.style}" for p in picks])
         return choice
+
+    def mouth_bank(self, persona_id: str) -> tuple[list[BankFrame], bytes, str]:
+        """The mouth bank the video step would build from the persona's selected footage now: its
+        frames (numbered as on the sheet), the sheet as PNG, and why it holds what it holds."""
+        materials = self.latest_materials(persona_id)
+        base = [s for s in (materials.footage if materials else []) if s.label == "base"]
+        if not base:
+            raise ValueError(f"{persona_id} has no selected base footage yet (a photo's bank is its one mouth); "
+                             "run a production's first step or `studio materials analyse` first")
+        sources = {self.catalog.media_path(s.source): s.source for s in base}
+        clips = [FootageClip(path=self.catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s,
+                             face_box=s.face_box) for s in base]
+        choice = self.catalog.get(MouthBankChoice, persona_id)
+        drops = [(self.catalog.media_path(f.source), f.time_s) for f in choice.dropped] if choice else []
+        source = FrameSource(VideoRequest(audio_path=Path("unused.wav"), footage=clips, fps=self.settings.video.fps,
+                                          max_height=self.settings.video.max_height, bank_drops=drops,
+                                          out_path=Path("unused.mp4")), 1.0)
+        bank = source.bank
+        frames = [BankFrame(source=sources[source.origins[i][0]], time_s=round(source.origins[i][1], 3))
+                  for i in bank.report.chosen]
+        return frames, bank_sheet(bank), bank.report.summary()
+
+    def drop_bank_frames(self, persona_id: str, frames: list[BankFrame], actor: str | None = None) -> MouthBankChoice:
+        """Strike frames out of the persona's mouth bank for its next productions (added to those
+        struck out before); an empty list brings every frame back."""
+        self.catalog.load(Persona, persona_id)
+        choice = self.catalog.get(MouthBankChoice, persona_id)
+        dropped = (choice.dropped if choice and frames else []) + list(frames)
+        saved = MouthBankChoice(id=persona_id, persona_id=persona_id, dropped=dropped, chosen_by=actor or self.settings.operator)
+        self.catalog.save(saved)
+        self.catalog.audit(saved.chosen_by, "material.mouth_bank_frames_dropped" if frames else "material.mouth_bank_reset",
+                           f"persona/{persona_id}", frames=[f"{f.source.name or f.source.key}@{f.time_s:.2f}" for f in frames])
+        return saved
 
     def clear_voice_choice(self, persona_id: str, actor: str | None = None) -> None:
         """Back to the automatic selection for the persona's next productions."""

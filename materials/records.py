@@ -159,6 +159,24 @@ class VoiceChoice(Record):
     chosen_by: str
 
 
+class BankFrame(BaseModel):
+    """One frame of a footage upload (as the mouth bank uses it)."""
+
+    source: AssetRef
+    time_s: float
+
+
+class MouthBankChoice(Record):
+    """Frames an operator struck out of a persona's mouth bank (id = persona id): the video step
+    never picks them; an empty list: the bank's own choice again."""
+
+    kind: ClassVar[str] = "mouth_bank_choice"
+
+    persona_id: str
+    dropped: list[BankFrame] = Field(default_factory=list, max_length=500)
+    chosen_by: str
+
+
 class ActionTag(Record):
     """An operator's mark on a footage upload: from ``start_s`` to ``end_s`` the person does
     ``label`` (sips water, laughs...). Tagged stretches join the material selection as action

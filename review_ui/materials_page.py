@@ -159,6 +159,33 @@ def _show_selection(api, persona, actor: str) -> None:
         cols[1].markdown(f"**{segment.label.replace('_', ' ')}** · " + md(f"{segment.start_s:.1f}-"
                          f"{segment.start_s + segment.duration_s:.1f} s of {segment.source.name or 'footage'} · "
                          f"score {segment.score:.2f}") + f"  \n{md(segment.why)}")
+    if any(s.label == "base" for s in chosen.footage):
+        _mouth_bank(api, persona, actor)
+
+
+def _mouth_bank(api, persona, actor: str) -> None:
+    """The mouths the video step picks from, as a sheet; an operator strikes out any they would not choose."""
+    st.markdown("**Mouth bank**")
+    key = f"bank-{persona.id}"
+    if st.button("Show the mouth bank", key=f"{key}-show"):
+        with st.spinner("Reading the footage and judging its frames ..."):
+            st.session_state[key] = api.mouth_bank(persona.id)
+    if key not in st.session_state:
+        st.caption("The person's own mouth at each step of opening, chosen from the footage (a few seconds to build).")
+        return
+    frames, sheet, summary = st.session_state[key]
+    st.image(sheet, caption=summary)
+    drop = st.multiselect("Strike out (the video step will not use them)", list(range(1, len(frames) + 1)), key=f"{key}-pick",
+                          format_func=lambda n: f"{n}: {frames[n - 1].time_s:.2f} s of {frames[n - 1].source.name or 'footage'}")
+    cols = st.columns(2)
+    if cols[0].button("Strike out", key=f"{key}-drop", disabled=not drop):
+        api.drop_bank_frames(persona.id, [frames[n - 1] for n in drop], actor=actor)
+        st.session_state[key] = api.mouth_bank(persona.id)
+        st.rerun()
+    if cols[1].button("Bring every frame back", key=f"{key}-reset"):
+        api.drop_bank_frames(persona.id, [], actor=actor)
+        st.session_state.pop(key, None)
+        st.rerun()
 
 
 def _choose_prompts(api, persona, chosen, actor: str) -> None:

@@ -6,8 +6,7 @@ from prefect import task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.utilities.hashing import hash_objects
 
-from core.settings import get_settings
-from materials.records import MaterialSet
+from materials.records import MaterialSet, MouthBankChoice
 from production.records import Production
 from script.records import ScriptVersion
 from tasks.context import PERSISTED, allowed, scratch, studio
@@ -34,7 +33,7 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
         audio_path=audio, footage=footage, actions=[c for c in clips if c.label != "base"],
         cues=voice.cue_timings, words=[w for t in voice.sentence_timings for w in t.words], photo_path=photo,
         fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
-        preset=settings.video.preset, out_path=work / "video.mp4")
+        preset=settings.video.preset, out_path=work / "video.mp4", bank_drops=bank_drops(catalog, production.persona_id))
     prompts = [catalog.media_path(p.clip) for p in materials.voice_prompts]
     report = (lambda made: measure_take(made.path, audio, footage, photo, prompts, voice.checks, settings.quality,
                                         settings.video.fps)) if settings.quality.enabled else None
@@ -51,9 +50,17 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
                         flagged=quality.flags if quality else [])
 
 
+def bank_drops(catalog, persona_id: str) -> list[tuple]:
+    """The footage frames an operator struck out of the persona's mouth bank, as (path, seconds)."""
+    choice = catalog.get(MouthBankChoice, persona_id)
+    return [(catalog.media_path(f.source), f.time_s) for f in choice.dropped] if choice else []
+
+
 def video_cache_key(context, parameters) -> str:
-    """A template re-run reuses the video for the same voice, footage and video settings."""
-    settings = get_settings()
-    return hash_objects("video", parameters["materials"].id, parameters["voice"].audio.sha256,
+    """A template re-run reuses the video for the same voice, footage, bank and video settings."""
+    settings, catalog = studio()
+    choice = catalog.get(MouthBankChoice, parameters["production"].persona_id)
+    drops = [(f.source.sha256, f.time_s) for f in choice.dropped] if choice else []
+    return hash_objects("video", parameters["materials"].id, parameters["voice"].audio.sha256, drops,
                         settings.video.model_dump(mode="json"), settings.quality.model_dump(mode="json"),
                         context.task.task_key)

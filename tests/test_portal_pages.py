@@ -250,3 +250,43 @@ def test_operator_corrects_the_derived_style_and_reviewers_see_checks_and_change
     assert not at.exception, at.exception
     assert any("flagged sentence 2: reads as an endorsement" in shown(w.value) for w in at.warning)
     assert any("Lan: “[sentence 2] make it shorter” → changed sentences 2" in shown(c.value) for c in at.caption)
+
+
+def test_operator_sees_the_mouth_bank_as_a_sheet_and_strikes_frames_out(review, shared_data):
+    """The bank the video step would use, numbered on a sheet; struck-out frames are never picked
+    again (the renderer's bank leaves them out and says so), and all can be brought back."""
+    from materials.records import FootageSegment, MaterialSet, MouthBankChoice
+    from tasks.video import bank_drops
+    from video.base_track import FrameSource
+    from video.contract import FootageClip, VideoRequest
+
+    api, production, _ = review
+    upload = api.add_material(production.persona_id, "footage", shared_data / "footage" / "lp_d3.mp4")
+    from media.ffmpeg_io import frame_jpeg
+
+    still = api.catalog.put_media(frame_jpeg(shared_data / "footage" / "lp_d3.mp4", 1.0), "image/jpeg", name="still.jpg")
+    segment = FootageSegment(source=upload.asset, start_s=0, duration_s=11.8, face_ratio=1, steadiness=1, sharpness=100,
+                             face_box=(130, 164, 309, 310), still=still, score=1, why="test")
+    api.catalog.save(MaterialSet(id=f"{production.id}-materials", persona_id=production.persona_id, voice_prompts=[],
+                                 footage=[segment], median_f0_hz=160))
+    at = AppTest.from_function(_materials_page, default_timeout=180)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    at.button(key=f"bank-{production.persona_id}-show").click().run()
+    assert not at.exception, at.exception
+    frames, sheet, summary = at.session_state[f"bank-{production.persona_id}"]
+    assert sheet[:4] == b"\x89PNG" and len(frames) > 10 and "rejected" in summary
+    at.multiselect(key=f"bank-{production.persona_id}-pick").set_value([1, 2]).run()
+    at.button(key=f"bank-{production.persona_id}-drop").click().run()
+    assert not at.exception, at.exception
+    choice = api.catalog.load(MouthBankChoice, production.persona_id)
+    assert choice.dropped == frames[:2] and choice.chosen_by == "ops"
+    # the video step's bank no longer picks them
+    clip = FootageClip(path=api.catalog.media_path(upload.asset), start_s=0, duration_s=11.8, face_box=(130, 164, 309, 310))
+    source = FrameSource(VideoRequest(audio_path=shared_data / "x.wav", footage=[clip], max_height=api.settings.video.max_height,
+                                      bank_drops=bank_drops(api.catalog, production.persona_id), out_path=shared_data / "x.mp4"), 1.0)
+    picked = {(str(source.origins[i][0]), round(source.origins[i][1], 3)) for i in source.bank.report.chosen}
+    assert not picked & {(str(api.catalog.media_path(f.source)), f.time_s) for f in frames[:2]}
+    assert source.bank.report.rejected["dropped by the operator"] == 2
+    at.button(key=f"bank-{production.persona_id}-reset").click().run()
+    assert api.catalog.load(MouthBankChoice, production.persona_id).dropped == []

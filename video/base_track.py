@@ -62,8 +62,8 @@ def morph(a: np.ndarray, a_points: np.ndarray, b: np.ndarray, b_points: np.ndarr
 
 
 def join_segments(a: np.ndarray, a_points: np.ndarray, b: np.ndarray, b_points: np.ndarray,
-                  fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """``a`` then ``b`` as one track, cut between the last second of ``a`` and the first of ``b``
+                  fps: float) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``a`` then ``b`` as one track (and where each was cut: its last frame of ``a``, first of ``b``), cut between the last second of ``a`` and the first of ``b``
     where the whole face matches best (head, brows, eyelids); over the next frames the face
     morphs from where ``a`` left it into ``b``'s own frames, so no feature jumps or doubles."""
     reach = max(1, min(int(fps), len(a) // 3, len(b) // 3))
@@ -82,7 +82,7 @@ def join_segments(a: np.ndarray, a_points: np.ndarray, b: np.ndarray, b_points: 
             t = (k + 1) / (steps + 1)
             b[k], b_points[k] = morph(a[-1], a_points[-1], b[k], b_points[k], t)
     log.info("joined two footage segments (faces %.1f px apart at the cut, morphed over %.2f s)", best, GLIDE_S)
-    return np.concatenate([a, b]), np.concatenate([a_points, b_points])
+    return np.concatenate([a, b]), np.concatenate([a_points, b_points]), cut_a, cut_b
 
 
 class FrameSource:
@@ -108,16 +108,19 @@ class FrameSource:
                     continue
                 part = read_frames(clip.path, clip.start_s, seconds, self.width, self.height, fps)
                 part_points = track_landmarks(part)
+                part_origins = [(clip.path, clip.start_s + k / fps) for k in range(len(part))]
                 if frames is None:
-                    frames, points = part, part_points
+                    frames, points, origins = part, part_points, part_origins
                 else:
-                    frames, points = join_segments(frames, points, part, part_points, fps)
+                    frames, points, cut_a, cut_b = join_segments(frames, points, part, part_points, fps)
+                    origins = origins[: cut_a + 1] + part_origins[cut_b:]
                 budget -= len(part) / fps
                 if budget < MIN_SEGMENT_S:
                     break
             if frames is None:
                 raise MediaError("the footage segments are too short to loop; add footage with the face visible for 2 s or more")
             self.base, self.points = frames, points
+            self.origins = origins  # (footage path, seconds into it) of every base frame
             fallback = np.array(request.footage[0].face_box, float) * scale
             self.boxes = np.array([box_of(p) if not np.isnan(p).any() else fallback for p in self.points])
             n = len(self.base)
@@ -137,18 +140,22 @@ class FrameSource:
             self.photo_points = landmarks(self.photo, found)
             self.photo_box = np.array(box_of(self.photo_points), float)
             self.blinks = blink_times(duration_s)
+            self.origins = []
         else:
             raise MediaError("the video step needs footage or a photo of the persona; add materials first")
         self.fps = fps
         self.careful = request.careful
+        self.bank_drops = request.bank_drops
 
     @cached_property
     def bank(self) -> MouthBank:
         """The mouth bank of this footage (or photo), built when first needed (a lip-sync server's
         base track needs none)."""
         frames, points = (self.base, self.points) if self.photo is None else (self.photo[None], self.photo_points[None])
+        drop = {i for i, (path, t) in enumerate(self.origins)
+                if any(path == p and abs(t - s) < 0.6 / self.fps for p, s in self.bank_drops)}
         try:
-            bank = MouthBank(frames, points, careful=self.careful)
+            bank = MouthBank(frames, points, drop=drop, careful=self.careful)
         except ValueError:
             raise MediaError("no face was found in the footage for the mouth; add footage with the face visible") from None
         log.info("mouth bank: %s", bank.report.summary())

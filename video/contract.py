@@ -36,6 +36,8 @@ class VideoRequest(BaseModel):
     # safer choices for a second render after the first fell short of the quality limits: one
     # footage segment (no joins), the nearest bank mouth alone (no blend), a softer blend edge
     careful: bool = False
+    # footage frames (path, seconds into it) an operator struck out of the mouth bank
+    bank_drops: list[tuple[Path, float]] = Field(default_factory=list)
     out_path: Path
 
 

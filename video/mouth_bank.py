@@ -325,3 +325,24 @@ def _occlusion(frames: np.ndarray, found: list[int], points: np.ndarray) -> np.n
     usual = float(np.median(shares))
 
     return np.array([share > max(0.2, 3 * usual) for share in shares])
+
+
+def bank_sheet(bank: MouthBank, columns: int = 6, side: int = 128) -> bytes:
+    """The bank's mouths as a contact sheet (PNG), the footage's numbered 1.. in ``report.chosen``'s
+    order, synthesised openings after them marked "synth"."""
+    tiles = []
+    for k, entry in enumerate(bank.entries):
+        p = entry.points
+        length = face_length(p)
+        cx, cy = p[48:68].mean(axis=0)
+        half = int(0.55 * length)
+        crop = entry.image[max(0, int(cy) - half) : int(cy) + half, max(0, int(cx) - half) : int(cx) + half]
+        tile = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA) if crop.size else np.zeros((side, side, 3), np.uint8)
+        label = str(k + 1) if k < len(bank.report.chosen) else "synth"
+        cv2.putText(tile, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3)
+        cv2.putText(tile, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+        tiles.append(tile)
+    while len(tiles) % columns:
+        tiles.append(np.full((side, side, 3), 255, np.uint8))
+    sheet = np.vstack([np.hstack(tiles[i : i + columns]) for i in range(0, len(tiles), columns)])
+    return cv2.imencode(".png", sheet)[1].tobytes()

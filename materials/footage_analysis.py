@@ -6,7 +6,7 @@ sharpness, camera shake (phase correlation of the frame with the face masked out
 outside the face (gestures), and shot changes; from the footage's own sound, speech activity.
 From these: continuous segments (one shot, the face in nearly every frame) ranked as base
 footage with the reasons, and actions suggested where the measures can tell (looking down,
-laughing, gesturing, idle). Drinking is not suggested: it needs an operator's tag."""
+laughing, gesturing, idle, drinking where something is in front of the mouth and chin)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from core.records import AssetRef
 from materials.records import ActionSuggestion, AnalysedSegment, FootageAnalysis
 from media.analysis import sharpness, speech_regions
 from media.backends.dlib_face import box_of, find_face, landmarks, measure
+from media.face_patches import LowerFace, occluded
 from media.ffmpeg_io import MediaError, load_audio, probe, read_frames
 from storage.catalog import Catalog
 
@@ -54,6 +55,7 @@ class Tracks:
     body_motion: np.ndarray  # mean change outside the face from the previous frame, 0-255
     scene_change: np.ndarray  # thumbnail difference from the previous frame, 0-255
     speech: np.ndarray  # bool
+    lower_face_unusual: np.ndarray  # share of the lower face unlike the footage's usual (something in front of it)
 
     def to_npz(self) -> bytes:
         buf = io.BytesIO()
@@ -91,6 +93,8 @@ def measure_frames(path: Path, info, fps: float = ANALYSIS_FPS) -> Tracks:
     _, w, h = analysis_size(info.width, info.height)
     rows: list[dict] = []
     prev_gray = prev_thumb = None
+    lower: LowerFace | None = None  # the lower face laid out as in the first frame with a face
+    patches: list[np.ndarray | None] = []
     start = 0.0
     while start < info.duration_s - 1e-3:
         try:
@@ -105,6 +109,9 @@ def measure_frames(path: Path, info, fps: float = ANALYSIS_FPS) -> Tracks:
             points = landmarks(frame, found) if found else None
             m = measure(points, w, h) if points is not None else None
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            if points is not None and lower is None:
+                lower = LowerFace(points)
+            patches.append(lower.patch(gray, points) if lower is not None and points is not None else None)
             thumb = cv2.resize(gray, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
             mask = None
             if points is not None:
@@ -140,7 +147,8 @@ def measure_frames(path: Path, info, fps: float = ANALYSIS_FPS) -> Tracks:
                   yaw=col("yaw"), pitch=col("pitch"), roll=col("roll"), mouth_open=col("mouth_open"),
                   mouth_width=col("mouth_width"), eyes_open=col("eyes_open"), face_size=col("face_size"),
                   sharpness=col("sharpness"), shake=col("shake"), body_motion=col("body_motion"),
-                  scene_change=col("scene_change"), speech=speech)
+                  scene_change=col("scene_change"), speech=speech,
+                  lower_face_unusual=lower.unusual(patches) if lower is not None else np.full(n, np.nan))
 
 
 def shot_changes(tracks: Tracks) -> list[int]:
@@ -220,6 +228,17 @@ def _lip_motion(points: np.ndarray, fps: float) -> np.ndarray:
                      else np.nan for i in range(len(move))])
 
 
+def _through_lost_face(mask: np.ndarray, face: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` carried over the frames between two of its own where the face was lost meanwhile
+    (a cup in front of the mouth often hides the face from the detector)."""
+    out = mask.copy()
+    hits = np.nonzero(mask)[0]
+    for a, b in zip(hits[:-1], hits[1:]):
+        if 1 < b - a <= reach and not face[a + 1 : b].any():
+            out[a:b] = True
+    return out
+
+
 def _jaw_width(points: np.ndarray) -> np.ndarray:
     """The face's width at the cheeks (jaw points 3 and 13) over the eyes' span: puffed cheeks widen it."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -265,6 +284,11 @@ def suggest_actions(tracks: Tracks, fps: float, has_audio: bool) -> list[ActionS
     add("gesture", gesture, 0.5,
         lambda a, b: f"movement outside the face {np.mean(tracks.body_motion[a:b]) / max(motion0, 0.1):.1f}x the usual",
         lambda a, b: np.mean(tracks.body_motion[a:b]) / max(8 * motion0, 1))
+    # drinking: something in front of the mouth and chin (a cup), often with the head tipped back
+    in_front = _through_lost_face(face & occluded(tracks.lower_face_unusual), face, int(2 * fps))
+    add("drinking", in_front, 0.8, lambda a, b: f"something in front of the mouth and chin for {(b - a) / fps:.1f} s "
+        f"({np.nanmean(tracks.lower_face_unusual[a:b]) * 100:.0f}% of the lower face unlike usual), head "
+        f"{-np.nanmean(down[a:b]):.0f}° further back than usual", lambda a, b: 0.5 + 0.3 * (np.nanmean(down[a:b]) < -5))
     add("idle", idle, 1.5, lambda a, b: f"{(b - a) / fps:.1f} s silent, lips still (moving "
         f"{np.nanmean(_lip_motion(tracks.points, fps)[a:b]):.3f} of the eye span a frame), mouth and face relaxed, body still",
         lambda a, b: 0.7)

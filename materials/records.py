@@ -98,7 +98,7 @@ class AnalysedSegment(BaseModel):
 class ActionSuggestion(BaseModel):
     """A stretch the analysis believes shows an action; an operator confirms it by tagging."""
 
-    label: Literal["looking_down", "laughing", "gesture", "idle"]
+    label: Literal["looking_down", "laughing", "gesture", "idle", "drinking"]
     start_s: float
     end_s: float
     confidence: float = Field(ge=0, le=1)

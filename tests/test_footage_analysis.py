@@ -138,3 +138,17 @@ def test_idle_is_suggested_only_where_the_lips_are_still_and_the_face_relaxed(ca
 
     for change in (mouthing, pursed, puffed):
         assert not held(change), change.__name__
+
+
+def test_drinking_is_suggested_where_something_is_in_front_of_the_mouth(catalog, shared_data, tmp_path):
+    """A cup (a pale box) over the close-up's mouth and chin from 3 s to 5 s: drinking is suggested
+    there, with its evidence; the untouched footage suggests no drinking anywhere."""
+    cup = tmp_path / "cup.mp4"
+    _ffmpeg("-i", str(shared_data / "footage" / "lp_d3.mp4"), "-vf",
+            "drawbox=x=180:y=330:w=160:h=150:color=0xE8E4DC@1:t=fill:enable='between(t,3,5)'", "-an", str(cup))
+    plain = analyse_footage(catalog, catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4"))
+    assert not [s for s in plain.suggestions if s.label == "drinking"]
+    drinking = [s for s in analyse_footage(catalog, catalog.put_media_file(cup)).suggestions if s.label == "drinking"]
+    assert drinking, "a cup over the mouth for 2 s"
+    assert all(2.8 <= s.start_s and s.end_s <= 5.3 for s in drinking) and max(s.end_s - s.start_s for s in drinking) >= 1.2
+    assert "in front of the mouth and chin" in drinking[0].why

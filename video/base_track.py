@@ -19,8 +19,9 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
 
+from media.face_patches import STABLE_POINTS
 from video.face_motion import blink_amount, blink_times, close_eyes, track_landmarks
-from video.mouth_bank import STABLE_POINTS, MouthBank
+from video.mouth_bank import MouthBank
 from video.warp import warp_region
 
 log = logging.getLogger(__name__)

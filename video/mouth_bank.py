@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from media.backends.dlib_face import measure, mouth_opening, mouth_width
+from media.face_patches import STABLE_POINTS, LowerFace, occluded
 from video.mouth_synth import face_length, inner_mask, open_mouth, settle_closed, shows_inside, teeth_colour
 from video.warp import tps_map
 
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 BANK_STEPS = 12
 TARGET_RANGE = 0.14  # openings the bank must reach above the closed mouth (inner-lip gap over nose-to-chin)
-STABLE_POINTS = [0, 1, 2, 14, 15, 16, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45]  # unmoved by the mouth
 _DRIVEN = list(range(48, 68))
 _FITTED = [2, 3, 4, 12, 13, 14, 29, 30, 31, 32, 33, 34, 35]  # pasted where the base face has them
 _CHIN = list(range(5, 12))
@@ -284,47 +284,10 @@ def _rejects(features: list, frames: np.ndarray, points: np.ndarray) -> list[str
 
 
 def _occlusion(frames: np.ndarray, found: list[int], points: np.ndarray) -> np.ndarray:
-    """Frames whose cheeks and chin (the mouth left out) differ from the footage's usual ones far
-    more than the rest do: a hand, a cup or a microphone in front of the face."""
-    ref = np.nanmedian(points[found], axis=0)
-    side = 48
-    x0, y0 = ref[2:15, 0].min(), ref[29, 1]
-    scale = side / max(ref[2:15, 0].max() - x0, 1.0)
-    to_patch = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale], [0, 0, 1]])
-    # the lower face inside the jaw line (the mouth's own pixels vary with its opening, so their
-    # usual spread is wide and only an occluder's change stands out there)
-    face = np.zeros((side, side), np.uint8)
-    cv2.fillConvexPoly(face, cv2.convexHull(((ref[list(range(2, 15)) + [29]] - (x0, y0)) * scale).astype(np.int32)), 1)
-    keep = face > 0
-    patches = []
-    for i in found:
-        m, _ = cv2.estimateAffinePartial2D(points[i][STABLE_POINTS], ref[STABLE_POINTS])
-        if m is None:
-            patches.append(None)
-            continue
-        full = (to_patch @ np.vstack([m, [0, 0, 1]]))[:2]
-        gray = cv2.cvtColor(frames[i], cv2.COLOR_BGR2GRAY)
-        patches.append(cv2.warpAffine(gray, full, (side, side), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
-                       .astype(np.float32))
-    valid = [p for p in patches if p is not None]
-    if len(valid) < 5 or keep.sum() < 50:
-        return np.zeros(len(found), bool)
-    # per pixel, how far each frame is from the footage's usual (brightness evened out): an
-    # occluder makes a large share of the cheeks and chin unusual at once
-    stack = np.stack([p - np.median(p[keep]) for p in valid])
-    median = np.median(stack, axis=0)
-    spread = np.median(np.abs(stack - median), axis=0) * 1.4826
-    opening = np.ones((3, 3), np.uint8)
-    shares = []
-    for p in patches:
-        if p is None:
-            shares.append(0.0)
-            continue
-        unusual = ((np.abs(p - np.median(p[keep]) - median) > 3 * spread + 6) & keep).astype(np.uint8)
-        shares.append(float(cv2.morphologyEx(unusual, cv2.MORPH_OPEN, opening)[keep].mean()))
-    usual = float(np.median(shares))
-
-    return np.array([share > max(0.2, 3 * usual) for share in shares])
+    """Frames with something in front of the cheeks, chin or mouth (``media.face_patches``)."""
+    lower = LowerFace(np.nanmedian(points[found], axis=0))
+    patches = [lower.patch(cv2.cvtColor(frames[i], cv2.COLOR_BGR2GRAY), points[i]) for i in found]
+    return occluded(lower.unusual(patches))
 
 
 def bank_sheet(bank: MouthBank, columns: int = 6, side: int = 128) -> bytes:

@@ -6,6 +6,8 @@ from prefect import task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.utilities.hashing import hash_objects
 
+from delivery.trust.keys import watermark_key
+from delivery.trust.mark_check import mark_survives
 from materials.records import MaterialSet, MouthBankChoice
 from production.records import Production
 from script.records import ScriptVersion
@@ -35,8 +37,11 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
         fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
         preset=settings.video.preset, out_path=work / "video.mp4", bank_drops=bank_drops(catalog, production.persona_id))
     prompts = [catalog.media_path(p.clip) for p in materials.voice_prompts]
+    trust = settings.trust
+    mark = lambda path: [mark_survives(path, watermark_key(settings), work, trust.video_watermark_strength,  # noqa: E731
+                                       trust.video_watermark_psnr_db)]
     report = (lambda made: measure_take(made.path, audio, footage, photo, prompts, voice.checks, settings.quality,
-                                        settings.video.fps)) if settings.quality.enabled else None
+                                        settings.video.fps, extra=mark)) if settings.quality.enabled else None
     result, quality = render_with_report(video_backend(settings), request, report,
                                          progress=lambda done: update_progress_artifact(bar, done))
     update_progress_artifact(bar, 100.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -40,6 +41,7 @@ _WHY = {
     "speech level": "the voice is too quiet or too loud",
     "speaker similarity": "the voice may not sound like the person",
     "speech check": "some sentences may not say what the script says",
+    "watermark": "a stripped copy may not be traced back to the studio",
 }
 
 
@@ -66,9 +68,11 @@ def _reference(footage: list[FootageClip], photo: Path | None, width: int, heigh
 
 
 def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Path | None, prompts: list[Path],
-                 checks: list[SentenceCheck], limits: TakeQualitySettings, fps: float) -> TakeQuality:
+                 checks: list[SentenceCheck], limits: TakeQualitySettings, fps: float,
+                 extra: Callable[[Path], list[QualityMeasure]] | None = None) -> TakeQuality:
     """The report of the take at ``video`` (its sound at ``audio``), made from ``footage`` or
-    ``photo``, in the voice of ``prompts``, with the voice step's sentence ``checks``."""
+    ``photo``, in the voice of ``prompts``, with the voice step's sentence ``checks``, and any
+    ``extra`` measures of the take made elsewhere (the watermark's, by the delivery side)."""
     started = time.perf_counter()
     info = probe(video)
     speech = load_audio(audio, 16000)
@@ -99,6 +103,7 @@ def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Pa
     measures.append(QualityMeasure(name="eyes closed", value=round(float(np.nanmean(eyes < 0.5 * ref_eyes)), 3),
                                    limit=limits.max_eyes_closed, at_least=False, unit="share of frames"))
     measures += _voice(speech, prompts, checks, limits)
+    measures += extra(video) if extra else []
     flags = [f"{m.name} {m.value:.2f} is {'below' if m.at_least else 'above'} {m.limit:.2f}: {_WHY[m.name]}"
              for m in measures if not m.ok]
     log.info("quality report of %s: %d measures, %d flagged, in %.1f s", video.name, len(measures), len(flags),

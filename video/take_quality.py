@@ -150,17 +150,21 @@ def _voice(speech: np.ndarray, prompts: list[Path], checks: list[SentenceCheck],
     return out
 
 
+# what a safer second render can mend: the picture's own figures
+REMADE_FOR = {"lip sync", "identity", "mouth sharpness", "seam", "join jump", "largest change", "eyes closed"}
+
+
 def render_with_report(backend: VideoBackend, request: VideoRequest, report, progress: Progress | None = None
                        ) -> tuple[VideoResult, TakeQuality | None]:
     """Render, measure (``report``: result -> TakeQuality, or None for no report), and where the
-    take falls short render once more with safer choices and keep the better of the two; what
-    still falls short stays in the report's flags for reviewers."""
+    picture falls short (``REMADE_FOR``) render once more with safer choices and keep the better
+    of the two; what still falls short stays in the report's flags for reviewers."""
     result = backend.render(request, progress)
     if report is None:
         return result, None
     quality = report(result)
-    if not quality.flags or request.careful:
-        return result, quality
+    if request.careful or not any(not m.ok and m.name in REMADE_FOR for m in quality.measures):
+        return result, quality  # nothing a second picture could mend (the voice's figures are the voice step's)
     log.warning("take falls short (%s); rendering once more with safer choices", "; ".join(quality.flags))
     again = backend.render(request.model_copy(update={"careful": True,
                                                       "out_path": request.out_path.with_name("careful-" + request.out_path.name)}))

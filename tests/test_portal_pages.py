@@ -290,3 +290,39 @@ def test_operator_sees_the_mouth_bank_as_a_sheet_and_strikes_frames_out(review, 
     assert source.bank.report.rejected["dropped by the operator"] == 2
     at.button(key=f"bank-{production.persona_id}-reset").click().run()
     assert api.catalog.load(MouthBankChoice, production.persona_id).dropped == []
+
+
+def test_reviewers_and_the_cli_see_the_takes_quality_report(review, monkeypatch, shared_data):
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from video.records import QualityMeasure, TakeQuality, VideoTake
+    from voice.records import VoiceTake
+
+    api, production, _ = review
+    voice = VoiceTake(id=f"{production.id}-v001-voice-t1", production_id=production.id, script_version=1,
+                      audio=api.catalog.put_media_file(shared_data / "speech" / "f5_ref_en.wav", "audio/wav"),
+                      duration_s=5.3, sample_rate=24000, sentence_timings=[], backend="kokoro")
+    quality = TakeQuality(measures=[QualityMeasure(name="lip sync", value=0.71, limit=0.5),
+                                    QualityMeasure(name="mouth sharpness", value=0.72, limit=0.8, unit="x the footage's")],
+                          flags=["mouth sharpness 0.72 is below 0.80: the mouth is softer than in the footage"], remade=True,
+                          seconds_measured=5.3)
+    video = VideoTake(id=f"{production.id}-v001-video-t1", production_id=production.id, script_version=1,
+                      voice_take_id=voice.id, video=api.catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4", "video/mp4"),
+                      duration_s=11.8, width=512, height=512, fps=25, backend="reenact", quality=quality)
+    api.catalog.save(voice)
+    api.catalog.save(video)
+    request = ReviewRequest(id=ReviewRequest.id_for(production.id, "video-1"), production_id=production.id,
+                            flow_run_id="00000000-0000-0000-0000-000000000000", gate="video", round=1, gate_key="video-1",
+                            roles={"family": ["Lan"]}, script_version=1, video_take_id=video.id)
+    api.catalog.save(request)
+    at = _reviewer(api, production, request, monkeypatch, "Lan", "family")
+    assert not at.exception, at.exception
+    assert any("Quality report" in shown(m.value) for m in at.markdown)
+    assert any("Check this before approving: mouth sharpness 0.72" in shown(w.value) for w in at.warning)
+    assert any("safer choices" in shown(i.value) for i in at.info)
+    result = CliRunner().invoke(app, ["review", "show", request.id])
+    assert result.exit_code == 0, result.output
+    assert "quality report of" in result.output and "(made again with safer choices)" in result.output
+    assert "LOW mouth sharpness: 0.72 x the footage's (limit >= 0.8)" in result.output
+    assert "flag: mouth sharpness 0.72 is below 0.80" in result.output

@@ -30,13 +30,14 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
 
-from video.base_track import FrameSource, even
+from video.base_track import FrameSource, even, morph
+from video.face_motion import track_landmarks
 
 log = logging.getLogger(__name__)
 
 
 
-FADE_S = 0.3  # cross-fade into and out of an action clip
+FADE_S = 0.3  # the morph into and out of an action clip
 MAX_STEP_PER_S = 6.0  # a mouth goes from closed to wide open in no less than about 1/6 s
 
 
@@ -64,14 +65,15 @@ def _fit(frames: np.ndarray, width: int, height: int) -> np.ndarray:
 
 class ActionTrack:
     """The action clips the script's cues call for ([drink] cuts to the persona drinking, [laugh]
-    to them laughing, when such footage is tagged), placed on the cues' times, with cross-fades."""
+    to them laughing, when such footage is tagged), placed on the cues' times; into and out of
+    them the face morphs on its landmarks (no dissolve of two faces)."""
 
     def __init__(self, request: VideoRequest, width: int, height: int):
         fps = request.fps
         self.fade = max(1, int(round(FADE_S * fps)))
-        self.spans: list[tuple[int, int, np.ndarray]] = []  # first frame, end frame, the clip's frames
+        self.spans: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # first and end frame, the clip's frames, landmarks
         clips = {c.label: c for c in reversed(request.actions)}  # the first of each label
-        read: dict[str, np.ndarray] = {}
+        read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for cue in request.cues:
             clip = clips.get(CUE_ACTIONS.get(cue.kind, ""))
             if clip is None or cue.end_s - cue.start_s < 2 * FADE_S:
@@ -79,21 +81,22 @@ class ActionTrack:
             if clip.label not in read:
                 info = probe(clip.path)
                 scale = min(width / info.width, height / info.height)
-                read[clip.label] = _fit(read_frames(clip.path, clip.start_s, min(clip.duration_s, 10.0),
-                                                    even(info.width * scale), even(info.height * scale), fps), width, height)
+                frames = _fit(read_frames(clip.path, clip.start_s, min(clip.duration_s, 10.0),
+                                          even(info.width * scale), even(info.height * scale), fps), width, height)
+                read[clip.label] = (frames, track_landmarks(frames))
             first, end = int(round(cue.start_s * fps)), int(round(cue.end_s * fps))
-            self.spans.append((first, end, read[clip.label]))
+            self.spans.append((first, end, *read[clip.label]))
             log.info("action %s at %.2f-%.2f s from %s", clip.label, cue.start_s, cue.end_s, clip.path.name)
 
-    def at(self, i: int) -> tuple[float, np.ndarray | None]:
-        """(how much of the action shows at frame ``i``, 0-1; its frame)."""
-        for first, end, frames in self.spans:
+    def at(self, i: int) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+        """(how much of the action shows at frame ``i``, 0-1; its frame; its landmarks)."""
+        for first, end, frames, points in self.spans:
             if first <= i < end:
                 period = max(1, 2 * len(frames) - 2)  # a clip shorter than its cue plays back and forth
                 k = (i - first) % period
-                frame = frames[k if k < len(frames) else period - k]
-                return min(1.0, (i - first + 1) / self.fade, (end - i) / self.fade), frame
-        return 0.0, None
+                k = k if k < len(frames) else period - k
+                return min(1.0, (i - first + 1) / self.fade, (end - i) / self.fade), frames[k], points[k]
+        return 0.0, None, None
 
 
 class ReenactVideo:
@@ -116,13 +119,15 @@ class ReenactVideo:
         writer = VideoWriter(request.out_path, w, h, fps, audio_path=request.audio_path, crf=request.crf, preset=request.preset)
         try:
             for i in range(n):
-                weight, action = actions.at(i)
+                weight, action, action_points = actions.at(i)
                 if weight >= 1:
                     writer.write(action)
                     continue
                 frame, _, pts = source.frame(i)
                 frame = source.bank.apply(frame, pts, float(env[i]), float(shape[i]))
-                if weight > 0:
+                if weight > 0 and not (np.isnan(pts).any() or np.isnan(action_points).any()):
+                    frame = morph(frame, pts, action, action_points, weight)[0]
+                elif weight > 0:  # no face to morph on in one of them
                     frame = cv2.addWeighted(frame, 1 - weight, action, weight, 0)
                 writer.write(frame)
                 if i and i % int(fps * 10) == 0:

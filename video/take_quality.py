@@ -67,6 +67,25 @@ def _reference(footage: list[FootageClip], photo: Path | None, width: int, heigh
     return frames, track_landmarks(frames)
 
 
+def _footage_motion(footage: list[FootageClip], width: int, height: int, fps: float, seconds: float = 20.0,
+                    chunk_s: float = 5.0) -> tuple[float, float]:
+    """(largest brows-and-eyes jump, largest frame change) in the footage the base track plays
+    (up to ``seconds`` of its segments, read a few seconds at a time)."""
+    jump = change = 0.0
+    left = seconds
+    for clip in footage[:3]:
+        info = probe(clip.path)
+        scale = min(width / info.width, height / info.height)
+        w, h = max(2, int(round(info.width * scale / 2)) * 2), max(2, int(round(info.height * scale / 2)) * 2)
+        start = clip.start_s
+        while left > 0.5 and start < clip.start_s + clip.duration_s - 0.5:
+            span = min(chunk_s, left, clip.start_s + clip.duration_s - start)
+            frames = read_frames(clip.path, start, span, w, h, fps)
+            jump, change = max(jump, upper_face_jump(track_landmarks(frames))), max(change, largest_change(frames))
+            start, left = start + span, left - span
+    return jump, change
+
+
 def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Path | None, prompts: list[Path],
                  checks: list[SentenceCheck], limits: TakeQualitySettings, fps: float,
                  extra: Callable[[Path], list[QualityMeasure]] | None = None) -> TakeQuality:
@@ -97,7 +116,8 @@ def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Pa
     measures = [QualityMeasure(name="lip sync", value=round(sum(c * n for c, n in sync) / max(1, sum(n for _, n in sync)), 3),
                                limit=limits.min_lip_sync)]
     if ref_frames is not None:
-        measures += _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, bool(footage), limits)
+        motion = _footage_motion(footage, info.width, info.height, fps) if footage else None
+        measures += _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, motion, limits)
     eyes = np.concatenate(closed)
     ref_eyes = float(np.nanmedian(eye_openness(ref_points))) if ref_points is not None else float(np.nanmedian(eyes))
     measures.append(QualityMeasure(name="eyes closed", value=round(float(np.nanmean(eyes < 0.5 * ref_eyes)), 3),
@@ -111,17 +131,17 @@ def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Pa
     return TakeQuality(measures=measures, flags=flags, seconds_measured=round(measured, 1))
 
 
-def _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, moving: bool,
+def _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, motion: tuple[float, float] | None,
                        limits: TakeQualitySettings) -> list[QualityMeasure]:
     ratio = lambda a, b: round(float(a / b), 3) if b > 1e-6 else None  # noqa: E731
     out = [QualityMeasure(name="mouth sharpness", value=ratio(np.median(sharp), mouth_sharpness(ref_frames, ref_points)),
                           limit=limits.min_mouth_sharpness, unit="x the footage's"),
            QualityMeasure(name="seam", value=ratio(np.median(seam), seam_energy(ref_frames, ref_points)),
                           limit=limits.max_seam, at_least=False, unit="x the footage's")]
-    if moving:  # a photo has no joins and no change of its own to compare with
-        out += [QualityMeasure(name="join jump", value=ratio(max(jump), upper_face_jump(ref_points)),
+    if motion is not None:  # a photo has no joins and no change of its own to compare with
+        out += [QualityMeasure(name="join jump", value=ratio(max(jump), motion[0]),
                                limit=limits.max_join_jump, at_least=False, unit="x the footage's"),
-                QualityMeasure(name="largest change", value=ratio(max(change), largest_change(ref_frames)),
+                QualityMeasure(name="largest change", value=ratio(max(change), motion[1]),
                                limit=limits.max_change, at_least=False, unit="x the footage's")]
     found = [i for i in range(len(ref_frames)) if not np.isnan(ref_points[i]).any()]
     if ids and found:

@@ -60,17 +60,18 @@ def seam_energy(frames: np.ndarray, points: np.ndarray) -> float:
 
 
 def upper_face_jump(points: np.ndarray) -> float:
-    """The largest frame-to-frame move of the brows and eyes relative to the nose (a join or a
-    cut shows there), over the eyes' span."""
+    """The largest frame-to-frame move of the brows and eyes relative to the top of the nose (a
+    join or a cut shows there), over the eyes' span."""
     ok = _ok(points)
     jumps = []
     for a, b in zip(np.nonzero(ok)[0][:-1], np.nonzero(ok)[0][1:]):
         if b != a + 1:
             continue
         span = float(np.linalg.norm(points[a, 45] - points[a, 36])) or 1.0
-        rel_a = points[a, _UPPER_FACE] - points[a, 30]
-        rel_b = points[b, _UPPER_FACE] - points[b, 30]
-        move = np.linalg.norm(points[b, 30] - points[a, 30]) + np.linalg.norm(rel_b - rel_a, axis=1).mean()
+        # relative to the top of the nose, between the eyes (the nose tip sits in the pasted mouth region)
+        rel_a = points[a, _UPPER_FACE] - points[a, 27]
+        rel_b = points[b, _UPPER_FACE] - points[b, 27]
+        move = np.linalg.norm(points[b, 27] - points[a, 27]) + np.linalg.norm(rel_b - rel_a, axis=1).mean()
         jumps.append(float(move / span))
     return float(max(jumps)) if jumps else 0.0
 

@@ -12,7 +12,7 @@ from materials.records import MaterialSet, MouthBankChoice
 from production.records import Production
 from script.records import ScriptVersion
 from tasks.context import PERSISTED, allowed, scratch, studio
-from video.contract import FootageClip, VideoRequest
+from video.contract import CUE_ACTIONS, FootageClip, VideoRequest
 from video.records import VideoTake
 from video.registry import video_backend
 from video.take_quality import measure_take, render_with_report
@@ -40,8 +40,10 @@ def render_video(production: Production, materials: MaterialSet, voice: VoiceTak
     trust = settings.trust
     mark = lambda path: [mark_survives(path, watermark_key(settings), work, trust.video_watermark_strength,  # noqa: E731
                                        trust.video_watermark_psnr_db)]
+    labels = {c.label for c in clips}
+    cuts = [(c.start_s - 0.1, c.end_s + 0.1) for c in voice.cue_timings if CUE_ACTIONS.get(c.kind) in labels]
     report = (lambda made: measure_take(made.path, audio, footage, photo, prompts, voice.checks, settings.quality,
-                                        settings.video.fps, extra=mark)) if settings.quality.enabled else None
+                                        settings.video.fps, extra=mark, cuts=cuts)) if settings.quality.enabled else None
     result, quality = render_with_report(video_backend(settings), request, report,
                                          progress=lambda done: update_progress_artifact(bar, done))
     update_progress_artifact(bar, 100.0)

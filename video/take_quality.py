@@ -67,6 +67,11 @@ def _reference(footage: list[FootageClip], photo: Path | None, width: int, heigh
     return frames, track_landmarks(frames)
 
 
+def _runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+    return list(zip(edges[::2], edges[1::2]))
+
+
 def _footage_motion(footage: list[FootageClip], width: int, height: int, fps: float, seconds: float = 20.0,
                     chunk_s: float = 5.0) -> tuple[float, float]:
     """(largest brows-and-eyes jump, largest frame change) in the footage the base track plays
@@ -88,10 +93,13 @@ def _footage_motion(footage: list[FootageClip], width: int, height: int, fps: fl
 
 def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Path | None, prompts: list[Path],
                  checks: list[SentenceCheck], limits: TakeQualitySettings, fps: float,
-                 extra: Callable[[Path], list[QualityMeasure]] | None = None) -> TakeQuality:
+                 extra: Callable[[Path], list[QualityMeasure]] | None = None,
+                 cuts: list[tuple[float, float]] = ()) -> TakeQuality:
     """The report of the take at ``video`` (its sound at ``audio``), made from ``footage`` or
     ``photo``, in the voice of ``prompts``, with the voice step's sentence ``checks``, and any
-    ``extra`` measures of the take made elsewhere (the watermark's, by the delivery side)."""
+    ``extra`` measures of the take made elsewhere (the watermark's, by the delivery side).
+    ``cuts``: where the take cuts to action footage on purpose (a [drink]): left out of the
+    jump and change figures, which are about joins nobody meant."""
     started = time.perf_counter()
     info = probe(video)
     speech = load_audio(audio, 16000)
@@ -106,8 +114,10 @@ def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Pa
         sync.append((lip_sync(points, env), len(frames)))
         sharp.append(mouth_sharpness(frames, points))
         seam.append(seam_energy(frames, points))
-        jump.append(upper_face_jump(points))
-        change.append(largest_change(frames))
+        times = start + np.arange(len(frames)) / fps
+        steady = ~np.array([any(a <= t <= b for a, b in cuts) for t in times], bool)
+        jump.append(upper_face_jump(np.where(steady[:, None, None], points, np.nan)))
+        change.append(max((largest_change(frames[a:b]) for a, b in _runs_of(steady)), default=0.0))
         closed.append(eye_openness(points))
         found = [i for i in range(len(frames)) if not np.isnan(points[i]).any()]
         for i in found[:: max(1, len(found) // 2)][:2]:

@@ -52,7 +52,15 @@ from storage import Catalog
 from storage.local import LocalStore
 from video.backends.reenact import ReenactVideo
 from video.contract import FootageClip, VideoRequest, VideoResult
-from video.quality import blink_detail, mouth_sharpness, openings, seam_energy, upper_face_jump
+from video.quality import (
+    blink_detail,
+    correlation,
+    largest_change,
+    mouth_sharpness,
+    openings,
+    seam_energy,
+    upper_face_jump,
+)
 from voice.records import WordTiming
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,22 +110,6 @@ def face_series(path: Path, width: int, height: int, start_s: float = 0.0, durat
             e = identity(frame, p)
             ids.append(e / np.linalg.norm(e))
     return np.array(mouth), np.stack(points), np.array(ids), frames
-
-
-def correlation(a: np.ndarray, b: np.ndarray) -> float:
-    n = min(a.size, b.size)
-    a, b = a[:n], b[:n]
-    ok = ~np.isnan(a) & ~np.isnan(b)
-    if ok.sum() < 10 or np.std(a[ok]) < 1e-9 or np.std(b[ok]) < 1e-9:
-        return 0.0
-    return float(np.corrcoef(a[ok], b[ok])[0, 1])
-
-
-def max_change(frames: np.ndarray) -> float:
-    if len(frames) < 2:
-        return 0.0
-    f = frames.astype(np.int16)
-    return float(np.abs(np.diff(f, axis=0)).mean(axis=(1, 2, 3)).max())
 
 
 def jerk(points: np.ndarray) -> float:
@@ -259,7 +251,7 @@ def main() -> None:
                                           f"{notes.synthesised_openings} synthesised",
                          reasons=notes.bank_rejects,
                          sync=correlation(mouth, env), sync_loop=correlation(loop_mouth, env), id_out=id_out, id_src=id_src,
-                         change=max_change(frames) / max(max_change(src_frames), 1e-6) if "footage" in case else None,
+                         change=largest_change(frames) / max(largest_change(src_frames), 1e-6) if "footage" in case else None,
                          jerk=jerk(points) / max(jerk(src_points), 1e-6), face=float(np.mean(~np.isnan(mouth)))))
         print(f"  {name}: done", file=sys.stderr, flush=True)
     print("| case | size | RTF | peak MiB | lip sync | loop sync | ID out | ID source | largest change / source | jerk / source "

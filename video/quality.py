@@ -82,9 +82,14 @@ def openings(points: np.ndarray) -> np.ndarray:
 
 def lip_sync(points: np.ndarray, loudness: np.ndarray) -> float:
     """Pearson correlation of the mouth opening with the speech loudness per frame."""
-    mouth = openings(points)
-    n = min(mouth.size, loudness.size)
-    a, b = mouth[:n], loudness[:n]
+    return correlation(openings(points), loudness)
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two per-frame series over their common length, NaNs left out
+    (0 where fewer than 10 frames or either series is flat)."""
+    n = min(a.size, b.size)
+    a, b = a[:n], b[:n]
     ok = ~np.isnan(a) & ~np.isnan(b)
     if ok.sum() < 10 or np.std(a[ok]) < 1e-9 or np.std(b[ok]) < 1e-9:
         return 0.0

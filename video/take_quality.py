@@ -17,6 +17,7 @@ from media.analysis import envelope_per_frame, speech_regions
 from media.backends.dlib_face import identity
 from media.backends.resemblyzer_speaker import embed, similarity
 from media.ffmpeg_io import load_audio, probe, read_frames
+from video.base_track import even
 from video.contract import FootageClip, Progress, VideoBackend, VideoRequest, VideoResult
 from video.face_motion import track_landmarks
 from video.quality import eye_openness, largest_change, lip_sync, mouth_sharpness, seam_energy, upper_face_jump
@@ -57,7 +58,7 @@ def _reference(footage: list[FootageClip], photo: Path | None, width: int, heigh
         clip = footage[0]
         info = probe(clip.path)
         scale = min(width / info.width, height / info.height)
-        w, h = max(2, int(round(info.width * scale / 2)) * 2), max(2, int(round(info.height * scale / 2)) * 2)
+        w, h = even(info.width * scale), even(info.height * scale)
         frames = read_frames(clip.path, clip.start_s, min(clip.duration_s, window_s), w, h, fps)
     else:
         image = cv2.imread(str(photo)) if photo else None
@@ -72,21 +73,23 @@ def _runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2]))
 
 
-def _footage_motion(footage: list[FootageClip], width: int, height: int, fps: float, seconds: float = 20.0,
-                    chunk_s: float = 5.0) -> tuple[float, float]:
+def _footage_motion(footage: list[FootageClip], width: int, height: int, fps: float, first: tuple[np.ndarray, np.ndarray],
+                    seconds: float = 20.0, chunk_s: float = 5.0) -> tuple[float, float]:
     """(largest brows-and-eyes jump, largest frame change) in the footage the base track plays
-    (up to ``seconds`` of its segments, read a few seconds at a time)."""
-    jump = change = 0.0
-    left = seconds
-    for clip in footage[:3]:
+    (up to ``seconds`` of its segments, read a few seconds at a time); ``first``: the frames and
+    landmarks already read from the start of the first segment (``_reference``)."""
+    frames, points = first
+    jump, change = upper_face_jump(points), largest_change(frames)
+    left = seconds - len(frames) / fps
+    for n, clip in enumerate(footage[:3]):
         info = probe(clip.path)
         scale = min(width / info.width, height / info.height)
-        w, h = max(2, int(round(info.width * scale / 2)) * 2), max(2, int(round(info.height * scale / 2)) * 2)
-        start = clip.start_s
+        w, h = even(info.width * scale), even(info.height * scale)
+        start = clip.start_s + (len(frames) / fps if n == 0 else 0.0)
         while left > 0.5 and start < clip.start_s + clip.duration_s - 0.5:
             span = min(chunk_s, left, clip.start_s + clip.duration_s - start)
-            frames = read_frames(clip.path, start, span, w, h, fps)
-            jump, change = max(jump, upper_face_jump(track_landmarks(frames))), max(change, largest_change(frames))
+            part = read_frames(clip.path, start, span, w, h, fps)
+            jump, change = max(jump, upper_face_jump(track_landmarks(part))), max(change, largest_change(part))
             start, left = start + span, left - span
     return jump, change
 
@@ -126,7 +129,7 @@ def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Pa
     measures = [QualityMeasure(name="lip sync", value=round(sum(c * n for c, n in sync) / max(1, sum(n for _, n in sync)), 3),
                                limit=limits.min_lip_sync)]
     if ref_frames is not None:
-        motion = _footage_motion(footage, info.width, info.height, fps) if footage else None
+        motion = _footage_motion(footage, info.width, info.height, fps, (ref_frames, ref_points)) if footage else None
         measures += _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, motion, limits)
     eyes = np.concatenate(closed)
     ref_eyes = float(np.nanmedian(eye_openness(ref_points))) if ref_points is not None else float(np.nanmedian(eyes))

@@ -9,7 +9,7 @@ APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
 TEST_APT_PACKAGES := chromium
 FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: demo test test-fast test-deps up down deps venv lock clean bench-trust bench-voice bench-video bench-script bench-retrieval
+.PHONY: demo test test-fast test-deps up down deps venv lock clean bench-trust bench-voice bench-video bench-script bench-retrieval bench-landmarks
 
 ## System packages (ffmpeg, espeak-ng, a CJK font) and uv, only where missing.
 deps:
@@ -57,6 +57,9 @@ bench-video: venv
 	$(UV) run --frozen python -m bench.video
 
 ## Retrieval of the persona's own passages by words and by meaning, English and Chinese (prints a table).
+bench-landmarks: venv
+	$(UV) run --frozen python -m bench.landmarks
+
 bench-retrieval: venv
 	$(UV) run --frozen python bench/retrieval.py
 

@@ -120,7 +120,9 @@ def draw_face(size: int, t: float, mouth_open: float, blink: float, style: FaceS
                   tuple(int(c * 0.85) for c in style.skin), -1)
     # face with soft shading
     face = np.zeros_like(img)
-    cv2.ellipse(face, (cx, cy), (int(105 * s), int(135 * s)), 0, 0, 360, style.skin, -1)
+    # the jaw drops as the mouth opens (a real mouth opens downward; the upper lip barely moves)
+    cv2.ellipse(face, (cx, cy), (int(105 * s), int(135 * s)), 0, 180, 360, style.skin, -1)
+    cv2.ellipse(face, (cx, cy), (int(105 * s), int((135 + 10 * mouth_open) * s)), 0, 0, 180, style.skin, -1)
     mask = cv2.GaussianBlur((face.sum(axis=2) > 0).astype(np.float32), (0, 0), 3 * s)[..., None]
     shade = np.clip(1.05 - 0.35 * ((np.arange(size)[None, :] - cx) / (110 * s)) ** 2, 0.6, 1.05)[..., None]
     img = (img * (1 - mask) + face * mask * shade).clip(0, 255).astype(np.uint8)
@@ -140,8 +142,8 @@ def draw_face(size: int, t: float, mouth_open: float, blink: float, style: FaceS
     cv2.line(img, (cx, int(cy - 10 * s)), (int(cx - 8 * s), int(cy + 35 * s)), nose, max(1, int(3 * s)))
     cv2.ellipse(img, (cx, int(cy + 38 * s)), (int(16 * s), int(7 * s)), 0, 0, 180, nose, max(1, int(3 * s)))
     # mouth
-    my = int(cy + 72 * s)
-    h = int((3 + 20 * mouth_open) * s)
+    h = int((3 + 12 * mouth_open) * s)
+    my = int(cy + 69 * s) + h
     cv2.ellipse(img, (cx, my), (int(32 * s), h), 0, 0, 360, (45, 35, 90), -1)
     cv2.ellipse(img, (cx, my - h), (int(32 * s), int(5 * s)), 0, 0, 360, (80, 80, 170), -1)
     cv2.ellipse(img, (cx, my + h), (int(30 * s), int(6 * s)), 0, 0, 360, (85, 90, 180), -1)

@@ -105,3 +105,35 @@ def test_the_bank_is_the_same_whatever_the_talks_length(shared_data, tmp_path):
         source = FrameSource(VideoRequest(audio_path=audio, footage=[clip], max_height=256, out_path=tmp_path / "x.mp4"), seconds)
         chosen.append(source.bank.report.chosen)
     assert chosen[0] == chosen[1]
+
+
+def _chin_lines(image: np.ndarray) -> int:
+    """Dark outlines crossed going down from below the lower lip past the chin (a drawn face has one)."""
+    from video.face_motion import track_landmarks
+
+    p = track_landmarks(image[None])[0]
+    length = float(np.linalg.norm(p[8] - p[33]))
+    x = int(round(p[8, 0]))
+    column = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[int(p[57, 1] + 0.1 * length) : int(p[8, 1] + 0.3 * length), x - 2 : x + 3]
+    column = column.astype(np.float32).mean(axis=1)
+    return sum(column[i] == column[max(0, i - 3) : i + 4].min() and column[max(0, i - 6) : i + 7].max() - column[i] > 6
+               for i in range(3, len(column) - 3))
+
+
+def test_a_closed_mouth_on_an_open_jawed_frame_leaves_one_chin_line():
+    """The drawn persona's jaw drops as it talks: a closed mouth pasted onto a frame with the jaw
+    down takes the chin up with it, outside the paste too, so no second chin line shows."""
+    from persona.synthetic import FaceStyle, draw_face
+    from video.face_motion import track_landmarks
+    from video.mouth_bank import MouthBank
+
+    times = np.arange(150) / 25
+    frames = np.stack([draw_face(512, t, 0.5 + 0.5 * np.sin(2 * np.pi * 0.9 * t), 0.0, FaceStyle()) for t in times])
+    bank = MouthBank(frames, track_landmarks(frames))
+    for t in times[::30]:
+        base, truth = draw_face(512, t, 1.0, 0.0, FaceStyle()), draw_face(512, t, 0.0, 0.0, FaceStyle())
+        out = bank.apply(base, track_landmarks(base[None])[0], 0.0)
+        assert _chin_lines(truth) == 1
+        assert _chin_lines(out) == 1, t
+        face = (slice(300, 420), slice(150, 360))  # the lower face, near what the truly closed mouth shows
+        assert np.abs(out[face].astype(np.float32) - truth[face]).mean() < 7.5

@@ -10,7 +10,7 @@ from functools import cached_property
 import numpy as np
 
 from media.analysis import detect_face
-from media.backends.dlib_face import box_of, find_face, landmarks
+from media.backends.dlib_face import box_of, find_face
 from media.ffmpeg_io import MediaError, VideoWriter, probe, read_frames
 from video.contract import VideoRequest, VideoResult
 
@@ -20,7 +20,7 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
 
 from media.face_patches import STABLE_POINTS
-from video.face_motion import blink_amount, blink_times, close_eyes, track_landmarks
+from video.face_motion import blink_amount, blink_times, close_eyes, face_points, track_landmarks
 from video.mouth_bank import MouthBank
 from video.warp import warp_region
 
@@ -138,7 +138,7 @@ class FrameSource:
             found = find_face(self.photo) or detect_face(self.photo)
             if found is None:
                 raise MediaError("no face found in the photo; use a frontal photo with the face visible")
-            self.photo_points = landmarks(self.photo, found)
+            self.photo_points = face_points(self.photo, found)[0]
             self.photo_box = np.array(box_of(self.photo_points), float)
             self.blinks = blink_times(duration_s)
             self.origins = []

@@ -12,6 +12,7 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError("the reenact video backend needs opencv-python-headless: uv sync") from exc
 
+from media.backends import facemesh
 from media.backends.dlib_face import box_of, find_face, landmarks
 from video.warp import warp_region
 
@@ -19,13 +20,23 @@ log = logging.getLogger(__name__)
 
 
 def track_landmarks(frames: np.ndarray, every: int = 5) -> np.ndarray:
-    """68 landmarks per frame (NaN where no face): found by the detector every few frames and
-    followed by the landmark model between, lightly smoothed over time."""
+    """68 landmarks per frame (NaN where no face), lightly smoothed over time. Where FaceMesh is
+    installed (``media.backends.facemesh``) dlib finds the face and the mesh follows it from frame
+    to frame (sub-pixel, far steadier), dlib looking again only when the mesh loses it; otherwise
+    dlib's detector runs every few frames and its landmark model follows the face between."""
     n = len(frames)
     out = np.full((n, 68, 2), np.nan, np.float32)
-    box, misses = None, 0
+    box, misses, followed = None, 0, None
     for i, frame in enumerate(frames):
-        if i % every == 0 or box is None:
+        lost = False
+        if followed is not None:
+            followed, _ = facemesh.mesh(frame, followed)
+            if followed is not None:
+                out[i] = followed[facemesh.MESH_TO_68]
+                box = box_of(out[i])
+                continue
+            lost = True
+        if i % every == 0 or box is None or lost:
             found = _find_near(frame, box) if box is not None else None
             found = found or find_face(frame)
             misses = 0 if found else misses + 1
@@ -35,7 +46,7 @@ def track_landmarks(frames: np.ndarray, every: int = 5) -> np.ndarray:
                 box = None
         if box is None:
             continue
-        out[i] = landmarks(frame, box)
+        out[i], followed = face_points(frame, box)
         box = box_of(out[i])
     smoothed = out.copy()
     for i in range(1, n - 1):
@@ -43,6 +54,14 @@ def track_landmarks(frames: np.ndarray, every: int = 5) -> np.ndarray:
         if not np.isnan(window).any():
             smoothed[i] = 0.25 * window[0] + 0.5 * window[1] + 0.25 * window[2]
     return smoothed
+
+
+def face_points(frame: np.ndarray, box) -> tuple[np.ndarray, np.ndarray | None]:
+    """(68 landmarks of the face in ``box``, the FaceMesh they came from or None): dlib's
+    landmarks, refined by FaceMesh where it is installed and sees a face there."""
+    points = landmarks(frame, box)
+    refined, found = facemesh.landmarks68(frame, points) if facemesh.available() else (None, None)
+    return (refined, found) if refined is not None else (points, None)
 
 
 def _find_near(frame: np.ndarray, box) -> tuple[int, int, int, int] | None:

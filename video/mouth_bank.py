@@ -166,7 +166,7 @@ class MouthBank:
         total = sum(p[0] for p in picked)
         target = points.astype(np.float32).copy()
         target[_DRIVEN] = sum(wt * aligned[_DRIVEN] for wt, _, _, aligned in picked) / total
-        target[_CHIN] += 0.6 * (sum(wt * aligned[_CHIN] for wt, _, _, aligned in picked) / total - points[_CHIN])
+        target[_CHIN] += 1.0 * (sum(wt * aligned[_CHIN] for wt, _, _, aligned in picked) / total - points[_CHIN])
         frame_pts = np.float32([[x0, y0], [x1, y0], [x0, y1], [x1, y1], [(x0 + x1) / 2, y0], [(x0 + x1) / 2, y1],
                                 [x0, (y0 + y1) / 2], [x1, (y0 + y1) / 2]])
         pasted = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
@@ -178,6 +178,12 @@ class MouthBank:
             pasted += weight / total * cv2.remap(entry.image, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         # give back the detail two resamplings (align and morph, bicubic) and a mix of two mouths take
         pasted += SHARPEN * (pasted - cv2.GaussianBlur(pasted, (0, 0), 0.8))
+        if np.abs(target[_CHIN] - points[_CHIN]).max() > 0.5:  # the jaw outside the paste moves with it (one chin line)
+            anchors = _FITTED + [27, 39, 42]
+            mx, my = tps_map(np.vstack([target[_CHIN], points[anchors], frame_pts]),
+                             np.vstack([points[_CHIN], points[anchors], frame_pts]), (x0, y0, x1, y1))
+            frame = frame.copy()
+            frame[y0:y1, x0:x1] = cv2.remap(frame, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         return _blend(frame, pasted, points, target, (x0, y0, x1, y1), 0.05 if self.careful else 0.035)
 
 
@@ -192,6 +198,12 @@ def _blend(frame: np.ndarray, pasted: np.ndarray, points: np.ndarray, target: np
     mask = np.zeros((y1 - y0, x1 - x0), np.float32)
     cv2.fillConvexPoly(mask, hull - (x0, y0), 1.0)
     mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, feather * face_w))
+    # all of the base frame's own lips go, however close they sit under the nose (no ghost lip)
+    lips = np.zeros_like(mask)
+    cv2.fillPoly(lips, [np.round(points[48:60] - (x0, y0)).astype(np.int32)], 1.0)
+    lips = cv2.GaussianBlur(cv2.dilate(lips, np.ones((3, 3), np.uint8), iterations=max(1, int(0.015 * face_w))),
+                            (0, 0), max(1.0, 0.01 * face_w))
+    mask = np.maximum(mask, lips)
     roi = frame[y0:y1, x0:x1].astype(np.float32)
     ring = (mask > 0.1) & (mask < 0.9)
     if ring.sum() > 20:
@@ -241,7 +253,7 @@ def _inside_mouth(frame: np.ndarray, points: np.ndarray) -> tuple[float, np.ndar
     # the middle of the opening only (a small face's landmarks put lip pixels on its edge), and only
     # an opening wide enough to show a tongue
     core = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
-    if mouth_opening(points) < 0.05 or core.sum() < 12:
+    if mouth_opening(points) < 0.08 or core.sum() < 12:
         return 0.0, teeth
     lips = np.zeros(frame.shape[:2], np.uint8)
     cv2.fillPoly(lips, [np.round(points[48:60]).astype(np.int32)], 1)

@@ -51,7 +51,7 @@ def shows_inside(image: np.ndarray, points: np.ndarray) -> bool | None:
     ring = _lip_ring(image.shape[:2], points) > 0
     around = float(np.median(lab[ring][:, 0])) if ring.any() else 150.0
     mouth = lab[inside]
-    dark = mouth[:, 0] < 0.45 * around
+    dark = mouth[:, 0] < 0.6 * around
     teeth = (mouth[:, 0] > 0.8 * around) & (np.hypot(mouth[:, 1] - 128, mouth[:, 2] - 128) < 14)
     return bool((dark | teeth).mean() > 0.25)
 

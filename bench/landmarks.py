@@ -57,7 +57,7 @@ def _track(frames: np.ndarray, smooth: bool = True) -> tuple[np.ndarray, np.ndar
         if found is None:
             mesh_pts[i], found = facemesh.landmarks68(frame, dlib_pts[i])
         else:
-            mesh_pts[i] = found[facemesh.MESH_TO_68]
+            mesh_pts[i] = facemesh.to68(found)
         followed = found
         t_mesh += time.perf_counter() - started
         box = box_of(dlib_pts[i])

@@ -171,6 +171,10 @@ class FrameSource:
         w, h = self.width, self.height
         m = cv2.getRotationMatrix2D((w / 2, h * 0.6), 0.8 * np.sin(2 * np.pi * 0.11 * t), 1.0)
         m[:, 2] += (3 * np.sin(2 * np.pi * 0.07 * t), 2 * np.sin(2 * np.pi * 0.13 * t))
+        # breathing, about 15 breaths a minute: the chest rises, the head rides on it (a vertical
+        # stretch about the top of the head, so the shoulders move most)
+        breath = 1 + 0.004 * np.sin(2 * np.pi * 0.25 * t)
+        m = np.array([[1, 0, 0], [0, breath, (1 - breath) * self.photo_box[1]]]) @ np.vstack([m, [0, 0, 1]])
         moved = cv2.warpAffine(self.photo, m, (w, h), borderMode=cv2.BORDER_REFLECT)
         pts = self.photo_points @ m[:, :2].T + m[:, 2]
         box = self.photo_box.copy()

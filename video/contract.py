@@ -31,7 +31,7 @@ class VideoRequest(BaseModel):
     photo_path: Path | None = None
     fps: float = 25.0
     max_height: int = 720
-    crf: int = 20
+    crf: int = 17  # a take is encoded once more at delivery
     preset: str = "veryfast"
     # safer choices for a second render after the first fell short of the quality limits: one
     # footage segment (no joins), the nearest bank mouth alone (no blend), a softer blend edge

@@ -32,7 +32,7 @@ def track_landmarks(frames: np.ndarray, every: int = 5) -> np.ndarray:
         if followed is not None:
             followed, _ = facemesh.mesh(frame, followed)
             if followed is not None:
-                out[i] = followed[facemesh.MESH_TO_68]
+                out[i] = facemesh.to68(followed)
                 box = box_of(out[i])
                 continue
             lost = True

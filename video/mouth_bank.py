@@ -19,6 +19,7 @@ import numpy as np
 from media.backends.dlib_face import measure, mouth_opening, mouth_width
 from media.face_patches import STABLE_POINTS, LowerFace, occluded
 from video.mouth_synth import face_length, inner_mask, open_mouth, settle_closed, shows_inside, teeth_colour
+from video.quality import mouth_sharpness
 from video.warp import tps_map
 
 try:
@@ -33,7 +34,7 @@ TARGET_RANGE = 0.14  # openings the bank must reach above the closed mouth (inne
 _DRIVEN = list(range(48, 68))
 _FITTED = [2, 3, 4, 12, 13, 14, 29, 30, 31, 32, 33, 34, 35]  # pasted where the base face has them
 _CHIN = list(range(5, 12))
-SHARPEN = 0.6
+SHARPENING = (0.0, 0.4, 0.8, 1.2, 1.6)  # unsharp amounts the bank tries on its own footage (``_calibrate``)
 REJECT_REASONS = ("no face", "turned away", "blurred", "occluded", "tongue out", "lip bitten", "lips curled")
 
 
@@ -47,6 +48,7 @@ class BankReport:
     chosen: list[int] = field(default_factory=list)
     synthesised: int = 0
     real_range: float = 0.0
+    sharpen: float = 0.0  # the unsharp amount that gives the pasted mouth the footage's own detail
 
     def summary(self) -> str:
         rejects = ", ".join(f"{n} {why}" for why, n in self.rejected.items() if n) or "none"
@@ -115,6 +117,8 @@ class MouthBank:
         self.widest = real_widest
         if real_widest - self.closed < TARGET_RANGE:
             self._synthesise(features, kept)
+        self.sharpen = 0.5
+        self._calibrate(frames, points, kept)
 
     def _synthesise(self, features: list, kept: list[int]) -> None:
         """Openings above what the footage shows, from its most closed mouths (one per lip width)."""
@@ -129,6 +133,23 @@ class MouthBank:
                 self.entries.append(_Entry(mouth_opening(pts), mouth_width(pts), image, pts))
                 self.report.synthesised += 1
         self.widest = top
+
+    def _calibrate(self, frames: np.ndarray, points: np.ndarray, kept: list[int]) -> None:
+        """The sharpening that gives the pasted mouth the footage's own detail: the bank's mouths
+        put onto some of its own frames at openings speech asks for (two mouths mixed, as in a
+        render) and their detail compared with the frames' own, for each amount in ``SHARPENING``;
+        the nearest to equal is kept."""
+        sample = kept[:: max(1, len(kept) // 4)][:4]
+        own = mouth_sharpness(frames[sample], points[sample])
+        if own <= 0:
+            return
+        ratios = []
+        for amount in SHARPENING:
+            self.sharpen = amount
+            made = [self.apply(frames[i], points[i], loudness) for i in sample for loudness in (0.2, 0.45, 0.7)]
+            ratios.append(mouth_sharpness(np.stack(made), np.repeat(points[sample], 3, axis=0)) / own)
+        self.sharpen = SHARPENING[int(np.argmin([abs(np.log(max(r, 1e-6))) for r in ratios]))]
+        self.report.sharpen = self.sharpen
 
     def pick(self, loudness: float, shape: float = 0.0) -> list[tuple[float, int]]:
         """(weight, entry) of the two bank frames nearest the opening this loudness asks for and
@@ -166,7 +187,7 @@ class MouthBank:
         total = sum(p[0] for p in picked)
         target = points.astype(np.float32).copy()
         target[_DRIVEN] = sum(wt * aligned[_DRIVEN] for wt, _, _, aligned in picked) / total
-        target[_CHIN] += 1.0 * (sum(wt * aligned[_CHIN] for wt, _, _, aligned in picked) / total - points[_CHIN])
+        target[_CHIN] += sum(wt * aligned[_CHIN] for wt, _, _, aligned in picked) / total - points[_CHIN]
         frame_pts = np.float32([[x0, y0], [x1, y0], [x0, y1], [x1, y1], [(x0 + x1) / 2, y0], [(x0 + x1) / 2, y1],
                                 [x0, (y0 + y1) / 2], [x1, (y0 + y1) / 2]])
         pasted = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
@@ -177,7 +198,7 @@ class MouthBank:
             mx, my = tps_map(dst, src, (x0, y0, x1, y1))
             pasted += weight / total * cv2.remap(entry.image, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         # give back the detail two resamplings (align and morph, bicubic) and a mix of two mouths take
-        pasted += SHARPEN * (pasted - cv2.GaussianBlur(pasted, (0, 0), 0.8))
+        pasted += self.sharpen * (pasted - cv2.GaussianBlur(pasted, (0, 0), 0.8))
         if np.abs(target[_CHIN] - points[_CHIN]).max() > 0.5:  # the jaw outside the paste moves with it (one chin line)
             anchors = _FITTED + [27, 39, 42]
             mx, my = tps_map(np.vstack([target[_CHIN], points[anchors], frame_pts]),

@@ -28,13 +28,25 @@ log = logging.getLogger(__name__)
 SIDE = 192  # the model's input, a square crop around the face
 ROI_SCALE = 1.5  # the crop's side over the mesh's extent (mediapipe's own value)
 MIN_PRESENCE = 0.5
-# the mesh vertex nearest each of dlib's 68 points: jaw, brows, nose, eyes, outer lips, inner lips
-MESH_TO_68 = [162, 234, 93, 58, 172, 136, 149, 148, 152, 377, 378, 365, 397, 288, 323, 454, 389,
+# the face's outline from ear to ear under the chin: dlib's 17 jaw points lie evenly along it
+JAW_OUTLINE = [127, 234, 93, 132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 323, 454, 356]
+# the mesh vertex nearest each of dlib's other 51 points: brows, nose, eyes, outer lips, inner lips
+MESH_TO_68 = [-1] * 17 + [
               71, 63, 105, 66, 107, 336, 296, 334, 293, 301,
               168, 197, 5, 4, 75, 97, 2, 326, 305,
               33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380,
               61, 39, 37, 0, 267, 269, 291, 405, 314, 17, 84, 181,
               78, 82, 13, 312, 308, 317, 14, 87]
+
+
+def to68(found: np.ndarray) -> np.ndarray:
+    """A 468-point mesh in dlib's 68-point layout."""
+    out = found[MESH_TO_68]
+    outline = found[JAW_OUTLINE]
+    along = np.r_[0, np.cumsum(np.linalg.norm(np.diff(outline, axis=0), axis=1))]
+    at = np.linspace(0, along[-1], 17)
+    out[:17] = np.stack([np.interp(at, along, outline[:, 0]), np.interp(at, along, outline[:, 1])], axis=1)
+    return out
 
 
 def model_path() -> Path | None:
@@ -110,4 +122,4 @@ def landmarks68(frame_bgr: np.ndarray, points: np.ndarray) -> tuple[np.ndarray |
     found, _ = mesh(frame_bgr, points)
     if found is not None:
         found, _ = mesh(frame_bgr, found)
-    return (found[MESH_TO_68], found) if found is not None else (None, None)
+    return (to68(found), found) if found is not None else (None, None)

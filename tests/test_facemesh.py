@@ -37,4 +37,4 @@ def test_the_mesh_follows_a_real_face_in_dlibs_layout_and_shimmers_less(shared_d
     for group, value in jitter(dlib_pts).items():
         assert steadier[group] < value, group
     assert "mediapipe" not in sys.modules
-    assert len(facemesh.MESH_TO_68) == 68 and len(set(facemesh.MESH_TO_68[17:])) == 51
+    assert len(facemesh.MESH_TO_68) == 68 and len(set(facemesh.MESH_TO_68)) == 68

@@ -53,7 +53,7 @@ def _track(frames: np.ndarray, smooth: bool = True) -> tuple[np.ndarray, np.ndar
         dlib_pts[i] = landmarks(frame, box)
         t_dlib += time.perf_counter() - started
         started = time.perf_counter()
-        found = facemesh.mesh(frame, followed)[0] if followed is not None else None
+        found = facemesh.mesh(frame, followed) if followed is not None else None
         if found is None:
             mesh_pts[i], found = facemesh.landmarks68(frame, dlib_pts[i])
         else:

@@ -30,7 +30,7 @@ def track_landmarks(frames: np.ndarray, every: int = 5) -> np.ndarray:
     for i, frame in enumerate(frames):
         lost = False
         if followed is not None:
-            followed, _ = facemesh.mesh(frame, followed)
+            followed = facemesh.mesh(frame, followed)
             if followed is not None:
                 out[i] = facemesh.to68(followed)
                 box = box_of(out[i])
@@ -60,7 +60,7 @@ def face_points(frame: np.ndarray, box) -> tuple[np.ndarray, np.ndarray | None]:
     """(68 landmarks of the face in ``box``, the FaceMesh they came from or None): dlib's
     landmarks, refined by FaceMesh where it is installed and sees a face there."""
     points = landmarks(frame, box)
-    refined, found = facemesh.landmarks68(frame, points) if facemesh.available() else (None, None)
+    refined, found = facemesh.landmarks68(frame, points)
     return (refined, found) if refined is not None else (points, None)
 
 

@@ -117,8 +117,7 @@ class MouthBank:
         self.widest = real_widest
         if real_widest - self.closed < TARGET_RANGE:
             self._synthesise(features, kept)
-        self.sharpen = 0.5
-        self._calibrate(frames, points, kept)
+        self.sharpen = self.report.sharpen = self._calibrate(frames, points, kept)
 
     def _synthesise(self, features: list, kept: list[int]) -> None:
         """Openings above what the footage shows, from its most closed mouths (one per lip width)."""
@@ -134,22 +133,21 @@ class MouthBank:
                 self.report.synthesised += 1
         self.widest = top
 
-    def _calibrate(self, frames: np.ndarray, points: np.ndarray, kept: list[int]) -> None:
+    def _calibrate(self, frames: np.ndarray, points: np.ndarray, kept: list[int]) -> float:
         """The sharpening that gives the pasted mouth the footage's own detail: the bank's mouths
         put onto some of its own frames at openings speech asks for (two mouths mixed, as in a
         render) and their detail compared with the frames' own, for each amount in ``SHARPENING``;
-        the nearest to equal is kept."""
+        the nearest to equal is returned (0.5 where the footage shows no detail to compare with)."""
         sample = kept[:: max(1, len(kept) // 4)][:4]
         own = mouth_sharpness(frames[sample], points[sample])
         if own <= 0:
-            return
+            return 0.5
         ratios = []
         for amount in SHARPENING:
             self.sharpen = amount
             made = [self.apply(frames[i], points[i], loudness) for i in sample for loudness in (0.2, 0.45, 0.7)]
             ratios.append(mouth_sharpness(np.stack(made), np.repeat(points[sample], 3, axis=0)) / own)
-        self.sharpen = SHARPENING[int(np.argmin([abs(np.log(max(r, 1e-6))) for r in ratios]))]
-        self.report.sharpen = self.sharpen
+        return SHARPENING[int(np.argmin([abs(np.log(max(r, 1e-6))) for r in ratios]))]
 
     def pick(self, loudness: float, shape: float = 0.0) -> list[tuple[float, int]]:
         """(weight, entry) of the two bank frames nearest the opening this loudness asks for and

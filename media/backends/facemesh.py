@@ -87,12 +87,13 @@ def _crop_transform(points: np.ndarray, scale: float) -> np.ndarray:
     return m
 
 
-def mesh(frame_bgr: np.ndarray, points: np.ndarray) -> tuple[np.ndarray | None, float]:
-    """(the 468 mesh points in frame pixels, or None; the model's face presence, 0..1) for the
-    face around ``points`` (dlib's 68 or the previous frame's mesh)."""
+def mesh(frame_bgr: np.ndarray, points: np.ndarray) -> np.ndarray | None:
+    """The 468 mesh points in frame pixels of the face around ``points`` (dlib's 68 or the
+    previous frame's mesh); None where the model is not installed or sees no face there (its
+    presence under ``MIN_PRESENCE``)."""
     interpreter = _interpreter()
     if interpreter is None or np.isnan(points).any():
-        return None, 0.0
+        return None
     # dlib's 68 points leave out the forehead the mesh covers: a wider crop for them
     m = _crop_transform(points, ROI_SCALE if len(points) != 68 else 1.7)
     crop = cv2.warpAffine(frame_bgr, m, (SIDE, SIDE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -103,16 +104,16 @@ def mesh(frame_bgr: np.ndarray, points: np.ndarray) -> tuple[np.ndarray | None, 
     values = {o["shape"][-1]: interpreter.get_tensor(o["index"]).reshape(-1) for o in outputs}
     presence = float(1 / (1 + np.exp(-values[1][0])))
     if presence < MIN_PRESENCE:
-        return None, presence
+        return None
     back = cv2.invertAffineTransform(m)
     found = values[468 * 3].reshape(468, 3)[:, :2]
-    return (found @ back[:, :2].T + back[:, 2]).astype(np.float32), presence
+    return (found @ back[:, :2].T + back[:, 2]).astype(np.float32)
 
 
 def landmarks68(frame_bgr: np.ndarray, points: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(68 points in the iBUG layout, the full mesh) for the face around ``points``: the mesh is
     found twice, the second time in the crop the first one gives (as mediapipe tracks)."""
-    found, _ = mesh(frame_bgr, points)
+    found = mesh(frame_bgr, points)
     if found is not None:
-        found, _ = mesh(frame_bgr, found)
+        found = mesh(frame_bgr, found)
     return (to68(found), found) if found is not None else (None, None)

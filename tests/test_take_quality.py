@@ -54,7 +54,7 @@ def test_a_take_is_measured_against_its_footage_and_remade_once_when_it_falls_sh
 
 
 def test_the_report_says_whether_a_stripped_copy_would_still_carry_the_mark(shared_data, tmp_path):
-    """Marked as delivery marks it, copied at half size and CRF 28: its bits are still read."""
+    """Marked as delivery marks it, its picture copied at CRF 28: its bits are still read."""
     from delivery.trust.mark_check import MIN_BIT_ACCURACY, mark_survives
 
     measure = mark_survives(shared_data / "footage" / "lp_d3.mp4", b"a studio key of 32 bytes........", tmp_path, 4.0, 40.5)

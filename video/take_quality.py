@@ -42,7 +42,7 @@ _WHY = {
     "speech level": "the voice is too quiet or too loud",
     "speaker similarity": "the voice may not sound like the person",
     "speech check": "some sentences may not say what the script says",
-    "watermark": "a stripped copy may not be traced back to the studio",
+    "watermark": "a small, strongly compressed copy of the picture alone may not be traced (its sound still traces it)",
 }
 
 

@@ -7,13 +7,15 @@ cell holds one smooth bump (a raised sine, so the pattern has no sharp edges) of
 -1. Of the 576 cells, 420 carry the 140 coded payload bits three times (``delivery.trust.payload``)
 and 156 carry a keyed synchronisation pattern; the key also shuffles which cell is which.
 In delivery each cell's strength is fitted to the video (``informed_pattern``) within a PSNR
-budget of 40.5 dB, and no pixel the picture leaves flat moves by more than one grey level
-(``flat_cap``); the pattern is added to the Y plane of every frame with a keyed dither that
-changes from frame to frame, so its fractions of a level survive on average and no fixed dot
-grid stands on a plain wall.
+budget of 40.5 dB, and no pixel moves by more than the detail right around it hides
+(``change_cap``: one grey level on a plain wall, smooth skin, or a few pixels away from an
+eye); the pattern is added to the Y plane of every frame with a keyed dither that changes from
+frame to frame, so its fractions of a level survive on average and no fixed dot grid stands on
+a plain wall.
 
 Detection averages many frames (the pattern is static, the content moves), removes the
-picture's low frequencies, and for a small set of candidate scales folds the result onto
+picture's low frequencies, weighs every pixel by the inverse of the picture's local variance
+(flat areas, where the mark is clean, count most), and for a small set of candidate scales folds the result onto
 one tile and finds the cyclic shift by FFT cross-correlation with the sync cells. The
 payload cells are then read at that shift and decoded; only a matching keyed tag counts.
 """
@@ -27,7 +29,7 @@ import cv2
 import numpy as np
 
 from delivery.trust.payload import MAX_DECODE_ATTEMPTS, cell_layout, cell_signs, decode
-from delivery.trust.visibility import FLAT_SPREAD
+from delivery.trust.visibility import masking
 
 GRID = 24
 CELLS_PER_SHORT_SIDE = 48  # the tile spans half the short side
@@ -37,6 +39,7 @@ _REF_CELL = 8  # detection works on a grid resampled to 8 px per cell
 # Candidate cell sizes relative to "short side / 48": 1.0 is the original framing at any
 # size; larger values cover crops of up to ~30 % of the short side.
 SCALES = tuple(np.round(np.arange(0.96, 1.42, 0.02), 3))
+SCALE_REFINE = (-0.009, -0.006, -0.003, 0.0, 0.003, 0.006, 0.009)  # around a candidate, before its payload is read
 
 
 def _layout(key: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +103,8 @@ def informed_pattern(key: bytes, content_id: int, host_mean: np.ndarray, psnr_db
     cell = cell_size(width, height)
     host = host_mean.astype(np.float32)
     local = _local_contrast(_hp(host, cell), cell)
-    mask = texture_mask(host, cell)
+    cap = change_cap(host, cell)
+    mask = np.minimum(texture_mask(host, cell), cap / max_strength)  # what the cap lets through, linear in the amplitude
 
     def read(image_hp: np.ndarray) -> np.ndarray:
         return _cell_values(image_hp / local, width, height)
@@ -124,22 +128,19 @@ def informed_pattern(key: bytes, content_id: int, host_mean: np.ndarray, psnr_db
             lo = mid
         else:
             hi = mid
-    pattern = _field(amplitudes(lo) * signs, width, height) * mask
-    return np.clip(pattern, -flat_cap(host, cell), flat_cap(host, cell)).astype(np.float32)
+    pattern = _field(amplitudes(lo) * signs, width, height) * texture_mask(host, cell)
+    return np.clip(pattern, -cap, cap).astype(np.float32)
 
 
 FLAT_CAP = 1.0  # grey levels: the most the mark changes a pixel where nothing hides it
+MASK_GAIN = 0.5  # a change of up to half the detail right around a pixel stays hidden in it
 
 
-def flat_cap(host: np.ndarray, cell: float) -> np.ndarray:
-    """The largest change each pixel may take: ``FLAT_CAP`` where the picture is flat at the
-    pattern's scale (a plain wall, a backdrop: ``visibility.flat_regions``), rising over one more
-    ``FLAT_SPREAD`` of detail to no limit in texture."""
-    h = host.astype(np.float32)
-    detail = h - cv2.GaussianBlur(h, (0, 0), max(1.0, cell / 2))
-    spread = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), max(1.0, cell)))
-    ramp = np.clip((spread - FLAT_SPREAD) / FLAT_SPREAD, 0, 1)
-    return (FLAT_CAP + ramp * 4 * STRENGTH).astype(np.float32)
+def change_cap(host: np.ndarray, cell: float) -> np.ndarray:
+    """The largest change each pixel may take: ``FLAT_CAP`` where nothing hides it (a plain wall,
+    a backdrop, smooth skin, a few pixels away from an eye: ``visibility.masking``), up to
+    ``MASK_GAIN`` of the detail right around it in texture."""
+    return np.clip(MASK_GAIN * masking(host, cell), FLAT_CAP, 4 * STRENGTH).astype(np.float32)
 
 
 DITHERS = 16  # frames of keyed dither the marker cycles through
@@ -175,10 +176,10 @@ class LumaMarker:
         if y.shape != self.pattern.shape:
             raise ValueError(f"frame is {y.shape[1]}x{y.shape[0]}, the marker was made for {self.width}x{self.height}")
         out = y.astype(np.int16)
-        # the cap from this frame's own picture (quarter size: cheap): a wall is flat where the person
+        # the cap from this frame's own picture (half size: cheap): a wall is flat where the person
         # has just moved away from it, though the frames' average there is not
-        small = cv2.resize(y, (max(8, self.width // 4), max(8, self.height // 4)), interpolation=cv2.INTER_AREA)
-        small_cap = cv2.erode(flat_cap(small, self.cell / 4), np.ones((3, 3), np.uint8))  # flat nearby: flat
+        small = cv2.resize(y, (max(8, self.width // 2), max(8, self.height // 2)), interpolation=cv2.INTER_AREA)
+        small_cap = cv2.erode(change_cap(small, self.cell / 2), np.ones((5, 5), np.uint8))  # flat nearby: flat
         cap = np.floor(cv2.resize(small_cap, (self.width, self.height), interpolation=cv2.INTER_NEAREST)).astype(np.int16)
         out += np.clip(self.patterns[self._frames % DITHERS], -cap, cap)
         self._frames += 1
@@ -201,12 +202,15 @@ def _hp(image: np.ndarray, cell: float) -> np.ndarray:
 
 
 def _local_contrast(hp: np.ndarray, cell: float) -> np.ndarray:
-    return np.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), max(1.0, cell))) + 0.5
+    """What the detector divides by: the local variance (the picture's own detail is the
+    noise a correlation detector weighs by its inverse), floored for flat areas."""
+    return (np.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), max(1.0, cell))) + 0.5) ** 2
 
 
 def _highpass(mean: np.ndarray, cell: float) -> np.ndarray:
-    """Remove the picture's low frequencies, then equalise local contrast so that strong
-    edges (hair, collars) count no more than flat skin where the pattern is clean."""
+    """Remove the picture's low frequencies, then weigh each pixel by the inverse of the local
+    variance, so that strong edges (hair, collars) count far less than flat skin where the
+    pattern is clean."""
     hp = _hp(mean, cell)
     return hp / _local_contrast(hp, cell)
 
@@ -260,35 +264,41 @@ class LumaDetector:
         """Detect in the average of a clip's Y planes (float array)."""
         h, w = mean_y.shape
         base = cell_size(w, h)
-        period = GRID * _REF_CELL
         hp = _highpass(mean_y.astype(np.float32), base)
-        candidates = []
-        for s in SCALES:
-            factor = _REF_CELL / (base * s)
-            size = (max(1, round(w * factor)), max(1, round(h * factor)))
-            if min(size) < period:
-                continue
-            img = cv2.resize(hp, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
-            tile = _fold(img, period)
-            tile -= tile.mean()
-            corr = np.real(np.fft.ifft2(np.fft.fft2(tile) * self._sync_fft))
-            peak = np.unravel_index(np.argmax(corr), corr.shape)
-            z = float((corr[peak] - corr.mean()) / (corr.std() + 1e-12))
-            candidates.append((z, float(s), tile, peak))
+        candidates = [c for c in (self._sync_at(hp, base, s) for s in SCALES) if c is not None]
         if not candidates:
             return VideoDetection(found=False, frames_used=frames_used)
         candidates.sort(key=lambda c: -c[0])
         best = None
         for z, s, tile, peak in candidates[: min(4, MAX_DECODE_ATTEMPTS)]:
+            # a crop's scale falls between the grid's steps; a tile read 1 % off drifts a quarter cell by its edge
+            z, s, tile, peak = max((c for c in (self._sync_at(hp, base, s + d) for d in SCALE_REFINE) if c is not None),
+                                   key=lambda c: c[0])
             soft = self._soft_bits(tile, peak)
             content_id = decode(soft, self.key)
             result = VideoDetection(found=content_id is not None, content_id=content_id, sync_z=round(z, 2),
-                                    scale=s, frames_used=frames_used, soft_bits=soft.tolist())
+                                    scale=round(s, 4), frames_used=frames_used, soft_bits=soft.tolist())
             if best is None:
                 best = result
             if content_id is not None:
                 return result
         return best
+
+    def _sync_at(self, hp: np.ndarray, base: float, scale: float) -> tuple[float, float, np.ndarray, tuple[int, int]] | None:
+        """(sync z-score, scale, folded tile, cyclic shift) with cells assumed ``scale`` x the original size."""
+        h, w = hp.shape
+        period = GRID * _REF_CELL
+        factor = _REF_CELL / (base * scale)
+        size = (max(1, round(w * factor)), max(1, round(h * factor)))
+        if min(size) < period:
+            return None
+        img = cv2.resize(hp, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+        tile = _fold(img, period)
+        tile -= tile.mean()
+        corr = np.real(np.fft.ifft2(np.fft.fft2(tile) * self._sync_fft))
+        peak = np.unravel_index(np.argmax(corr), corr.shape)
+        z = float((corr[peak] - corr.mean()) / (corr.std() + 1e-12))
+        return z, float(scale), tile, peak
 
     def _soft_bits(self, tile: np.ndarray, peak: tuple[int, int]) -> np.ndarray:
         aligned = np.roll(tile, (-peak[0], -peak[1]), axis=(0, 1))

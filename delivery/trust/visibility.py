@@ -26,12 +26,20 @@ class MarkVisibility(BaseModel):
     over_jnd: float  # share of pixels whose change passes the just-noticeable difference
 
 
-def flat_regions(host: np.ndarray, cell: float) -> np.ndarray:
-    """Where nothing hides a pattern: little detail at the pattern's scale. A smooth gradient
-    (shaded skin, a lit wall) is flat too: it hides a dot no better than a plain wall."""
+def masking(host: np.ndarray, cell: float) -> np.ndarray:
+    """How much detail each pixel has right around it to hide a change (grey levels, RMS): the
+    picture's fine detail (finer than an eighth of the pattern's cell), over an eighth of a cell. A
+    smooth gradient (shaded skin, a lit wall) has none: it hides a dot no better than a plain
+    wall; and an eye or a hair line hides nothing a few pixels away from it."""
     h = host.astype(np.float32)
-    detail = h - cv2.GaussianBlur(h, (0, 0), max(1.0, cell / 2))
-    return np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), max(1.0, cell))) < FLAT_SPREAD
+    reach = max(1.0, cell / 8)
+    detail = h - cv2.GaussianBlur(h, (0, 0), reach)
+    return np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), reach))
+
+
+def flat_regions(host: np.ndarray, cell: float) -> np.ndarray:
+    """Where nothing hides a pattern (``masking`` under ``FLAT_SPREAD``)."""
+    return masking(host, cell) < FLAT_SPREAD
 
 
 def jnd(host: np.ndarray) -> np.ndarray:
@@ -48,7 +56,9 @@ def mark_visibility(host: np.ndarray, marked: np.ndarray, cell: float) -> MarkVi
     """``host`` and ``marked``: the same Y plane without and with the mark."""
     change = marked.astype(np.float32) - host.astype(np.float32)
     flat = flat_regions(host, cell)
-    seen = cv2.GaussianBlur(change, (0, 0), max(1.0, cell / 4))
+    # the change a flat region shows at the pattern's scale (its own pixels only: texture next to it may take more)
+    weight = cv2.GaussianBlur(flat.astype(np.float32), (0, 0), max(1.0, cell / 4))
+    seen = cv2.GaussianBlur(change * flat, (0, 0), max(1.0, cell / 4)) / np.maximum(weight, 1e-6)
     values, seen_values = change[flat], seen[flat]
     return MarkVisibility(
         flat_share=round(float(flat.mean()), 3),

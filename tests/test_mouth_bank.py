@@ -137,3 +137,38 @@ def test_a_closed_mouth_on_an_open_jawed_frame_leaves_one_chin_line():
         assert _chin_lines(out) == 1, t
         face = (slice(300, 420), slice(150, 360))  # the lower face, near what the truly closed mouth shows
         assert np.abs(out[face].astype(np.float32) - truth[face]).mean() < 7.5
+
+
+@pytest.fixture(scope="module")
+def lp_d3_full(shared_data):
+    """lp_d3's whole 11.8 s at 512 px: she turns her head about 25 degrees (8.7-9 s, further than the
+    bank takes a mouth from)."""
+    from video.face_motion import track_landmarks
+    from video.mouth_bank import MouthBank
+
+    frames = read_frames(shared_data / "footage" / "lp_d3.mp4", 0, 11.8, 512, 512, 25).copy()
+    points = track_landmarks(frames)
+    return frames, points, MouthBank(frames, points)
+
+
+def test_a_head_turned_beyond_every_bank_mouth_opens_its_own_mouth(lp_d3_full):
+    """A frontal bank mouth fitted to a turned jaw dragged the cheek with it (a mole became a streak):
+    such a frame now keeps its own face and only its mouth opens."""
+    from media.backends.dlib_face import measure
+    from video.face_motion import face_points
+
+    frames, points, bank = lp_d3_full
+    i = 222
+    assert measure(points[i], 512, 512).yaw > 20
+    out = bank.apply(frames[i], points[i], 0.9)
+    p = points[i]
+    mouth = np.zeros((512, 512), np.uint8)
+    cv2.fillPoly(mouth, [np.round(p[48:60]).astype(np.int32)], 1)
+    mouth = cv2.dilate(mouth, np.ones((41, 41), np.uint8)) > 0  # the mouth and what an opening moves around it
+    cheeks = np.zeros((512, 512), bool)  # from the nose down to the mouth's corners, jaw line to jaw line
+    cheeks[int(p[29, 1]):int(p[[48, 54], 1].mean()), int(p[2:15, 0].min()):int(p[2:15, 0].max())] = True
+    change = np.abs(out.astype(int) - frames[i]).max(axis=2)
+    assert np.percentile(change[cheeks & ~mouth], 99) <= 6  # cheeks and mole as the footage has them
+    found = face_points(out, (int(p[:, 0].min()), int(p[:, 1].min()), int(np.ptp(p[:, 0])), int(np.ptp(p[:, 1]))))[0]
+    assert found[66, 1] - found[62, 1] > p[66, 1] - p[62, 1] + 4  # and the mouth opened
+

@@ -4,7 +4,9 @@ cup in front, motion blur or the head turned away; sharp teeth preferred), compl
 synthesised from their closed mouth where the footage never opens that far, and pasted onto any
 base frame: the two bank frames nearest the wanted opening are morphed onto the same mouth shape
 (so they blend without a double edge), fitted to the base face's own cheeks and jaw, colour
-matched and feathered in inside its jaw line.
+matched and feathered in inside its jaw line. Bank mouths whose face was turned and set like the
+base frame's are preferred; where none fits (a head turned further than any bank frame, a
+grimace), the base frame opens its own mouth, cheeks, moles and earrings untouched.
 
 The bank is built from the same footage whatever the talk's length, so a persona looks the same
 in a 6-second greeting and a 9-minute talk; a photo is a bank of one closed mouth."""
@@ -34,6 +36,9 @@ TARGET_RANGE = 0.14  # openings the bank must reach above the closed mouth (inne
 _DRIVEN = list(range(48, 68))
 _FITTED = [2, 3, 4, 12, 13, 14, 29, 30, 31, 32, 33, 34, 35]  # pasted where the base face has them
 _CHIN = list(range(5, 12))
+OWN_REST = 0.25  # a frame's own mouth open up to this share of the bank's range counts as resting
+MISFIT_WEIGHT = 1.0  # how much a bank mouth's misfit to the frame's cheeks and jaw costs against its opening
+OWN_MOUTH_MISFIT = 0.18  # past this for the best bank mouth, a frame (a turned head, a grimace) keeps its own mouth
 SHARPENING = (0.0, 0.4, 0.8, 1.2, 1.6)  # unsharp amounts the bank tries on its own footage (``_calibrate``)
 REJECT_REASONS = ("no face", "turned away", "blurred", "occluded", "tongue out", "lip bitten", "lips curled")
 
@@ -115,20 +120,23 @@ class MouthBank:
                 self.entries.append(_Entry(features[best]["opening"], features[best]["width"], crop, pts))
                 self.report.chosen.append(best)
         self.widest = real_widest
+        teeth = [f["teeth"] for f in (features[i] for i in kept) if f["teeth"] is not None]
+        self.tooth = np.median(np.array(teeth), axis=0) if teeth else None
         if real_widest - self.closed < TARGET_RANGE:
             self._synthesise(features, kept)
+        self.own_mouths = 0  # frames rendered with their own mouth (no bank mouth fits them)
+        self._stable = np.stack([e.points[STABLE_POINTS] for e in self.entries]).astype(np.float64)
+        self._fitted = np.stack([e.points[_FITTED] for e in self.entries]).astype(np.float64)
         self.sharpen = self.report.sharpen = self._calibrate(frames, points, kept)
 
     def _synthesise(self, features: list, kept: list[int]) -> None:
         """Openings above what the footage shows, from its most closed mouths (one per lip width)."""
         closed = sorted(self.entries, key=lambda e: e.opening)[: max(1, min(3, len(self.entries)))]
-        teeth = [f["teeth"] for f in (features[i] for i in kept) if f["teeth"] is not None]
-        tooth = np.median(np.array(teeth), axis=0) if teeth else None
         top = self.closed + TARGET_RANGE
         steps = np.linspace(self.widest, top, 7)[1:]
         for base in closed:
             for target in steps:
-                image, pts = open_mouth(base.image, base.points, target - base.opening, tooth)
+                image, pts = open_mouth(base.image, base.points, target - base.opening, self.tooth)
                 self.entries.append(_Entry(mouth_opening(pts), mouth_width(pts), image, pts))
                 self.report.synthesised += 1
         self.widest = top
@@ -149,14 +157,18 @@ class MouthBank:
             ratios.append(mouth_sharpness(np.stack(made), np.repeat(points[sample], 3, axis=0)) / own)
         return SHARPENING[int(np.argmin([abs(np.log(max(r, 1e-6))) for r in ratios]))]
 
-    def pick(self, loudness: float, shape: float = 0.0) -> list[tuple[float, int]]:
+    def pick(self, loudness: float, shape: float = 0.0, misfit: np.ndarray | None = None) -> list[tuple[float, int]]:
         """(weight, entry) of the two bank frames nearest the opening this loudness asks for and
-        the lip width ``shape`` asks for (-1 rounded .. +1 spread), weighted by nearness."""
+        the lip width ``shape`` asks for (-1 rounded .. +1 spread), weighted by nearness; with
+        ``misfit`` (``misfits``: how far each entry's cheeks and jaw land from the frame's own), those
+        whose face was turned and set like this frame's are preferred."""
         span = max(self.widest - self.closed, 1e-3)
         target = self.closed + float(np.clip(loudness, 0, 1)) * span
         middle, half = (self.narrow + self.spread) / 2, max((self.spread - self.narrow) / 2, 1e-3)
         width = middle + float(np.clip(shape, -1, 1)) * half
         costs = np.array([abs(e.opening - target) / span + 0.5 * abs(e.width - width) / (2 * half) for e in self.entries])
+        if misfit is not None:
+            costs = costs + MISFIT_WEIGHT * misfit
         order = np.argsort(costs)
         if len(order) == 1 or costs[order[0]] < 1e-6:
             return [(1.0, int(order[0]))]
@@ -164,18 +176,38 @@ class MouthBank:
         return [(float(costs[second] / (costs[first] + costs[second])), int(first)),
                 (float(costs[first] / (costs[first] + costs[second])), int(second))]
 
+    def misfits(self, points: np.ndarray) -> np.ndarray:
+        """For every entry, once its face is aligned on the points a mouth does not move: the
+        farthest its cheek, jaw and nose points land from this frame's (in nose-to-chin lengths)."""
+        src = self._stable  # [entries, points, 2]
+        dst = points[STABLE_POINTS].astype(np.float64)
+        src_mean, dst_mean = src.mean(axis=1, keepdims=True), dst.mean(axis=0)
+        zs, zd = (src - src_mean) @ [1, 1j], (dst - dst_mean) @ [1, 1j]
+        # the least-squares similarity (rotation, scale, shift) of every entry at once, as complex numbers
+        a = (np.conj(zs) * zd).sum(axis=1) / np.maximum((np.abs(zs) ** 2).sum(axis=1), 1e-9)
+        place = lambda pts: a[:, None] * ((pts - src_mean) @ [1, 1j]) + dst_mean @ [1, 1j]  # noqa: E731
+        return np.abs(place(self._fitted) - (points[_FITTED] @ [1, 1j])[None]).max(axis=1) / face_length(points)
+
     def apply(self, frame: np.ndarray, points: np.ndarray, loudness: float, shape: float = 0.0) -> np.ndarray:
-        """``frame`` with its lower face replaced by the bank's mouth for this loudness and shape."""
+        """``frame`` with its lower face replaced by the bank's mouth for this loudness and shape;
+        a frame no bank mouth fits (a head turned further, a grimace) opens its own mouth instead (a
+        frontal mouth fitted to a turned jaw drags the cheek with it: a mole becomes a streak)."""
         if np.isnan(points).any():
             return frame
         h, w = frame.shape[:2]
+        misfit = self.misfits(points)
+        picks = self.pick(loudness, shape, misfit)
+        if misfit[picks[0][1]] > OWN_MOUTH_MISFIT:
+            own = self._own_mouth(frame, points, loudness)
+            if own is not None:
+                return own
         length = face_length(points)
         x0, x1 = int(max(0, points[2:15, 0].min() - 0.1 * length)), int(min(w, points[2:15, 0].max() + 0.1 * length))
         y0, y1 = int(max(0, points[29, 1])), int(min(h, points[8, 1] + 0.25 * length))
         if x1 - x0 < 8 or y1 - y0 < 8:
             return frame
         picked = []
-        for weight, k in self.pick(loudness, shape)[: 1 if self.careful else 2]:
+        for weight, k in picks[: 1 if self.careful else 2]:
             entry = self.entries[k]
             m, _ = cv2.estimateAffinePartial2D(entry.points[STABLE_POINTS], points[STABLE_POINTS])
             if m is not None:
@@ -204,6 +236,20 @@ class MouthBank:
             frame = frame.copy()
             frame[y0:y1, x0:x1] = cv2.remap(frame, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         return _blend(frame, pasted, points, target, (x0, y0, x1, y1), 0.05 if self.careful else 0.035)
+
+    def _own_mouth(self, frame: np.ndarray, points: np.ndarray, loudness: float) -> np.ndarray | None:
+        """The frame's own mouth, opened further where this loudness asks for more than it shows;
+        None where it should close (a mouth opened wider than rest: only a bank mouth closes it)."""
+        span = max(self.widest - self.closed, 1e-3)
+        wanted = self.closed + float(np.clip(loudness, 0, 1)) * span
+        opening = mouth_opening(points)
+        if wanted <= opening + 0.005:
+            if opening > self.closed + OWN_REST * span:
+                return None
+            self.own_mouths += 1
+            return frame
+        self.own_mouths += 1
+        return open_mouth(frame, points, wanted - opening, self.tooth)[0]
 
 
 def _blend(frame: np.ndarray, pasted: np.ndarray, points: np.ndarray, target: np.ndarray, box, feather: float) -> np.ndarray:

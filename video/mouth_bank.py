@@ -124,7 +124,6 @@ class MouthBank:
         self.tooth = np.median(np.array(teeth), axis=0) if teeth else None
         if real_widest - self.closed < TARGET_RANGE:
             self._synthesise(features, kept)
-        self.own_mouths = 0  # frames rendered with their own mouth (no bank mouth fits them)
         self._stable = np.stack([e.points[STABLE_POINTS] for e in self.entries]).astype(np.float64)
         self._fitted = np.stack([e.points[_FITTED] for e in self.entries]).astype(np.float64)
         self.sharpen = self.report.sharpen = self._calibrate(frames, points, kept)
@@ -163,7 +162,7 @@ class MouthBank:
         ``misfit`` (``misfits``: how far each entry's cheeks and jaw land from the frame's own), those
         whose face was turned and set like this frame's are preferred."""
         span = max(self.widest - self.closed, 1e-3)
-        target = self.closed + float(np.clip(loudness, 0, 1)) * span
+        target = self._opening_for(loudness)
         middle, half = (self.narrow + self.spread) / 2, max((self.spread - self.narrow) / 2, 1e-3)
         width = middle + float(np.clip(shape, -1, 1)) * half
         costs = np.array([abs(e.opening - target) / span + 0.5 * abs(e.width - width) / (2 * half) for e in self.entries])
@@ -240,16 +239,14 @@ class MouthBank:
     def _own_mouth(self, frame: np.ndarray, points: np.ndarray, loudness: float) -> np.ndarray | None:
         """The frame's own mouth, opened further where this loudness asks for more than it shows;
         None where it should close (a mouth opened wider than rest: only a bank mouth closes it)."""
-        span = max(self.widest - self.closed, 1e-3)
-        wanted = self.closed + float(np.clip(loudness, 0, 1)) * span
-        opening = mouth_opening(points)
+        wanted, opening = self._opening_for(loudness), mouth_opening(points)
         if wanted <= opening + 0.005:
-            if opening > self.closed + OWN_REST * span:
-                return None
-            self.own_mouths += 1
-            return frame
-        self.own_mouths += 1
+            return None if opening > self._opening_for(OWN_REST) else frame
         return open_mouth(frame, points, wanted - opening, self.tooth)[0]
+
+    def _opening_for(self, loudness: float) -> float:
+        """The mouth opening this loudness (0 silent .. 1 loudest) asks for, within the bank's range."""
+        return self.closed + float(np.clip(loudness, 0, 1)) * max(self.widest - self.closed, 1e-3)
 
 
 def _blend(frame: np.ndarray, pasted: np.ndarray, points: np.ndarray, target: np.ndarray, box, feather: float) -> np.ndarray:

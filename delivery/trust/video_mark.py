@@ -103,8 +103,8 @@ def informed_pattern(key: bytes, content_id: int, host_mean: np.ndarray, psnr_db
     cell = cell_size(width, height)
     host = host_mean.astype(np.float32)
     local = _local_contrast(_hp(host, cell), cell)
-    cap = change_cap(host, cell)
-    mask = np.minimum(texture_mask(host, cell), cap / max_strength)  # what the cap lets through, linear in the amplitude
+    cap, texture = change_cap(host, cell), texture_mask(host, cell)
+    mask = np.minimum(texture, cap / max_strength)  # what the cap lets through, linear in the amplitude
 
     def read(image_hp: np.ndarray) -> np.ndarray:
         return _cell_values(image_hp / local, width, height)
@@ -128,7 +128,7 @@ def informed_pattern(key: bytes, content_id: int, host_mean: np.ndarray, psnr_db
             lo = mid
         else:
             hi = mid
-    pattern = _field(amplitudes(lo) * signs, width, height) * texture_mask(host, cell)
+    pattern = _field(amplitudes(lo) * signs, width, height) * texture
     return np.clip(pattern, -cap, cap).astype(np.float32)
 
 

@@ -24,7 +24,7 @@ from production.records import Production
 from review.records import ReviewDecision, ReviewRequest
 from script.sentences import Brief
 from video.records import VideoTake
-from voice.records import VoiceTake
+from voice.records import VoiceTake, VoiceTimbre
 
 SCRIPT_REVIEWER = "Mei (assistant)"
 FAMILY_REVIEWER = "Lan (daughter)"
@@ -201,6 +201,12 @@ def run_demo(settings: StudioSettings, log=print, language: str = "zh") -> dict:
         materials = next(m for m in api.catalog.find(MaterialSet) if m.persona_id == production.persona_id)
         log(f"voice prompts: {', '.join(f'{p.style} ({p.duration_s:.1f} s)' for p in materials.voice_prompts)}; "
             f"sound bank: {', '.join(s.kind for s in materials.sound_bank) or 'none found'}")
+        timbre = api.catalog.get(VoiceTimbre, voice.timbre_id) if voice.timbre_id else None
+        if timbre:
+            log(f"the voice is in the persona's timbre, learned from {len(timbre.prompts)} prompt(s) in "
+                f"{timbre.seconds_taken:.0f} s: base voice {timbre.base_voice}, spectral distance to the person "
+                f"{timbre.distance_before:.2f} -> {timbre.distance_after:.2f}")
+            report["timbre"] = timbre.model_dump(mode="json", exclude={"conversion"})
         log("speech check (Whisper) per sentence: "
             + ", ".join(f"{c.index + 1}: {c.metric} {c.error:.0%}{' FLAGGED' if c.flagged else ''}" for c in voice.checks))
         report["speech_check"] = [c.model_dump() for c in voice.checks]

@@ -15,8 +15,10 @@ from materials.records import (
     MaterialSet,
     MouthBankChoice,
     PromptPick,
+    TranscriptCorrection,
     VoiceChoice,
 )
+from materials.transcripts import clean_transcript
 from media.ffmpeg_io import probe
 from media.upload_checks import inspect_upload
 from persona.records import Persona, Upload, UploadWithdrawal
@@ -128,6 +130,29 @@ class MaterialOps:
         self.catalog.audit(choice.chosen_by, "material.voice_prompts_chosen", f"persona/{persona_id}",
                            picks=[f"{p.source.name or p.source.key}@{p.start_s:.2f}+{p.duration_s:.2f}:{p.style}" for p in picks])
         return choice
+
+    def correct_transcript(self, persona_id: str, prompt_number: int, text: str,
+                           actor: str | None = None) -> TranscriptCorrection:
+        """What the person really says in prompt ``prompt_number`` (1-based, as ``materials
+        prompts`` lists them) of the latest selection; used from the next production on, by
+        zero-shot servers and the timbre learning. A later correction replaces it (history kept)."""
+        materials = self.latest_materials(persona_id)
+        prompts = materials.voice_prompts if materials else []
+        if not 1 <= prompt_number <= len(prompts):
+            raise ValueError(f"{persona_id} has {len(prompts)} voice prompt(s) in its latest selection; "
+                             f"give a number from `studio materials prompts {persona_id}`")
+        prompt = prompts[prompt_number - 1]
+        cleaned = clean_transcript(text)
+        record_id = TranscriptCorrection.id_for(prompt.source, prompt.start_s)
+        earlier = self.catalog.get(TranscriptCorrection, record_id)
+        correction = TranscriptCorrection(
+            id=record_id, persona_id=persona_id, source=prompt.source, start_s=prompt.start_s, duration_s=prompt.duration_s,
+            text=cleaned, heard=earlier.heard if earlier else prompt.transcript, corrected_by=actor or self.settings.operator)
+        self.catalog.save(correction)
+        self.catalog.audit(correction.corrected_by, "material.transcript_corrected", f"persona/{persona_id}",
+                           prompt=f"{prompt.source.name or prompt.source.key}@{prompt.start_s:.2f}+{prompt.duration_s:.2f}",
+                           before=earlier.text if earlier else prompt.transcript, after=cleaned)
+        return correction
 
     def mouth_bank(self, persona_id: str) -> tuple[list[BankFrame], bytes, str]:
         """The mouth bank the video step would build from the persona's selected footage now: its

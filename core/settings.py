@@ -179,6 +179,9 @@ class DeliverySettings(BaseModel):
     # Open captions: the subtitles burned into the MP4's picture as well (the SRT/WebVTT
     # sidecars are always delivered); for players and platforms that drop sidecars
     burn_subtitles: bool = False
+    # EBU R128 / ITU-R BS.1770: every delivery's sound at this integrated loudness, true peaks limited
+    loudness_lufs: float = Field(default=-16.0, ge=-31, le=-9)
+    true_peak_dbtp: float = Field(default=-1.0, ge=-9, le=0)
 
 
 class TrustSettings(BaseModel):

@@ -38,6 +38,7 @@ class Delivery(Record):
     c2pa_signed: bool = False
     video_psnr_db: float | None = None
     audio_snr_db: float | None = None
+    loudness_lufs: float | None = None  # integrated (EBU R128), before the lossy encodes
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
 

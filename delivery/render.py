@@ -39,6 +39,7 @@ from media.ffmpeg_io import (
     work_timeout,
     write_wav,
 )
+from media.loudness import normalise_loudness, under_true_peak
 
 METADATA_PREFIX = "studio-delivery:"
 NOTICE_VOICES = {"en": "en-us", "zh": "cmn"}
@@ -61,6 +62,7 @@ class DeliveredFiles:
     video_psnr_db: float
     audio_snr_db: float
     embed_fps: float
+    loudness_lufs: float
     cues: list[SubtitleCue]  # timed to these files
     subtitles_burned: bool = False
 
@@ -167,8 +169,10 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
         notice = np.concatenate([spoken_notice(text, language, sr), np.zeros(int(0.4 * sr), np.float32)])
         notice_s = len(notice) / sr
         audio = np.concatenate([notice, audio])
+    audio, loudness = normalise_loudness(audio, sr, delivery.loudness_lufs, delivery.true_peak_dbtp)
     marked = embed_audio(audio, sr, key, content_id, trust.audio_watermark_snr_db)
     audio_snr = snr_db(audio.astype(np.float64), marked.astype(np.float64))
+    marked = under_true_peak(marked, sr, delivery.true_peak_dbtp)  # the mark may add a fraction of a dB
     marked_wav = write_wav(work / "marked.wav", marked, sr)
 
     # picture: decode to raw yuv420p, add the luma mark, encode with the visible labels
@@ -237,5 +241,5 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
     work.rmdir()
     return DeliveredFiles(video=outputs[0], mp3=outputs[1], wav=outputs[2], duration_s=probe(outputs[0]).duration_s,
                           notice_s=round(notice_s, 3), video_psnr_db=round(float(psnr), 2),
-                          audio_snr_db=round(audio_snr, 2), embed_fps=round(frames / max(embed_time, 1e-9), 1),
+                          audio_snr_db=round(audio_snr, 2), loudness_lufs=loudness["lufs"], embed_fps=round(frames / max(embed_time, 1e-9), 1),
                           cues=cues, subtitles_burned=burn)

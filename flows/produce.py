@@ -22,7 +22,7 @@ from tasks.production import check_consent, load_production
 from tasks.review import open_review, record_decision, refuse_resume
 from tasks.script import draft_script, revise_script
 from tasks.video import render_video
-from tasks.voice import synthesize_voice
+from tasks.voice import learn_voice, synthesize_voice
 from video.records import VideoTake
 
 RESULT_STORAGE = "studio-result-storage/results"
@@ -48,6 +48,7 @@ def produce(production_id: str) -> Delivery:
     production = load_production(production_id)
     check_consent(production)
     materials = select_materials(production)
+    timbre = learn_voice(production, materials)
     study_persona(production)
     script = draft_script(production, materials)
     approved_script = False
@@ -63,7 +64,7 @@ def produce(production_id: str) -> Delivery:
                 previous_version = script.version
                 script = revise_script(production, materials, script, reviewed.decision)
         video_round += 1
-        voice = synthesize_voice(production, materials, script, take, notes)
+        voice = synthesize_voice(production, materials, script, take, notes, timbre)
         video = render_video(production, materials, voice, render)
         reviewed = review_gate(production, "video", video_round, script, None, video)
         if reviewed.status == "approved":

@@ -14,7 +14,7 @@ from tasks.deliver import deliver
 from tasks.materials import materials_cache_key, select_materials
 from tasks.production import check_consent, load_script, production_from_template, template_delivery_mode
 from tasks.video import render_video, video_cache_key
-from tasks.voice import synthesize_voice, voice_cache_key
+from tasks.voice import learn_voice, synthesize_voice, voice_cache_key
 
 
 @flow(name="rerun-template", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True)
@@ -22,8 +22,9 @@ def rerun_template(template_id: str, values: dict[str, str] | None = None) -> De
     production = production_from_template(template_id, values or {})
     check_consent(production)
     materials = select_materials.with_options(cache_key_fn=materials_cache_key)(production)
+    timbre = learn_voice(production, materials)
     script = load_script(production, 1)
-    voice = synthesize_voice.with_options(cache_key_fn=voice_cache_key)(production, materials, script, 1, [])
+    voice = synthesize_voice.with_options(cache_key_fn=voice_cache_key)(production, materials, script, 1, [], timbre)
     video = render_video.with_options(cache_key_fn=video_cache_key)(production, materials, voice)
     if template_delivery_mode(production) == "light_review":
         reviewed = review_gate(production, "video", 1, script, None, video)

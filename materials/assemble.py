@@ -9,6 +9,7 @@ from core.records import AssetRef
 from core.settings import StudioSettings
 from materials.records import ActionTag, MaterialSet, VoiceChoice
 from materials.selection import action_segments, select_footage
+from materials.transcripts import corrected_prompts
 from materials.voice_prompts import select_voice_prompts
 from media.asr import speech_check_options
 from persona.uploads import usable_uploads
@@ -37,7 +38,7 @@ def assemble_materials(catalog: Catalog, settings: StudioSettings, production_id
     choice = choice if choice and choice.picks else None
     selection = select_voice_prompts(catalog, voice, work, check=speech_check_options(settings),
                                      picks=choice.picks if choice else None, picked_by=choice.chosen_by if choice else "")
-    prompts = selection.prompts
+    prompts = corrected_prompts(catalog, persona_id, selection.prompts)
     segments = select_footage(catalog, footage, work) if footage else []
     if footage and not segments and not photos:
         raise ValueError("no footage segment shows a face steadily for 2 s or more; add clearer footage or a photo")

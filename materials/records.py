@@ -21,7 +21,9 @@ class VoicePrompt(BaseModel):
     snr_db: float
     score: float
     why: str
-    transcript: str | None = None  # what Whisper heard; zero-shot servers take it as the reference text
+    transcript: str | None = None  # zero-shot servers take it as the reference text, the timbre learning too
+    transcript_confidence: float | None = None  # how sure the recogniser was of it (0-1)
+    transcript_by: str | None = None  # the operator who corrected it; None: as the recogniser heard it
     # quality and style figures the choice was made on (shown to operators)
     clipping_pct: float | None = None
     reverb: float | None = None  # 0 dry .. 1 very reverberant
@@ -44,6 +46,7 @@ class SoundEvent(BaseModel):
     start_s: float
     duration_s: float
     why: str
+    level_db: float | None = None  # its loudness against the person's speech in the recording (RMS)
 
 
 class PromptPick(BaseModel):
@@ -196,3 +199,26 @@ class ActionTag(Record):
         if self.end_s - self.start_s < 0.3:
             raise ValueError("an action segment must last at least 0.3 s (end after start)")
         return self
+
+
+class TranscriptCorrection(Record):
+    """What the person really says in one stretch of a voice recording, as an operator wrote it
+    with the audio beside them. The materials step puts it in place of the recogniser's text on
+    the prompt cut from that stretch; zero-shot servers and the timbre learning read it."""
+
+    kind: ClassVar[str] = "transcript_correction"
+
+    persona_id: str
+    source: AssetRef
+    start_s: float = Field(ge=0)
+    duration_s: float = Field(gt=0)
+    text: str = Field(min_length=1, max_length=500)
+    heard: str | None = None  # what the recogniser had written
+    corrected_by: str
+
+    @staticmethod
+    def id_for(source: AssetRef, start_s: float) -> str:
+        return f"tc-{source.sha256[:32]}-{int(round(start_s * 100))}"
+
+    def covers(self, prompt: VoicePrompt) -> bool:
+        return self.source.sha256 == prompt.source.sha256 and abs(self.start_s - prompt.start_s) < 0.15

@@ -21,8 +21,9 @@ import numpy as np
 from core.records import AssetRef
 from core.settings import SpeechCheckSettings
 from materials.records import PromptPick, SoundEvent, VoicePrompt
+from materials.sound_bank import find_sound_events
 from media.analysis import HOP_S, frame_rms, pitch_track, resample, speech_regions
-from media.asr import transcribe, voice_activity
+from media.asr import Heard, transcribe, voice_activity
 from media.backends.deepfilternet import SR as DF_SR
 from media.backends.deepfilternet import denoise
 from media.backends.resemblyzer_speaker import embed
@@ -34,6 +35,9 @@ CLIP_SR = 24000  # stored prompts and sounds
 MIN_PROMPT_S, MAX_PROMPT_S = 3.0, 5.0
 DENOISE_BELOW_DB = 30.0
 OTHER_SPEAKER_BELOW = 0.70  # cosine to the main speaker's voice
+# a transcript the recogniser is sure of is worth this much score: zero-shot servers and the
+# timbre learning read it as what the person said
+TRANSCRIPT_WEIGHT = 0.3
 
 # style prototypes in standardised (pitch, pitch range, rate, loudness) space
 STYLE_PROTOTYPES = {
@@ -64,6 +68,7 @@ class Candidate:
     score: float = 0.0
     style: str = "neutral"
     cluster: int = 0
+    heard: Heard | None = None
 
 
 @dataclass
@@ -172,56 +177,6 @@ def cluster_styles(cands: list[Candidate], k: int) -> None:
         c.cluster, c.style = int(label), style[int(label)]
 
 
-# ------------------------------------------------------------------- sound bank
-def classify_event(seg: np.ndarray, speech_db: float) -> tuple[str | None, str]:
-    """cough / laugh / breath / sigh / None for a non-speech sound, with the figures why."""
-    dur = seg.size / SR
-    rms = frame_rms(seg, SR, win_s=0.02)
-    db = 20 * np.log10(rms + 1e-9)
-    level = float(20 * np.log10(np.sqrt(np.mean(seg**2)) + 1e-9)) - speech_db
-    f0 = pitch_track(seg, SR)
-    loud = db > db.max() - 20
-    voiced = float(np.mean(f0[loud[: f0.size]] > 0)) if f0.size and loud[: f0.size].any() else 0.0
-    onset = float(np.max(db[3:] - db[:-3])) if db.size > 3 else 0.0  # dB rise within 30 ms
-    spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size))) ** 2 + 1e-12
-    flatness = float(np.exp(np.mean(np.log(spec))) / np.mean(spec))
-    env = rms - rms.mean()
-    ac = np.correlate(env, env, mode="full")[env.size - 1 :] / (np.dot(env, env) + 1e-12)
-    rhythm = float(ac[12:35].max()) if ac.size > 35 else 0.0  # energy pulsing at 3-8 Hz
-    half = seg.size // 2
-    decay = float(20 * np.log10((np.sqrt(np.mean(seg[:half] ** 2)) + 1e-9) / (np.sqrt(np.mean(seg[half:] ** 2)) + 1e-9)))
-    why = (f"{dur:.2f} s, {level:+.0f} dB vs speech, voiced {voiced:.0%}, onset {onset:.0f} dB/30 ms, "
-           f"flatness {flatness:.2f}, 3-8 Hz pulsing {rhythm:.2f}, decay {decay:+.0f} dB")
-    if dur >= 0.4 and voiced >= 0.25 and rhythm >= 0.3 and level > -20:
-        return "laugh", why
-    if dur <= 1.2 and onset >= 15 and voiced < 0.5 and level > -18:
-        return "cough", why
-    if 0.5 <= dur <= 2.5 and voiced < 0.4 and -24 < level <= -8 and decay >= 3:
-        return "sigh", why
-    if 0.15 <= dur <= 1.2 and voiced < 0.2 and level <= -10:
-        return "breath", why
-    return None, why
-
-
-def find_sound_events(raw: np.ndarray, speech: list[tuple[float, float]]) -> list[tuple[str, float, float, str]]:
-    """(kind, start, end, why) for sounds that are not speech: stretches the energy detector
-    hears but Silero VAD does not call speech."""
-    heard = speech_regions(raw, SR, min_silence_s=0.12, min_speech_s=0.12)
-    if not heard.regions:
-        return []
-    speech_db = float(20 * np.log10(heard.speech_rms + 1e-9))
-    events = []
-    for s, e in heard.regions:
-        overlap = sum(max(0.0, min(e, b) - max(s, a)) for a, b in speech)
-        if overlap > 0.3 * (e - s) or e - s > 3.0:
-            continue
-        s, e = max(0.0, s - 0.03), min(raw.size / SR, e + 0.05)
-        kind, why = classify_event(raw[int(s * SR) : int(e * SR)], speech_db)
-        if kind:
-            events.append((kind, s, e, why))
-    return events
-
-
 # ------------------------------------------------------------------------ selection
 def _analyse(catalog: Catalog, ref: AssetRef) -> tuple[list[Candidate], list[tuple[str, float, float, str]], np.ndarray, float]:
     path = catalog.media_path(ref)
@@ -287,17 +242,19 @@ def _why(c: Candidate, chosen: bool, cluster_size: int) -> str:
     if c.similarity < OTHER_SPEAKER_BELOW:
         return f"{figures} -> left out: sounds like another speaker"
     if chosen:
-        return f"{figures} -> best-scoring of {cluster_size} clip(s) in the '{c.style}' style cluster"
+        sure = f", transcript confidence {c.heard.confidence:.2f}" if c.heard and c.heard.text else ""
+        return f"{figures}{sure} -> best-scoring of {cluster_size} clip(s) in the '{c.style}' style cluster"
     return f"{figures} -> '{c.style}' cluster, a better clip of it was chosen"
 
 
 def _prompt(catalog: Catalog, c: Candidate, work: Path, i: int, why: str, chosen_by: str = "selection",
-            transcript: str | None = None) -> VoicePrompt:
+            heard: Heard | None = None) -> VoicePrompt:
     path = write_wav(work / f"prompt_{i}_{c.style}.wav", c.clip_hi, CLIP_SR)
     return VoicePrompt(
         clip=catalog.put_media_file(path, "audio/wav", name=f"prompt-{c.style}-{i}.wav"), source=c.source,
         start_s=round(c.start, 2), duration_s=round(c.end - c.start, 2), style=c.style, median_f0_hz=round(c.f0, 1),
-        snr_db=round(c.snr_db, 1), score=round(c.score, 3), why=why, transcript=transcript,
+        snr_db=round(c.snr_db, 1), score=round(c.score, 3), why=why, transcript=heard.text if heard and heard.text else None,
+        transcript_confidence=heard.confidence if heard and heard.text else None,
         clipping_pct=round(c.clipping * 100, 2), reverb=round(c.reverb, 2), f0_range_st=round(c.f0_range_st, 1),
         syllables_per_s=round(c.rate, 2), level_db=round(c.level_db, 1), speaker_similarity=round(c.similarity, 3),
         chosen_by=chosen_by)
@@ -329,9 +286,24 @@ def select_voice_prompts(catalog: Catalog, recordings: list[AssetRef], work: Pat
         c.score = _score(c)
     usable = [c for c in cands if c.similarity >= OTHER_SPEAKER_BELOW] or cands
     cluster_styles(usable, max_prompts)
+
+    def transcript_of(c: Candidate) -> Heard | None:
+        if check is not None and c.heard is None:
+            c.heard = transcribe(c.clip, SR, check)
+        return c.heard
+
+    # with a recogniser, the two best clips of each style are heard, and a sure transcript counts
+    contenders = set() if picks or check is None else {
+        id(c) for k in {c.cluster for c in usable}
+        for c in sorted((c for c in usable if c.cluster == k), key=lambda c: -c.score)[:2]}
+
+    def worth(c: Candidate) -> float:
+        heard = transcript_of(c) if id(c) in contenders else None
+        return c.score + (TRANSCRIPT_WEIGHT * heard.confidence if heard and heard.text else 0.0)
+
     best: dict[int, Candidate] = {}
     for c in usable:
-        if c.cluster not in best or c.score > best[c.cluster].score:
+        if c.cluster not in best or worth(c) > worth(best[c.cluster]):
             best[c.cluster] = c
     sizes = {k: sum(1 for c in usable if c.cluster == k) for k in best}
     chosen = sorted(best.values(), key=lambda c: -sizes[c.cluster])
@@ -339,16 +311,11 @@ def select_voice_prompts(catalog: Catalog, recordings: list[AssetRef], work: Pat
         if c not in usable:
             c.style = "other_speaker"
 
-    def transcript_of(c: Candidate) -> str | None:
-        if check is None:
-            return None
-
-        return transcribe(c.clip, SR, check).text or None
-
     if picks:
         prompts = [_picked(catalog, p, raws, work, i, picked_by, transcript_of) for i, p in enumerate(picks)]
     else:
-        prompts = [_prompt(catalog, c, work, i, _why(c, True, sizes[c.cluster]), transcript=transcript_of(c))
+        heard = [transcript_of(c) for c in chosen]  # before the reasons, which quote the recogniser's confidence
+        prompts = [_prompt(catalog, c, work, i, _why(c, True, sizes[c.cluster]), heard=heard[i])
                    for i, c in enumerate(chosen)]
     candidates = [
         VoicePrompt(clip=c.source, source=c.source, start_s=round(c.start, 2), duration_s=round(c.end - c.start, 2),
@@ -358,12 +325,13 @@ def select_voice_prompts(catalog: Catalog, recordings: list[AssetRef], work: Pat
                     level_db=round(c.level_db, 1), speaker_similarity=round(c.similarity, 3))
         for c in sorted(cands, key=lambda c: (c.source.key, c.start))]
     bank = []
-    for i, (ref, kind, s, e, why) in enumerate(events):
+    for i, (ref, kind, s, e, why, level) in enumerate(events):
         clip = raws[ref.key][int(s * 48000) : int(e * 48000)]
 
         path = write_wav(work / f"sound_{i}_{kind}.wav", resample(clip, 48000, CLIP_SR), CLIP_SR)
         bank.append(SoundEvent(kind=kind, clip=catalog.put_media_file(path, "audio/wav", name=f"{kind}-{i}.wav"),
-                               source=ref, start_s=round(s, 2), duration_s=round(e - s, 2), why=why))
+                               source=ref, start_s=round(s, 2), duration_s=round(e - s, 2), why=why,
+                               level_db=round(level, 1)))
     # syllables per second of speech, as words per minute (1.4 syllables a word in English)
     rate = float(np.median([c.rate for c in usable]))
     return VoiceSelection(prompts=prompts, candidates=candidates, sound_bank=bank,
@@ -390,4 +358,4 @@ def _picked(catalog: Catalog, pick: PromptPick, raws: dict[str, np.ndarray], wor
     if c.f0 <= 0:
         raise MediaError(f"no voiced speech in the chosen stretch {pick.start_s:.1f}-{c.end:.1f} s; pick a stretch where the person talks")
     return _prompt(catalog, c, work, i, f"chosen by {picked_by or 'an operator'} as the '{pick.style}' prompt",
-                   chosen_by="operator", transcript=transcript_of(c))
+                   chosen_by="operator", heard=transcript_of(c))

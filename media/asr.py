@@ -68,17 +68,18 @@ class Heard:
     text: str
     words: list[tuple[str, float, float]] = field(default_factory=list)
     language: str = ""
+    confidence: float = 0.0  # how sure the recogniser is of the text (token probability, 0-1)
 
 
 def transcribe(audio: np.ndarray, sr: int, options: SpeechCheckSettings, language: str | None = None, words: bool = False) -> Heard:
     """Transcribe mono audio; ``language`` None lets Whisper detect it."""
     audio16 = resample(np.asarray(audio, dtype=np.float32), sr, SR)
-    text, found, detected = whisper.recognise(audio16, options, language, words)
+    text, found, detected, confidence = whisper.recognise(audio16, options, language, words)
     joined = ("" if (language or detected) == "zh" else " ").join(text).strip()
     if (language or detected) == "zh":
         joined = to_simplified(joined)
         found = [(to_simplified(w), s, e) for w, s, e in found]
-    return Heard(joined, found, language or detected)
+    return Heard(joined, found, language or detected, round(confidence, 3))
 
 
 def to_simplified(text: str) -> str:

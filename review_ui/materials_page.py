@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from materials.records import ActionTag, MaterialSet, PromptPick, VoiceChoice
+from materials.records import ActionTag, MaterialSet, PromptPick, TranscriptCorrection, VoiceChoice
 from persona.records import HumourDevice, Persona, StyleProfile
 from review_ui.i18n import t
 from review_ui.personas_page import pick_persona, saved_upload
@@ -136,13 +136,14 @@ def _show_selection(api, persona, actor: str) -> None:
     chosen = sets[-1]
     st.caption(f"From {md(chosen.id)} ({chosen.created_at:%Y-%m-%d %H:%M}); median pitch {chosen.median_f0_hz:.0f} Hz")
     st.markdown("**Voice prompts**")
-    for prompt in chosen.voice_prompts:
+    for n, prompt in enumerate(chosen.voice_prompts, 1):
         cols = st.columns([2, 3])
         cols[0].audio(api.catalog.read_media(prompt.clip), format="audio/wav")
-        heard = f"  \n*“{md(prompt.transcript)}”*" if prompt.transcript else ""
         cols[1].markdown(f"**{md(prompt.style)}** · " + md(f"{prompt.duration_s:.1f} s at {prompt.start_s:.1f} s of "
                          f"{prompt.source.name or 'a recording'} · score {prompt.score:.2f} · {prompt.chosen_by}")
-                         + f"  \n{md(prompt.why)}{heard}")
+                         + f"  \n{md(prompt.why)}")
+        with cols[1]:
+            _transcript_form(api, persona, n, prompt, actor)
     if chosen.sound_bank:
         st.markdown("**Sound bank** (played for [cough], [laugh], [breath], [sigh])")
         for sound in chosen.sound_bank:
@@ -186,6 +187,27 @@ def _mouth_bank(api, persona, actor: str) -> None:
         api.drop_bank_frames(persona.id, [], actor=actor)
         st.session_state.pop(key, None)
         st.rerun()
+
+
+def _transcript_form(api, persona, n: int, prompt, actor: str) -> None:
+    """What the recogniser heard in the prompt, and a box to write what the person really says."""
+    fix = api.catalog.get(TranscriptCorrection, TranscriptCorrection.id_for(prompt.source, prompt.start_s))
+    if fix:
+        st.caption(f"Said (corrected by {md(fix.corrected_by)}): “{md(fix.text)}”"
+                   + ("" if fix.text == prompt.transcript else " — used from the next production"))
+    elif prompt.transcript:
+        sure = f" (recogniser sure {prompt.transcript_confidence:.0%})" if prompt.transcript_confidence is not None else ""
+        st.caption(f"Heard{sure}: “{md(prompt.transcript)}”")
+    with st.form(f"transcript_{n}"):
+        text = st.text_input("What the person says in this clip", value=fix.text if fix else prompt.transcript or "",
+                             key=f"transcript_text_{n}")
+        if st.form_submit_button("Save the transcript"):
+            try:
+                api.correct_transcript(persona.id, n, text, actor=actor)
+                st.session_state["flash"] = f"prompt {n}: transcript saved; the next production's voice uses it"
+                st.rerun()
+            except ValueError as exc:
+                st.error(said(exc))
 
 
 def _choose_prompts(api, persona, chosen, actor: str) -> None:

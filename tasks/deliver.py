@@ -58,12 +58,12 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
         subtitles_burned=files.subtitles_burned,
         duration_s=round(files.duration_s, 3), spoken_notice_s=files.notice_s, label_text=settings.delivery.label_text,
         approvals=approved, watermark_id=mark.id, aigc=aigc, c2pa_signed=True, video_psnr_db=files.video_psnr_db,
-        audio_snr_db=files.audio_snr_db)
+        audio_snr_db=files.audio_snr_db, loudness_lufs=files.loudness_lufs)
     catalog.save(delivery)
     catalog.save(production.model_copy(update={"status": "delivered"}))
     catalog.audit("studio", "delivery.created", f"delivery/{delivery.id}", sha256=delivery.video.sha256,
                   consent=consent.id, script_version=script.version, approvals=[a.reviewer for a in delivery.approvals],
-                  watermark=mark.id, video_psnr_db=files.video_psnr_db, audio_snr_db=files.audio_snr_db)
+                  watermark=mark.id, video_psnr_db=files.video_psnr_db, audio_snr_db=files.audio_snr_db, loudness_lufs=files.loudness_lufs)
     notify(settings.notify, catalog, "delivery.ready", f"delivery/{delivery.id}",
            f"{persona.display_name}: {production.brief.occasion} is delivered ({delivery.duration_s:.0f} s)",
            {"production_id": production.id, "delivery_id": delivery.id, "sha256": delivery.video.sha256})

@@ -6,7 +6,7 @@ from prefect import task
 from prefect.utilities.hashing import hash_objects
 
 from materials.assemble import assemble_materials
-from materials.records import ActionTag, MaterialSet
+from materials.records import ActionTag, MaterialSet, TranscriptCorrection
 from media.asr import speech_check_options
 from persona.corpus import build_corpus, refresh_style_profile
 from persona.records import StyleProfile
@@ -39,4 +39,5 @@ def materials_cache_key(context, parameters) -> str:
     _, catalog = studio()
     shas = sorted(u.asset.sha256 + u.role for u in usable_uploads(catalog, production.persona_id))
     tags = sorted(t.id for t in catalog.find(ActionTag) if t.persona_id == production.persona_id)
-    return hash_objects("materials", production.persona_id, shas, tags, context.task.task_key)
+    fixes = sorted((c.id, c.text) for c in catalog.find(TranscriptCorrection) if c.persona_id == production.persona_id)
+    return hash_objects("materials", production.persona_id, shas, tags, fixes, context.task.task_key)

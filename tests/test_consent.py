@@ -24,7 +24,7 @@ from script.records import ScriptVersion
 from script.sentences import Brief, Sentence
 from tests.conftest import shown
 from video.records import VideoTake
-from voice.records import VoiceTake
+from voice.records import VoiceTake, VoiceTimbre
 
 pytestmark = pytest.mark.usefixtures("one_browser")
 
@@ -34,10 +34,10 @@ OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "cons
                   "materials withdraw", "materials list", "invite reissue",
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
                   "operator set-password", "template save", "template list", "template pause", "review comment",
-                  "review history", "materials tag", "materials prompts", "materials choose", "materials analyse",
+                  "review history", "materials tag", "materials prompts", "materials choose", "materials transcript", "materials analyse",
                   "voice serve", "llm serve", "persona corpus", "persona style", "persona search"}  # a component: the calling studio's steps check consent before they call it
 GENERATING_TASKS = {"select_materials", "study_persona", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
-                    "production_from_template"}
+                    "production_from_template", "learn_voice"}
 OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "refuse_resume", "load_script",
                "template_delivery_mode"}
 
@@ -119,7 +119,8 @@ def world(settings, tmp_path):
 
 
 def _generated(api: StudioAPI) -> dict:
-    return {kind.kind: len(api.catalog.find(kind)) for kind in (ScriptVersion, VoiceTake, VideoTake, Delivery, MaterialSet)}
+    return {kind.kind: len(api.catalog.find(kind)) for kind in (ScriptVersion, VoiceTake, VideoTake, Delivery, MaterialSet,
+                                                                 VoiceTimbre)}
 
 
 def test_cli_generating_commands_refuse_without_consent(world, monkeypatch):
@@ -170,6 +171,7 @@ def test_flow_tasks_refuse_without_consent(world):
         "draft_script": lambda: steps.draft_script.fn(production, materials),
         "revise_script": lambda: steps.revise_script.fn(production, materials, script, decision),
         "synthesize_voice": lambda: steps.synthesize_voice.fn(production, materials, script, 1, []),
+        "learn_voice": lambda: steps.learn_voice.fn(production, materials),
         "render_video": lambda: steps.render_video.fn(production, materials, voice),
         "deliver": lambda: steps.deliver.fn(production, script, video),
         "production_from_template": lambda: steps.production_from_template.fn(world["template"].id, {"name": "Bo"}),

@@ -4,11 +4,13 @@ consent with evidence and revocation, and action segments tagged on the material
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.api import StudioAPI
-from materials.records import ActionTag
+from materials.records import ActionTag, TranscriptCorrection
 from persona.records import ConsentRecord, Persona
 from review.access import Identity, invite
 from review.records import ReviewComment, ReviewRequest
@@ -189,6 +191,16 @@ def test_operator_hears_the_selection_and_picks_prompts_by_hand(review, shared_d
     assert choice.chosen_by == "ops"
     at.button(key="prompt_auto").click().run()
     assert api.catalog.load(VoiceChoice, production.persona_id).picks == []
+
+    # the prompt's transcript, corrected beside its audio; what the operator types stays text
+    at.text_input(key="transcript_text_1").set_value("<img src=x onerror=alert(1)> 对，就是我")
+    next(b for b in at.button if b.label == "Save the transcript").click().run()
+    assert not at.exception, at.exception
+    fix = api.catalog.load(TranscriptCorrection, TranscriptCorrection.id_for(selection.prompts[0].source,
+                                                                             selection.prompts[0].start_s))
+    assert fix.text == "<img src=x onerror=alert(1)> 对，就是我" and fix.corrected_by == "ops"
+    [caption] = [c.value for c in at.caption if "corrected by ops" in c.value]
+    assert "img src" in caption and re.search(r"(?<!\\)<", caption) is None  # every < escaped: shown, never run
 
 
 def _speech_check(voice, script):

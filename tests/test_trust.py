@@ -290,6 +290,17 @@ def test_delivery_carries_visible_labels_and_spoken_notice(delivered):
     assert np.sqrt(np.mean(notice ** 2)) > 0.02  # the spoken notice is there
 
 
+def test_delivered_sound_is_at_broadcast_loudness(delivered):
+    from tests.test_loudness import ffmpeg_r128
+
+    files = delivered["files"]
+    assert files.loudness_lufs == pytest.approx(-16.0, abs=0.3)
+    # lossy codecs move it a little: MP3's 16 kHz low-pass takes ~0.5 LU of K-weighted treble
+    for path, within, peak_limit in ((files.wav, 0.4, -1.0), (files.mp3, 1.0, -0.5), (files.video, 0.6, -0.5)):
+        lufs, peak = ffmpeg_r128(path)
+        assert lufs == pytest.approx(-16.0, abs=within) and peak <= peak_limit, (path.name, lufs, peak)
+
+
 def test_aigc_metadata_and_c2pa_round_trip_in_mp4_mp3_wav(delivered):
     from delivery.backends.c2pa_manifest import TRAINED_ALGORITHMIC_MEDIA, read_manifest
     from delivery.trust.aigc_metadata import FIELDS, label_problems, read_label

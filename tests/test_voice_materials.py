@@ -98,6 +98,10 @@ def test_coughs_and_breaths_between_sentences_go_to_the_sound_bank(catalog, shar
     assert set(kinds) == {"cough", "breath"}, [(s.kind, s.start_s, s.why) for s in bank]
     cough_at = speech.size / SR + 0.7
     assert abs(kinds["cough"].start_s - cough_at) < 0.2
+    # each sound's level against the person's speech is kept, so it plays back as loud as it was
+    speech_db = 20 * np.log10(np.sqrt(np.mean(speech[np.abs(speech) > 0.01] ** 2)))
+    assert kinds["breath"].level_db < kinds["cough"].level_db
+    assert kinds["breath"].level_db == pytest.approx(20 * np.log10(np.sqrt(np.mean(breath**2))) - speech_db, abs=6)
     assert catalog.media_path(kinds["cough"].clip).stat().st_size > 1000
 
 

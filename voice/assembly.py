@@ -32,6 +32,8 @@ LAUGH_TEXT = {"en": "Ha ha ha!", "zh": "哈哈哈！"}
 LEAD_S, GAP_S = 0.3, 0.25
 # when neither the script nor the footage says
 SILENT_CUE_SECONDS = {"pause": DEFAULT_CUE_SECONDS["pause"], "drink": 2.5}
+# where the sound bank gives no level of its own: dB against the speech (RMS), as people make them
+NATURAL_LEVEL_DB = {"laugh": -3.0, "cough": -1.0, "sigh": -12.0, "breath": -20.0}
 
 
 class VoiceServiceError(RuntimeError):
@@ -91,22 +93,30 @@ def _noise_burst(seconds: float, sr: int, lo: float, hi: float, attack: float, r
     return (out / (np.abs(out).max() + 1e-9)).astype(np.float32)
 
 
+def _unit_rms(audio: np.ndarray) -> np.ndarray:
+    return (audio / (np.sqrt(np.mean(audio**2)) + 1e-9)).astype(np.float32)
+
+
 def cue_sound(cue: Cue, sr: int, rng: np.random.Generator, laugh: Callable[[], np.ndarray],
-              bank: dict[str, list[np.ndarray]] | None = None, default_seconds: float | None = None) -> np.ndarray:
+              bank: dict[str, list[tuple[np.ndarray, float | None]]] | None = None,
+              default_seconds: float | None = None) -> tuple[np.ndarray, float | None]:
+    """The cue's sound, and the level in dB against the speech it is to sit at (None: as it is:
+    silence, or a laugh the voice says itself). The persona's own sounds keep the level they had
+    beside the person's speech in the recording."""
     if cue.kind in ("pause", "drink"):
-        return np.zeros(int((cue.seconds or default_seconds or SILENT_CUE_SECONDS[cue.kind]) * sr), np.float32)
+        return np.zeros(int((cue.seconds or default_seconds or SILENT_CUE_SECONDS[cue.kind]) * sr), np.float32), None
     own = (bank or {}).get(cue.kind)
     if own:
-        clip = own[int(rng.integers(len(own)))]
-        return (0.7 * clip / (np.abs(clip).max() + 1e-9)).astype(np.float32)
+        clip, level = own[int(rng.integers(len(own)))]
+        return _unit_rms(clip), NATURAL_LEVEL_DB[cue.kind] if level is None else level
     if cue.kind == "breath":
-        return 0.12 * _noise_burst(0.45, sr, 300, 3000, 0.15, rng)
+        return _unit_rms(_noise_burst(0.45, sr, 300, 3000, 0.15, rng)), NATURAL_LEVEL_DB["breath"]
     if cue.kind == "sigh":
-        return 0.18 * _noise_burst(0.9, sr, 200, 2500, 0.08, rng)
+        return _unit_rms(_noise_burst(0.9, sr, 200, 2500, 0.08, rng)), NATURAL_LEVEL_DB["sigh"]
     if cue.kind == "cough":
-        one = 0.5 * _noise_burst(0.22, sr, 200, 2500, 0.005, rng)
-        return np.concatenate([one, np.zeros(int(0.12 * sr), np.float32), 0.7 * one])
-    return 0.7 * laugh()
+        one = _noise_burst(0.22, sr, 200, 2500, 0.005, rng)
+        return _unit_rms(np.concatenate([one, np.zeros(int(0.12 * sr), np.float32), 0.7 * one])), NATURAL_LEVEL_DB["cough"]
+    return 0.7 * laugh(), None
 
 
 # ---------------------------------------------------------------- pronunciation overrides
@@ -227,13 +237,14 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
     sr = request.sample_rate
     rng = np.random.default_rng(seed)
     speed, pitch = directions(request.notes)
-    bank: dict[str, list[np.ndarray]] = {}
+    bank: dict[str, list[tuple[np.ndarray, float | None]]] = {}
     for clip in request.sound_bank:
-        bank.setdefault(clip.kind, []).append(load_audio(clip.path, sr))
+        bank.setdefault(clip.kind, []).append((load_audio(clip.path, sr), clip.level_db))
 
-    def said(text: str, prompt: PromptClip, at_speed: float) -> np.ndarray:
+    def said(text: str, prompt: PromptClip, at_speed: float, timbre_strength: float = 1.0) -> np.ndarray:
         audio, rate = backend.speak(Line(text=text, prompt=prompt, speed=at_speed, pitch=pitch, language=request.language,
-                                         speaking_rate_wpm=request.speaking_rate_wpm))
+                                         speaking_rate_wpm=request.speaking_rate_wpm, timbre=request.timbre,
+                                         timbre_strength=timbre_strength))
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim > 1:
             audio = audio.mean(axis=1)
@@ -244,6 +255,7 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
     parts: list[np.ndarray] = [np.zeros(int(LEAD_S * sr), np.float32)]
     t = parts[0].size / sr
     timings, checks, cue_timings = [], [], []
+    leveled, spoken = [], []  # (part, dB against speech) of cue sounds; parts that are sentences
 
     def add(audio: np.ndarray) -> None:
         nonlocal t
@@ -252,7 +264,10 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
 
     def add_cue(cue: Cue, index: int, laugh: Callable[[], np.ndarray]) -> None:
         start = t
-        add(cue_sound(cue, sr, rng, laugh, bank, request.cue_seconds.get(cue.kind)))
+        sound, level = cue_sound(cue, sr, rng, laugh, bank, request.cue_seconds.get(cue.kind))
+        if level is not None:
+            leveled.append((len(parts), level))
+        add(sound)
         cue_timings.append(CueTiming(kind=cue.kind, start_s=round(start, 3), end_s=round(t, 3), sentence=index))
 
     for i, sentence in enumerate(request.sentences):
@@ -268,8 +283,9 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
             for attempt in range(1, request.check.retries + 1):
                 if result.error <= request.check.max_error:
                     break
-                # a slightly slower take: deterministic voices say it differently, sampling ones anew
-                again = said(text, prompt, speed * sentence.speed * (1 - 0.06 * attempt))
+                # a slightly slower take (deterministic voices say it differently, sampling ones anew),
+                # nearer the base voice where a learned timbre may have blurred the words
+                again = said(text, prompt, speed * sentence.speed * (1 - 0.06 * attempt), max(0.0, 1 - 0.5 * attempt))
                 second, second_words = check_sentence(i, sentence.text, again, sr, request.language, request.check)
                 if second.error < result.error:
                     speech, result, words = again, second, second_words
@@ -284,10 +300,16 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
         timings.append(SentenceTiming(index=i, start_s=round(t, 3), end_s=round(t + speech.size / sr, 3),
                                       words=[WordTiming(word=w.word, start_s=round(t + w.start_s, 3), end_s=round(t + w.end_s, 3))
                                              for w in words]))
+        spoken.append(len(parts))
         add(speech)
         for cue in sentence.cues_after:
             add_cue(cue, i, laugh)
         add(np.zeros(int(GAP_S * sr), np.float32))
+    speech_parts = np.concatenate([parts[i] for i in spoken])
+    speech_rms, speech_peak = float(np.sqrt(np.mean(speech_parts**2))), float(np.abs(speech_parts).max())
+    for i, level in leveled:  # at the speech's level plus the cue's; never above the speech's peak
+        sound = parts[i] * speech_rms * 10 ** (level / 20)
+        parts[i] = sound * min(1.0, speech_peak / (np.abs(sound).max() + 1e-9))
     audio = np.concatenate(parts)
     audio = 0.85 * audio / (np.abs(audio).max() + 1e-9)
     write_wav(request.out_path, audio, sr)

@@ -25,6 +25,7 @@ class SoundClip(BaseModel):
 
     path: Path
     kind: str
+    level_db: float | None = None  # against the person's speech, as recorded; None: the kind's natural level
 
 
 class VoiceRequest(BaseModel):
@@ -40,6 +41,7 @@ class VoiceRequest(BaseModel):
     sound_bank: list[SoundClip] = Field(default_factory=list)  # the persona's own coughs, laughs, breaths
     # how long a cue lasts when the script gives no length: [drink] as long as the persona's drinking footage
     cue_seconds: dict[CueKind, float] = Field(default_factory=dict)
+    timbre: Path | None = None  # the persona's timbre conversion the backend learned (``VoiceTimbre``)
 
 
 class VoiceResult(BaseModel):
@@ -61,6 +63,8 @@ class Line(BaseModel):
     pitch: float  # a factor on the prompt's pitch (reviewers' "lower"/"higher")
     language: str
     speaking_rate_wpm: float | None = None  # the persona's measured pace, where known
+    timbre: Path | None = None  # the backend's learned conversion to the persona's timbre, where it has one
+    timbre_strength: float = Field(default=1.0, ge=0, le=1)  # how far toward it (a retry of a misheard sentence: less)
 
 
 class VoiceBackend(Protocol):
@@ -73,3 +77,25 @@ class VoiceBackend(Protocol):
     reads_pinyin: bool
 
     def speak(self, line: Line) -> tuple[np.ndarray, int]: ...
+
+
+class TimbreLearned(BaseModel):
+    """What a timbre learner made: the file the backend reads back, and how well it fits."""
+
+    path: Path
+    backend: str
+    base_voice: str  # the backend's own speaker the conversion starts from
+    frames: int  # paired frames of the person's speech it was fitted on
+    distance_before: float  # spectral distance to the person on those frames, unconverted
+    distance_after: float  # the same, converted
+    seconds: float
+
+
+class TimbreLearner(Protocol):
+    """The hook a backend that cannot clone a voice from a prompt writes: learn the persona's
+    timbre once, at materials time, from the prompts and their transcripts, and write it to
+    ``out_path``; every later request for the persona carries that file as ``timbre``."""
+
+    name: str
+
+    def learn(self, prompts: list[PromptClip], out_path: Path) -> TimbreLearned: ...

@@ -58,7 +58,28 @@ class VoiceTake(Record):
     notes: list[str] = Field(default_factory=list)
     checks: list[SentenceCheck] = Field(default_factory=list)
     cue_timings: list[CueTiming] = Field(default_factory=list)  # absent in takes made before
+    timbre_id: str | None = None  # the persona's learned timbre (``VoiceTimbre``) the take was said in
 
     @property
     def flagged(self) -> list[SentenceCheck]:
         return [c for c in self.checks if c.flagged]
+
+
+class VoiceTimbre(Record):
+    """A persona's timbre as one voice backend learned it from the materials' prompts (immutable;
+    the id names the prompts and transcripts, so new prompts or a corrected transcript learn a
+    new version, and withdrawn recordings are never learned from again)."""
+
+    kind: ClassVar[str] = "voice_timbre"
+    immutable: ClassVar[bool] = True
+
+    persona_id: str
+    backend: str
+    conversion: AssetRef  # the file the backend reads back
+    prompts: list[str]  # sha256 of the prompt clips it was learned from
+    transcripts: list[str]
+    base_voice: str
+    frames: int
+    distance_before: float
+    distance_after: float
+    seconds_taken: float

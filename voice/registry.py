@@ -6,7 +6,7 @@ from typing import Callable
 
 from core.registry import pick_backend
 from core.settings import StudioSettings
-from voice.contract import VoiceBackend
+from voice.contract import TimbreLearner, VoiceBackend
 
 
 def _espeak(settings: StudioSettings) -> VoiceBackend:
@@ -49,3 +49,13 @@ VOICE_BACKENDS: dict[str, Callable[[StudioSettings], VoiceBackend]] = {
 def voice_backend(settings: StudioSettings, name: str | None = None) -> VoiceBackend:
     """The backend named by ``name``, else by ``STUDIO_VOICE__BACKEND``."""
     return pick_backend(VOICE_BACKENDS, name or settings.voice.backend, "voice", settings)
+
+
+def timbre_learner(settings: StudioSettings, name: str | None = None) -> TimbreLearner | None:
+    """The learner of the backend's conversion to a persona's timbre; None for backends that
+    clone a voice from the prompt clip themselves (zero-shot servers) or cannot (espeak)."""
+    if (name or settings.voice.backend) != "kokoro":
+        return None
+    from voice.backends.kokoro_learn import KokoroTimbreLearner
+
+    return KokoroTimbreLearner()

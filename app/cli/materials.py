@@ -84,11 +84,24 @@ def materials_prompts(persona_id: str, all_clips: bool = typer.Option(False, "--
     if materials is None:
         raise ValueError(f"{persona_id} has no material selection yet; it is made by the first production's materials step")
     rows = materials.prompt_candidates if all_clips else materials.voice_prompts
-    for p in rows:
-        typer.echo(f"{p.style:<13} {p.source.name or p.source.key}@{p.start_s:.2f}+{p.duration_s:.2f}  score {p.score:.2f}  "
-                   f"{p.chosen_by}\n    {p.why}" + (f"\n    heard: {p.transcript}" if p.transcript else ""))
+    for n, p in enumerate(rows, 1):
+        said = (f"\n    said: {p.transcript}  (corrected by {p.transcript_by})" if p.transcript_by else
+                f"\n    heard: {p.transcript}" + (f"  (recogniser sure {p.transcript_confidence:.0%})"
+                                                  if p.transcript_confidence is not None else "") if p.transcript else "")
+        typer.echo(f"{'' if all_clips else f'{n}. '}{p.style:<13} {p.source.name or p.source.key}@{p.start_s:.2f}+"
+                   f"{p.duration_s:.2f}  score {p.score:.2f}  {p.chosen_by}\n    {p.why}" + said)
     for s in materials.sound_bank:
         typer.echo(f"sound {s.kind:<7} {s.source.name or s.source.key}@{s.start_s:.2f}+{s.duration_s:.2f}  {s.why}")
+
+
+@materials_app.command("transcript")
+@guard
+def materials_transcript(persona_id: str, prompt: int = typer.Argument(..., help="The prompt's number in `materials prompts`."),
+                         text: str = typer.Option(..., help="What the person really says in the clip.")) -> None:
+    """Correct what the recogniser heard in a voice prompt (used from the next production on)."""
+    fix = open_api().correct_transcript(persona_id, prompt, text)
+    typer.echo(f"{persona_id} prompt {prompt}: {fix.heard or '(nothing heard)'} -> {fix.text}; "
+               "the next production uses it for the voice")
 
 
 @materials_app.command("choose")

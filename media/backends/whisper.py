@@ -27,17 +27,20 @@ def _model(model_dir: str, device: str, compute_type: str, threads: int):
 
 
 def recognise(audio16: np.ndarray, options: SpeechCheckSettings, language: str | None,
-              words: bool) -> tuple[list[str], list[tuple[str, float, float]], str]:
-    """16 kHz mono audio -> (segment texts, words as (text, start_s, end_s), detected language)."""
+              words: bool) -> tuple[list[str], list[tuple[str, float, float]], str, float]:
+    """16 kHz mono audio -> (segment texts, words as (text, start_s, end_s), detected language,
+    confidence: the geometric mean of the text's token probabilities, 0-1)."""
     model = _model(str(options.model_dir), options.device, options.compute_type, options.threads)
     segments, info = model.transcribe(audio16, language=language, beam_size=1, word_timestamps=words,
                                       condition_on_previous_text=False, vad_filter=False)
-    text, found = [], []
+    text, found, logprob, tokens = [], [], 0.0, 0
     for seg in segments:
         text.append(seg.text.strip())
+        logprob += float(seg.avg_logprob) * max(1, len(seg.tokens))
+        tokens += max(1, len(seg.tokens))
         for w in seg.words or []:
             found.append((w.word.strip(), round(float(w.start), 3), round(float(w.end), 3)))
-    return text, found, info.language
+    return text, found, info.language, float(np.exp(logprob / tokens)) if tokens else 0.0
 
 
 def speech_samples(audio16: np.ndarray) -> list[tuple[int, int]]:

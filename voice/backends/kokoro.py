@@ -8,8 +8,10 @@ picked by the prompt's pitch. WORLD (pyworld) then re-pitches each sentence: its
 moved to the median of the sentence's style prompt and its contour's spread scaled to the
 prompt's, with a mild spectral-envelope warp in the same direction.
 
-This carries the persona's pitch, melody range and tempo on a natural neural voice; it does
-not clone timbre. Zero-shot servers (``voice.backend`` cosyvoice, gptsovits, openai) do."""
+This carries the persona's pitch, melody range and tempo on a natural neural voice. The timbre
+comes from a conversion learned per persona from their prompts (``kokoro_learn``, applied by
+``kokoro_timbre``) where the request carries one; zero-shot servers (``voice.backend``
+cosyvoice, gptsovits, openai) clone it themselves."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import numpy as np
 
 from media.ffmpeg_io import load_audio
 from voice.assembly import split_readings
+from voice.backends.kokoro_timbre import TimbreConversion, load_conversion
 from voice.contract import Line
 
 try:
@@ -35,6 +38,7 @@ except ImportError as exc:  # pragma: no cover
 SAMPLE_RATE = 24000
 MAX_TOKENS = 500
 MALE_BELOW_HZ = 165.0
+PACE_RANGE = (0.8, 1.2)
 _ZH_VOWELS = set("aoeiuyɤəɛʊɚ")
 # espeak-ng IPA -> Kokoro's (misaki's) symbols: diphthongs are single letters there
 _EN_MAP = [("\u200d", ""), ("eɪ", "A"), ("aɪ", "I"), ("oʊ", "O"), ("aʊ", "W"), ("ɔɪ", "Y"), ("əʊ", "Q"),
@@ -128,8 +132,13 @@ def mandarin_phonemes(text: str) -> str:
 
 
 def phonemes(text: str, language: str) -> str:
-    # a leading space: without it Kokoro swallows a sentence-initial vowel ("I promised" -> "promised")
-    return mandarin_phonemes(text) if language == "zh" else " " + english_phonemes(text)
+    if language == "zh":
+        return mandarin_phonemes(text)
+    # Kokoro swallows an unstressed first word ("I promised" -> "promised" at 1.2x, and at any pace
+    # in its female voice); a leading space alone kept it only at 1.0x. Stressed, it is said.
+    english = english_phonemes(text)
+    first = english.split(" ", 1)[0]
+    return " " + ("" if "ˈ" in first or "ˌ" in first or not first[:1].isalpha() else "ˈ") + english
 
 
 @lru_cache(maxsize=32)
@@ -145,16 +154,22 @@ def prompt_contour(path: str) -> tuple[float, float]:
     return float(np.median(voiced)), float(np.std(np.log(voiced)))
 
 
-def convert_toward(audio: np.ndarray, sr: int, target_hz: float, target_spread: float | None) -> np.ndarray:
-    """Re-pitch speech with WORLD: median F0 to ``target_hz``, log-F0 spread to ``target_spread``."""
+def world_analysis(audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """WORLD's F0, spectral envelope and aperiodicity at 5 ms frames."""
     x = audio.astype(np.float64)
     f0, t = pyworld.dio(x, sr, f0_floor=50, f0_ceil=600, frame_period=5.0)
     f0 = pyworld.stonemask(x, f0, t, sr)
+    return f0, pyworld.cheaptrick(x, f0, t, sr), pyworld.d4c(x, f0, t, sr)
+
+
+def convert_toward(audio: np.ndarray, sr: int, target_hz: float, target_spread: float | None,
+                   timbre: TimbreConversion | None = None, timbre_strength: float = 1.0) -> np.ndarray:
+    """Re-pitch speech with WORLD: median F0 to ``target_hz``, log-F0 spread to ``target_spread``;
+    with a learned ``timbre``, its spectral envelope mapped to the person's too."""
+    f0, sp, ap = world_analysis(audio, sr)
     voiced = f0 > 0
     if voiced.sum() < 10 or target_hz <= 0:
         return audio
-    sp = pyworld.cheaptrick(x, f0, t, sr)
-    ap = pyworld.d4c(x, f0, t, sr)
     log_f0 = np.log(f0[voiced])
     centre, spread = float(np.median(log_f0)), float(np.std(log_f0))
     scale = float(np.clip(target_spread / spread, 0.5, 2.0)) if target_spread and spread > 1e-3 else 1.0
@@ -164,6 +179,8 @@ def convert_toward(audio: np.ndarray, sr: int, target_hz: float, target_spread: 
     if abs(ratio - 1) > 0.01:
         bins = np.arange(sp.shape[1])
         sp = np.stack([np.interp(bins / ratio, bins, frame) for frame in sp])
+    if timbre is not None:
+        sp = timbre.convert(f0, sp, timbre_strength)
     y = pyworld.synthesize(new, sp, ap, sr, frame_period=5.0)
     return y.astype(np.float32)
 
@@ -179,9 +196,12 @@ class KokoroVoice:
 
     def speak(self, line: Line) -> tuple[np.ndarray, int]:
         prompt = line.prompt
-        pace = (line.speaking_rate_wpm or 165) / 165  # the persona's rate against a typical 165 wpm
+        # the persona's rate against a typical 165 wpm; within +-20 %: a few seconds of prompts
+        # measure it roughly (3 s of f5_ref_en: 246 wpm, its whole 5 s: 192), and faster loses words
+        pace = float(np.clip((line.speaking_rate_wpm or 165) / 165, PACE_RANGE[0], PACE_RANGE[1]))
         measured_hz, spread = prompt_contour(str(prompt.path)) if prompt.path.stat().st_size else (0.0, 0.0)
         target = (prompt.median_f0_hz or measured_hz) * line.pitch
-        base = kokoro().infer(phonemes(line.text, line.language), base_speaker(target),
+        timbre = load_conversion(str(line.timbre)) if line.timbre else None
+        base = kokoro().infer(phonemes(line.text, line.language), timbre.base_style if timbre else base_speaker(target),
                               float(np.clip(line.speed * pace, 0.5, 2.0)))
-        return convert_toward(base, SAMPLE_RATE, target, spread or None), SAMPLE_RATE
+        return convert_toward(base, SAMPLE_RATE, target, spread or None, timbre, line.timbre_strength), SAMPLE_RATE

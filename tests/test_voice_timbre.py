@@ -57,7 +57,7 @@ def test_the_timbre_learned_from_real_prompts_brings_the_voice_to_the_person(sha
 
 def test_a_prompt_without_a_transcript_teaches_nothing(shared_data, tmp_path):
     from voice.backends.kokoro_learn import KokoroTimbreLearner
-    from voice.backends.kokoro_timbre import TimbreError
+    from voice.contract import TimbreError
 
     prompt = PromptClip(path=shared_data / "speech" / "f5_ref_en.wav", style="neutral", median_f0_hz=110)
     with pytest.raises(TimbreError, match="transcript"):
@@ -98,4 +98,6 @@ def test_the_timbre_is_learned_once_per_prompts_and_again_after_a_correction(cat
     learned = [e for e in catalog.audit_events("persona/grandpa-li") if e.action == "voice.timbre_learned"]
     assert len(learned) == 2
     assert learn_persona_timbre(catalog, learner, _materials(catalog, [None]), tmp_path) is None
+    [skipped] = [e for e in catalog.audit_events("persona/grandpa-li") if e.action == "voice.timbre_skipped"]
+    assert "transcript" in skipped.details["reason"]
     assert learn_persona_timbre(catalog, None, materials, tmp_path) is None  # zero-shot servers learn nothing here

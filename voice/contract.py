@@ -79,6 +79,10 @@ class VoiceBackend(Protocol):
     def speak(self, line: Line) -> tuple[np.ndarray, int]: ...
 
 
+class TimbreError(ValueError):
+    """The prompts give a timbre learner nothing to learn from (no transcripts, no voiced speech)."""
+
+
 class TimbreLearned(BaseModel):
     """What a timbre learner made: the file the backend reads back, and how well it fits."""
 

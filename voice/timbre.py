@@ -7,7 +7,7 @@ from pathlib import Path
 
 from materials.records import MaterialSet
 from storage.catalog import Catalog
-from voice.contract import PromptClip, TimbreLearner
+from voice.contract import PromptClip, TimbreError, TimbreLearner
 from voice.records import VoiceTimbre
 
 
@@ -29,12 +29,15 @@ def learn_persona_timbre(catalog: Catalog, learner: TimbreLearner | None, materi
         return stored
     prompts = [PromptClip(path=catalog.media_path(p.clip), style=p.style, median_f0_hz=p.median_f0_hz,
                           transcript=p.transcript) for p in materials.voice_prompts if p.transcript]
-    if not prompts:
-        catalog.audit("studio", "voice.timbre_skipped", f"persona/{materials.persona_id}", materials=materials.id,
-                      reason="no prompt has a transcript")
-        return None
     work.mkdir(parents=True, exist_ok=True)
-    learned = learner.learn(prompts, work / f"{record_id}.npz")
+    try:
+        if not prompts:
+            raise TimbreError("no prompt has a transcript")
+        learned = learner.learn(prompts, work / f"{record_id}.npz")
+    except TimbreError as exc:  # the production goes on in the base voice; operators see why
+        catalog.audit("studio", "voice.timbre_skipped", f"persona/{materials.persona_id}", materials=materials.id,
+                      reason=str(exc))
+        return None
     timbre = VoiceTimbre(
         id=record_id, persona_id=materials.persona_id, backend=learned.backend,
         conversion=catalog.put_media_file(learned.path, "application/octet-stream", name=f"{record_id}.npz"),

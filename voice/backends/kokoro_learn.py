@@ -1,10 +1,10 @@
 """Learning the persona's timbre conversion (``kokoro_timbre``) from their prompts, at materials time.
 
-Each prompt's transcript is said by every packaged Kokoro speaker and re-pitched to the prompt (as
+Each prompt's transcript is said by Kokoro's two clear voices and re-pitched to the prompt (as
 every sentence will be); dynamic time warping pairs the synthetic voiced frames with the person's
-on their mel-cepstra. The speaker nearest the person is the base voice, and a ridge regression
+on their mel-cepstra. The voice nearest the person is the base voice, and a ridge regression
 from its cepstra to the person's, fitted on the pairs, is the conversion. Measured on the voice
-bench (``make bench-voice``): ~5-40 s per persona on 2 cores, a 7 KB model."""
+bench (``make bench-voice``): 2-16 s per persona on 2 cores, a 14 KB model."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import numpy as np
 
 from media.ffmpeg_io import load_audio
 from voice.backends.kokoro import SAMPLE_RATE, convert_toward, kokoro, phonemes, prompt_contour, world_analysis
-from voice.backends.kokoro_timbre import DIM, TimbreConversion, TimbreError
-from voice.contract import PromptClip, TimbreLearned
+from voice.backends.kokoro_timbre import DIM, TimbreConversion
+from voice.contract import PromptClip, TimbreError, TimbreLearned
 
 try:
     import pyworld

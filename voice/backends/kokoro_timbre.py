@@ -7,7 +7,7 @@ pairs the synthetic frames with the person's on their mel-cepstra (pyworld's cod
 envelope). The packaged Kokoro speaker nearest the person on those pairs is the base voice; a
 ridge regression from its cepstrum to the person's, fitted on the paired voiced frames, is the
 conversion. Each converted sentence's voiced frames are given the person's cepstral mean and
-spread (regression alone would average the timbre away).
+spread (regression alone would average the timbre away); each frame keeps its power.
 
 What it moves is the spectral envelope: formants, tilt, the colour of the voice. The pitch and
 pace come from the prompts as before; breathiness, creak and accent stay Kokoro's."""
@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voice.contract import TimbreError
+
 try:
     import pyworld
 except ImportError as exc:  # pragma: no cover
@@ -28,10 +30,7 @@ except ImportError as exc:  # pragma: no cover
 DIM = 40  # coded envelope coefficients; the first (level) is left alone
 SAMPLE_RATE = 24000
 LEARNER = "kokoro-ridge-mcep-1"
-
-
-class TimbreError(ValueError):
-    """The prompts give nothing to learn from (no transcripts, no voiced speech)."""
+MAX_SPREAD = 2.0  # at most this much more movement per coefficient than the mapping predicts
 
 
 @dataclass
@@ -62,7 +61,7 @@ class TimbreConversion:
         y = coded @ self.weights + self.bias
         if len(y) < 2:
             return y
-        return self.target_mean + (y - y.mean(0)) * self.target_std / (y.std(0) + 1e-6)
+        return self.target_mean + (y - y.mean(0)) * np.minimum(self.target_std / (y.std(0) + 1e-6), MAX_SPREAD)
 
     def convert(self, f0: np.ndarray, sp: np.ndarray, strength: float = 1.0) -> np.ndarray:
         """A spectral envelope (WORLD, one utterance) in the person's timbre (``strength`` 0-1 of the way)."""
@@ -73,6 +72,9 @@ class TimbreConversion:
         coded[voiced, 1:] += strength * (self.map_voiced(coded[voiced, 1:]) - coded[voiced, 1:])
         out = pyworld.decode_spectral_envelope(np.ascontiguousarray(coded), SAMPLE_RATE, (sp.shape[1] - 1) * 2)
         out[~voiced] = sp[~voiced]
+        # the colour changes, not the loudness: each frame keeps its power (without this a mapping
+        # learned from poor pairs made one demo sentence 8 dB louder with peaks at +13 dBFS)
+        out *= (sp.sum(1, keepdims=True) / (out.sum(1, keepdims=True) + 1e-20))
         return out
 
 

@@ -178,7 +178,7 @@ def cluster_styles(cands: list[Candidate], k: int) -> None:
 
 
 # ------------------------------------------------------------------------ selection
-def _analyse(catalog: Catalog, ref: AssetRef) -> tuple[list[Candidate], list[tuple[str, float, float, str]], np.ndarray, float]:
+def _analyse(catalog: Catalog, ref: AssetRef) -> tuple[list[Candidate], list[tuple[str, float, float, str, float]], np.ndarray, float]:
     path = catalog.media_path(ref)
     raw48 = load_audio(path, DF_SR)
     raw = resample(raw48, DF_SR, SR)

@@ -79,7 +79,7 @@ def normalise_loudness(audio: np.ndarray, sr: int, target_lufs: float = -16.0, c
         return np.asarray(audio, np.float32), {"lufs_before": before, "lufs": before, "true_peak_dbtp": peak_before}
     ceiling = 10 ** ((ceiling_dbtp - 0.2) / 20)  # a little margin for the later lossy encodes
     y, level = x, before
-    for _ in range(4):  # limiting lowers the loudness a little: raise it again and limit again
+    for _ in range(8):  # limiting lowers the loudness a little: raise it again and limit again
         y = y * 10 ** ((target_lufs - level) / 20)
         if true_peak_dbtp(y, sr) > ceiling_dbtp - 0.1:
             y = _limit(y, sr, ceiling)

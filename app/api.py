@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from app.access_ops import AccessOps
+from app.delivery_ops import DeliveryOps
 from app.material_ops import MaterialOps
 from app.review_ops import ReviewOps
 from core.records import AssetRef, new_id, utcnow
@@ -33,7 +34,7 @@ from storage.catalog import guess_media_type
 ENDED = frozenset({"FAILED", "CANCELLED"})
 
 
-class StudioAPI(ReviewOps, MaterialOps, AccessOps):
+class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps):
     def __init__(self, settings: StudioSettings, catalog: Catalog | None = None):
         self.settings = settings
         self.catalog = catalog or open_catalog(settings)

@@ -14,7 +14,7 @@ from script.records import ScriptVersion
 
 def productions_page() -> None:
     """Every production with the state of each step, read from Prefect, and its history."""
-    require_operator()
+    identity = require_operator()
 
     st.title(t("Productions"))
     api = get_api()
@@ -44,4 +44,22 @@ def productions_page() -> None:
                                "runs": s["runs"],
                                "first started": f"{s['started']:%Y-%m-%d %H:%M:%S}" if s["started"] else ""}
                               for s in steps])
+            _delivered_files(api, p.id, identity.name)
             show_history(api, p.id)
+
+
+def _delivered_files(api, production_id: str, actor: str) -> None:
+    """The production's delivery in force, its files to download (each download audited)."""
+    found = [d for d in api.deliveries(production_id) if d.revoked_at is None]
+    if not found:
+        return
+    delivery = found[-1]
+    st.markdown(f"**Delivered**: {md(delivery.id)} · {delivery.duration_s:.1f} s · script v{delivery.script_version}")
+    if not st.session_state.get(f"files_{delivery.id}"):
+        if st.button("Get the delivered files", key=f"prepare_{delivery.id}"):
+            st.session_state[f"files_{delivery.id}"] = True
+            st.rerun()
+        return
+    for name, ref in api.delivery_files(delivery).items():
+        st.download_button(name, data=api.catalog.read_media(ref), file_name=name, mime=ref.media_type,
+                           key=f"download_{name}", on_click=api.note_download, args=(delivery, [name], actor))

@@ -35,7 +35,7 @@ OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "cons
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
                   "operator set-password", "template save", "template list", "template pause", "review comment",
                   "review history", "materials tag", "materials prompts", "materials choose", "materials transcript", "materials analyse",
-                  "voice serve", "llm serve", "persona corpus", "persona style", "persona search"}  # a component: the calling studio's steps check consent before they call it
+                  "voice serve", "llm serve", "delivery list", "delivery get", "persona corpus", "persona style", "persona search"}  # a component: the calling studio's steps check consent before they call it
 GENERATING_TASKS = {"select_materials", "study_persona", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
                     "production_from_template", "learn_voice"}
 OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "refuse_resume", "load_script",

@@ -203,6 +203,33 @@ def test_operator_hears_the_selection_and_picks_prompts_by_hand(review, shared_d
     assert "img src" in caption and re.search(r"(?<!\\)<", caption) is None  # every < escaped: shown, never run
 
 
+def _productions_page():
+    from review_ui.productions_page import productions_page
+
+    productions_page()
+
+
+def test_operators_get_the_delivered_files_from_the_productions_page(review, shared_data):
+    from delivery.records import Delivery
+
+    api, production, _ = review
+    video = api.catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4", "video/mp4")
+    delivery = Delivery(id=f"{production.id}-delivery-v001-t1", production_id=production.id,
+                        persona_id=production.persona_id, consent_id="consent-x", script_version=1, video_take_id="v",
+                        video=video, duration_s=11.8, label_text="AI生成", approvals=[])
+    api.catalog.save(delivery)
+    at = AppTest.from_function(_productions_page, default_timeout=60)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Delivered" in shown(m.value) for m in at.markdown)
+    assert not at.get("download_button")  # the files are read only when asked for
+    at.button(key=f"prepare_{delivery.id}").click().run()
+    assert not at.exception, at.exception
+    [button] = at.get("download_button")
+    assert button.proto.label == f"{delivery.id}.mp4"
+
+
 def _speech_check(voice, script):
     from review_ui.review_page import show_speech_check
 

@@ -301,6 +301,47 @@ def test_delivered_sound_is_at_broadcast_loudness(delivered):
         assert lufs == pytest.approx(-16.0, abs=within) and peak <= peak_limit, (path.name, lufs, peak)
 
 
+def test_the_delivery_is_handed_out_with_its_verify_report_and_audited(delivered, tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from core.settings import get_settings
+
+    api = delivered["api"]
+    [delivery] = api.deliveries("prod-t")
+    files = api.fetch_delivery("prod-t", tmp_path / "family", actor="Lan")
+    assert [p.name for p in files] == [f"{delivery.id}.mp4", f"{delivery.id}.verify.json"]
+    assert files[0].read_bytes() == api.catalog.read_media(delivery.video)
+    assert json.loads(files[1].read_text())["verdict"] == "authorised"
+    [event] = [e for e in api.catalog.audit_events(f"delivery/{delivery.id}") if e.action == "delivery.downloaded"]
+    assert event.actor == "Lan" and event.details["verdict"] == "authorised"
+
+    monkeypatch.setenv("STUDIO_HOME", str(delivered["home"]))
+    monkeypatch.setenv("STUDIO_TRUST__WATERMARK_KEY", KEY.hex())
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        listed = runner.invoke(app, ["delivery", "list", "prod-t"])
+        assert listed.exit_code == 0 and delivery.id in listed.output and "in force" in listed.output
+        got = runner.invoke(app, ["delivery", "get", "prod-t", "--to", str(tmp_path / "cli")])
+        assert got.exit_code == 0 and (tmp_path / "cli" / f"{delivery.id}.mp4").is_file()
+        for args, problem in ((["delivery", "get", "no-such-production"], "no production"),
+                              (["delivery", "get", "prod-t", "--delivery", "nope"], "has no delivery nope")):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 1 and problem in result.output, result.output
+    finally:
+        get_settings.cache_clear()
+    revoked = delivery.model_copy(update={"revoked_at": delivery.created_at, "revocation_reason": "consent withdrawn"})
+    api.catalog.save(revoked)
+    try:
+        with pytest.raises(PermissionError, match="revoked"):
+            api.fetch_delivery("prod-t", tmp_path / "late")
+    finally:
+        api.catalog.save(delivery)  # the module's other tests verify this delivery as in force
+
+
 def test_aigc_metadata_and_c2pa_round_trip_in_mp4_mp3_wav(delivered):
     from delivery.backends.c2pa_manifest import TRAINED_ALGORITHMIC_MEDIA, read_manifest
     from delivery.trust.aigc_metadata import FIELDS, label_problems, read_label

@@ -10,6 +10,7 @@ import typer
 
 from app import services
 from app.cli.common import guard, open_api
+from app.cli.deliveries import delivery_app
 from app.cli.materials import materials_app
 from app.cli.people import consent_app, operator_app, persona_app
 from app.cli.reviews import invite_app, review_app
@@ -29,6 +30,7 @@ app.add_typer(operator_app, name="operator")
 app.add_typer(template_app, name="template")
 app.add_typer(voice_app, name="voice")
 app.add_typer(llm_app, name="llm")
+app.add_typer(delivery_app, name="delivery")
 
 
 @app.command()

@@ -153,7 +153,7 @@ def invite(catalog: Catalog, settings: StudioSettings, production_id: str, revie
     days = check_days(days, settings.portal.invitation_days, INVITATION_DAYS, "an invitation")
     production = catalog.load(Production, production_id)
     allowed = production.script_reviewers if role == "stakeholder" else production.family_reviewers
-    if reviewer not in allowed:
+    if role != "recipient" and reviewer not in allowed:  # a recipient is anyone the delivery is for
         raise ValueError(f"{reviewer} is not a {role} reviewer of {production_id} (they are: {', '.join(allowed)}); "
                          "add them to the production first")
     token = secrets.token_urlsafe(32)

@@ -148,7 +148,7 @@ class Invitation(Record):
 
     production_id: str
     reviewer: str = Field(min_length=1, max_length=120)
-    role: Literal["stakeholder", "family"]
+    role: Literal["stakeholder", "family", "recipient"]  # recipient: sees and downloads the delivery, decides nothing
     language: Literal["en", "zh"] = "en"
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     expires_at: datetime

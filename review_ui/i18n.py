@@ -56,6 +56,10 @@ ZH: dict[str, str] = {
     # reviews
     "Waiting for your review": "等待您的审阅",
     "Nothing is waiting for your review right now.": "目前没有需要您审阅的内容。",
+    "The finished video": "成片",
+    "Download {name}": "下载 {name}",
+    "Marked as AI-made in the picture, the sound and the file's credentials; {seconds} s, script v{version}.":
+        "画面、声音和文件凭证中均标明由人工智能生成；时长 {seconds} 秒，文稿第 {version} 版。",
     "Production": "制作",
     "{gate} review, round {round}": "{gate}审阅，第 {round} 轮",
     "script": "文稿",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.settings import get_settings
+from review_ui.deliveries import download_buttons
 from review_ui.i18n import t
 from review_ui.review_page import show_history
 from review_ui.safe import md, said
@@ -60,6 +61,4 @@ def _delivered_files(api, production_id: str, actor: str) -> None:
             st.session_state[f"files_{delivery.id}"] = True
             st.rerun()
         return
-    for name, ref in api.delivery_files(delivery).items():
-        st.download_button(name, data=api.catalog.read_media(ref), file_name=name, mime=ref.media_type,
-                           key=f"download_{name}", on_click=api.note_download, args=(delivery, [name], actor))
+    download_buttons(api, delivery, actor)

@@ -9,6 +9,7 @@ from app.api import StudioAPI, script_diff
 from core.errors import one_line
 from review.access import Identity
 from review.records import ReviewComment, ReviewDecision, ReviewRequest
+from review_ui.deliveries import delivered_section
 from review_ui.i18n import t
 from review_ui.safe import md, said
 from review_ui.session import current_identity, get_api, require_identity
@@ -48,9 +49,14 @@ def reviews_page() -> None:
         return
     pending = [r for r in pending if _visible(identity, r)]
     if not pending:
-        st.info(t("Nothing is waiting for your review right now."))
         if not identity.is_operator and identity.production_id:
+            delivered = any(d.revoked_at is None for d in api.deliveries(identity.production_id))
+            if not delivered:
+                st.info(t("Nothing is waiting for your review right now."))
+            delivered_section(api, identity.production_id, identity.name)
             show_history(api, identity.production_id)
+        else:
+            st.info(t("Nothing is waiting for your review right now."))
         return
     labels = {r.id: f"{r.production_id} · {t('{gate} review, round {round}', gate=t(r.gate), round=r.round)} · "
                     f"{t('Script v{version}', version=r.script_version)}" for r in pending}

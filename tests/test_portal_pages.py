@@ -227,7 +227,31 @@ def test_operators_get_the_delivered_files_from_the_productions_page(review, sha
     at.button(key=f"prepare_{delivery.id}").click().run()
     assert not at.exception, at.exception
     [button] = at.get("download_button")
-    assert button.proto.label == f"{delivery.id}.mp4"
+    assert shown(button.proto.label) == f"Download {delivery.id}.mp4"
+
+
+def test_the_family_and_a_recipient_watch_and_download_the_delivery_from_their_link(review, shared_data, monkeypatch):
+    from delivery.records import Delivery
+
+    api, production, _ = review
+    with pytest.raises(ValueError, match="no delivery in force"):
+        api.invite(production.id, "Uncle Wang", "recipient")
+    delivery = Delivery(id=f"{production.id}-delivery-v001-t1", production_id=production.id,
+                        persona_id=production.persona_id, consent_id="consent-x", script_version=1, video_take_id="v",
+                        video=api.catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4", "video/mp4"),
+                        duration_s=11.8, label_text="AI生成", approvals=[])
+    api.catalog.save(delivery)
+    monkeypatch.setattr(StudioAPI, "pending_reviews", lambda self: [])  # delivered: nothing waits any more
+    for name, role in (("Lan", "family"), ("Uncle Wang", "recipient")):
+        _, link = api.invite(production.id, name, role, language="zh")
+        at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
+        at.query_params["invite"] = link.split("invite=")[1]
+        at.run()
+        assert not at.exception, at.exception
+        assert [h.value for h in at.subheader][:1] == ["成片"]
+        [button] = at.get("download_button")
+        assert shown(button.proto.label) == f"下载 {delivery.id}.mp4"
+        assert not [b for b in at.button if b.label in ("批准", "要求修改")]  # nothing to decide
 
 
 def _speech_check(voice, script):

@@ -128,7 +128,7 @@ def review_history(production_id: str) -> None:
 @invite_app.command("create")
 @guard
 def invite_create(production_id: str, reviewer: str = typer.Option(..., help="A named reviewer of the production."),
-                  role: str = typer.Option(..., help="stakeholder | family"),
+                  role: str = typer.Option(..., help="stakeholder | family | recipient (sees the delivery only)"),
                   days: Optional[int] = typer.Option(None, help="Days the link works (default from settings)."),
                   language: str = typer.Option("en", help="Portal language for them: en | zh")) -> None:
     """Make an invitation link; send it to the person (it is shown only this once)."""

@@ -1,0 +1,28 @@
+"""The finished video for people: watch it, download its files (each download audited)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from review_ui.i18n import t
+from review_ui.safe import md
+
+
+def download_buttons(api, delivery, actor: str) -> None:
+    for name, ref in api.delivery_files(delivery).items():
+        st.download_button(t("Download {name}", name=name), data=api.catalog.read_media(ref), file_name=name,
+                           mime=ref.media_type, key=f"download_{name}", on_click=api.note_download,
+                           args=(delivery, [name], actor))
+
+
+def delivered_section(api, production_id: str, actor: str) -> None:
+    """The production's delivery in force, for the people invited to it."""
+    found = [d for d in api.deliveries(production_id) if d.revoked_at is None]
+    if not found:
+        return
+    delivery = found[-1]
+    st.subheader(t("The finished video"))
+    st.video(api.catalog.read_media(delivery.video))
+    st.caption(t("Marked as AI-made in the picture, the sound and the file's credentials; {seconds} s, script v{version}.",
+                 seconds=f"{delivery.duration_s:.0f}", version=delivery.script_version) + f" ({md(delivery.id)})")
+    download_buttons(api, delivery, actor)

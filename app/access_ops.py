@@ -22,7 +22,7 @@ class AccessOps:
                actor: str | None = None) -> tuple[Invitation, str]:
         """A new invitation and its link (the only time the link is shown). A ``recipient`` (anyone
         the finished video is for) is invited once the production is delivered."""
-        if role == "recipient" and not any(d.revoked_at is None for d in self.deliveries(production_id)):
+        if role == "recipient" and self.delivery_in_force(production_id) is None:
             raise ValueError(f"{production_id} has no delivery in force; invite recipients once it is delivered")
         return access.invite(self.catalog, self.settings, production_id, reviewer, role, actor or self.settings.operator,
                              days, language)

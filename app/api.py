@@ -224,15 +224,15 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps):
         ``{"year": "2026"}``). ``delivery="direct"`` needs the family's approval of that."""
 
         production = self.catalog.load(Production, production_id)
-        delivered = [d for d in self.catalog.find(Delivery) if d.production_id == production_id and d.revoked_at is None]
-        if not delivered:
+        delivered = self.delivery_in_force(production_id)
+        if delivered is None:
             raise ValueError(f"production {production_id} has no delivery; only an approved, delivered production "
                              "can become a template")
         unknown = sorted(set(approved_by) - set(production.family_reviewers))
         if not approved_by or unknown:
             raise ValueError("a template needs the approval of the production's family reviewers "
                              f"({', '.join(production.family_reviewers)}); not: {', '.join(unknown) or 'nobody given'}")
-        script = self.script(production_id, delivered[-1].script_version)
+        script = self.script(production_id, delivered.script_version)
         sentences = []
         for sentence in script.sentences:
             text = sentence.text.replace("{", "{{").replace("}", "}}")

@@ -25,6 +25,11 @@ class DeliveryOps:
             raise ValueError(f"there is no production {production_id!r}; `studio status` lists them")
         return found
 
+    def delivery_in_force(self, production_id: str) -> Delivery | None:
+        """The production's latest delivery that is not revoked, if any."""
+        found = [d for d in self.deliveries(production_id) if d.revoked_at is None]
+        return found[-1] if found else None
+
     def delivery_files(self, delivery: Delivery) -> dict[str, AssetRef]:
         """File name -> stored file, for each file the delivery has."""
         return {f"{delivery.id}{suffix}": getattr(delivery, field) for field, suffix in FILE_KINDS

@@ -32,7 +32,9 @@ def integrated_lufs(audio: np.ndarray, sr: int) -> float:
     block, step = int(0.4 * MEASURE_SR), int(0.1 * MEASURE_SR)
     if y.size < block:
         y = np.pad(y, (0, block - y.size))
-    power = np.array([np.mean(y[i : i + block] ** 2) for i in range(0, y.size - block + 1, step)])
+    energy = np.concatenate([[0.0], np.cumsum(y**2)])
+    starts = np.arange(0, y.size - block + 1, step)
+    power = (energy[starts + block] - energy[starts]) / block
     loud = -0.691 + 10 * np.log10(power + 1e-12)
     gated = power[loud > SILENT]
     if gated.size == 0:

@@ -17,10 +17,9 @@ def download_buttons(api, delivery, actor: str) -> None:
 
 def delivered_section(api, production_id: str, actor: str) -> None:
     """The production's delivery in force, for the people invited to it."""
-    found = [d for d in api.deliveries(production_id) if d.revoked_at is None]
-    if not found:
+    delivery = api.delivery_in_force(production_id)
+    if delivery is None:
         return
-    delivery = found[-1]
     st.subheader(t("The finished video"))
     st.video(api.catalog.read_media(delivery.video))
     st.caption(t("Marked as AI-made in the picture, the sound and the file's credentials; {seconds} s, script v{version}.",

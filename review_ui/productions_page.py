@@ -51,10 +51,9 @@ def productions_page() -> None:
 
 def _delivered_files(api, production_id: str, actor: str) -> None:
     """The production's delivery in force, its files to download (each download audited)."""
-    found = [d for d in api.deliveries(production_id) if d.revoked_at is None]
-    if not found:
+    delivery = api.delivery_in_force(production_id)
+    if delivery is None:
         return
-    delivery = found[-1]
     st.markdown(f"**Delivered**: {md(delivery.id)} · {delivery.duration_s:.1f} s · script v{delivery.script_version}")
     if not st.session_state.get(f"files_{delivery.id}"):
         if st.button("Get the delivered files", key=f"prepare_{delivery.id}"):

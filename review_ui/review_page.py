@@ -50,8 +50,7 @@ def reviews_page() -> None:
     pending = [r for r in pending if _visible(identity, r)]
     if not pending:
         if not identity.is_operator and identity.production_id:
-            delivered = any(d.revoked_at is None for d in api.deliveries(identity.production_id))
-            if not delivered:
+            if api.delivery_in_force(identity.production_id) is None:
                 st.info(t("Nothing is waiting for your review right now."))
             delivered_section(api, identity.production_id, identity.name)
             show_history(api, identity.production_id)

@@ -12,10 +12,10 @@ from production.records import Production
 from script.records import ScriptVersion
 from tasks.context import PERSISTED, allowed, scratch, studio
 from voice.assembly import synthesize
-from voice.contract import PromptClip, SoundClip, VoiceRequest
+from voice.contract import SoundClip, VoiceRequest
 from voice.records import VoiceTake, VoiceTimbre
 from voice.registry import timbre_learner, voice_backend
-from voice.timbre import learn_persona_timbre
+from voice.timbre import learn_persona_timbre, prompt_clips
 
 
 @task(**PERSISTED)
@@ -33,8 +33,7 @@ def synthesize_voice(production: Production, materials: MaterialSet, script: Scr
     settings, catalog = studio()
     allowed(catalog, production, script)
     work = scratch(settings)
-    prompts = [PromptClip(path=catalog.media_path(p.clip), style=p.style, median_f0_hz=p.median_f0_hz,
-                          transcript=p.transcript) for p in materials.voice_prompts]
+    prompts = prompt_clips(catalog, materials.voice_prompts)
     timbre = timbre if timbre and timbre.backend == settings.voice.backend else None
     bank = [SoundClip(path=catalog.media_path(s.clip), kind=s.kind, level_db=s.level_db) for s in materials.sound_bank]
     # a [drink] with no length of its own lasts as long as the persona's drinking footage

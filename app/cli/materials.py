@@ -85,9 +85,12 @@ def materials_prompts(persona_id: str, all_clips: bool = typer.Option(False, "--
         raise ValueError(f"{persona_id} has no material selection yet; it is made by the first production's materials step")
     rows = materials.prompt_candidates if all_clips else materials.voice_prompts
     for n, p in enumerate(rows, 1):
-        said = (f"\n    said: {p.transcript}  (corrected by {p.transcript_by})" if p.transcript_by else
-                f"\n    heard: {p.transcript}" + (f"  (recogniser sure {p.transcript_confidence:.0%})"
-                                                  if p.transcript_confidence is not None else "") if p.transcript else "")
+        said = ""
+        if p.transcript_by:
+            said = f"\n    said: {p.transcript}  (corrected by {p.transcript_by})"
+        elif p.transcript:
+            sure = "" if p.transcript_confidence is None else f"  (recogniser sure {p.transcript_confidence:.0%})"
+            said = f"\n    heard: {p.transcript}{sure}"
         typer.echo(f"{'' if all_clips else f'{n}. '}{p.style:<13} {p.source.name or p.source.key}@{p.start_s:.2f}+"
                    f"{p.duration_s:.2f}  score {p.score:.2f}  {p.chosen_by}\n    {p.why}" + said)
     for s in materials.sound_bank:

@@ -1,7 +1,8 @@
 """Delivery rendering: every label the studio puts on what leaves it.
 
 From a reviewed video take it writes an MP4 (H.264/AAC) and the sound alone as MP3 and WAV:
-1. an optional spoken "AI-generated" notice at the start (the picture holds its first frame);
+1. an optional spoken "AI-generated" notice at the start, in the studio's own natural voice
+   (``voice.registry.notice_voice``), over the first frame easing from dim and close into the talk;
 2. the invisible watermarks, in luma (``delivery.trust.video_mark``) and in the sound
    (``delivery.trust.audio_mark``), both carrying the delivery's registered content id;
 3. the visible "AI生成 / AI-generated" label for the first seconds and a persistent corner mark,
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import ffmpeg
 import numpy as np
 
@@ -40,9 +42,9 @@ from media.ffmpeg_io import (
     write_wav,
 )
 from media.loudness import normalise_loudness, under_true_peak
+from voice.registry import notice_voice
 
 METADATA_PREFIX = "studio-delivery:"
-NOTICE_VOICES = {"en": "en-us", "zh": "cmn"}
 
 _CORNERS = {
     "top_left": ("w*0.03", "h*0.03"),
@@ -72,21 +74,40 @@ def notice_text(delivery: DeliverySettings, language: str) -> str:
     return delivery.notice_text_zh if language == "zh" else delivery.notice_text_en
 
 
-def spoken_notice(text: str, language: str, sample_rate: int) -> np.ndarray:
-    """The notice spoken by espeak-ng (a plain synthetic voice, not the persona's)."""
-    import soundfile as sf
-
-    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
-        try:
-            subprocess.run(["espeak-ng", "-v", NOTICE_VOICES.get(language, "en-us"), "-s", "165", "-w", tmp.name, text],
-                           check=True, capture_output=True, timeout=60)
-        except FileNotFoundError:
-            raise MediaError("espeak-ng is needed for the spoken AI notice; run `make deps` "
-                             "or set STUDIO_DELIVERY__SPOKEN_NOTICE=false") from None
-        audio, sr = sf.read(tmp.name, dtype="float32")
-    audio = resample(audio, sr, sample_rate)
+def spoken_notice(text: str, language: str, sample_rate: int, voice: str, fps: float) -> np.ndarray:
+    """The notice said by the studio's notice voice, then a short breath, padded to a whole
+    number of frames so the picture's lead-in and the talk stay in step."""
+    try:
+        audio, sr = notice_voice(voice).say(text, language)
+    except (FileNotFoundError, RuntimeError, ImportError) as exc:
+        raise MediaError(f"the spoken AI notice could not be said ({exc}); run `make deps` "
+                         "or set STUDIO_DELIVERY__SPOKEN_NOTICE=false") from None
+    audio = resample(np.asarray(audio, np.float32), sr, sample_rate)
     peak = float(np.max(np.abs(audio))) or 1.0
-    return audio / peak * 0.5
+    frame = sample_rate / fps
+    total = int(np.ceil((len(audio) + 0.4 * sample_rate) / frame) * frame)
+    return np.pad(audio / peak * 0.5, (0, max(0, total - len(audio))))
+
+
+def notice_frames(first: np.ndarray, width: int, height: int, count: int):
+    """The picture under the notice: the take's first frame (yuv420p) easing from dim and a
+    little close to exactly itself, so it moves throughout and meets the talk without a jump."""
+    y = first[: width * height].reshape(height, width)
+    u = first[width * height: width * height * 5 // 4].reshape(height // 2, width // 2)
+    v = first[width * height * 5 // 4:].reshape(height // 2, width // 2)
+    for i in range(count):
+        p = (i + 1) / count
+        zoom = 1.0 + 0.06 * (1.0 - p)
+        light = 0.55 + 0.45 * p * p * (3 - 2 * p)
+        planes = []
+        for plane, rest in ((y, 16.0), (u, 128.0), (v, 128.0)):
+            ph, pw = plane.shape
+            ch, cw = ph / zoom, pw / zoom
+            m = np.float32([[1 / zoom, 0, (pw - cw) / 2], [0, 1 / zoom, (ph - ch) / 2]])
+            moved = cv2.warpAffine(plane, m, (pw, ph), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                   borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+            planes.append(np.clip(rest + (moved - rest) * light, 0, 255).astype(np.uint8).reshape(-1))
+        yield np.concatenate(planes)
 
 
 def fitted_font_size(text: str, font_file: Path, size: int, width: int, margin: float = 0.04, border: int = 0) -> int:
@@ -166,7 +187,7 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
     notice_s = 0.0
     if delivery.spoken_notice:
         text = notice_text(delivery, language)
-        notice = np.concatenate([spoken_notice(text, language, sr), np.zeros(int(0.4 * sr), np.float32)])
+        notice = spoken_notice(text, language, sr, delivery.notice_voice, info.fps or 25)
         notice_s = len(notice) / sr
         audio = np.concatenate([notice, audio])
     # 1 dB below the ceiling: the sound mark adds up to ~0.8 dB of peak on synthetic speech
@@ -185,8 +206,6 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
                          .output("pipe:", format="rawvideo", pix_fmt="yuv420p"), stdout=True)
     raw = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="yuv420p", s=f"{w}x{h}", framerate=info.fps or 25)
     video = raw.video
-    if notice_s:
-        video = video.filter("tpad", start_duration=f"{notice_s:.3f}", start_mode="clone")
     cues = captions.cues(notice_s) if captions else []
     burn = delivery.burn_subtitles and bool(cues)
     if burn:
@@ -202,21 +221,25 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
         .overwrite_output(), stdin=True)
     frame_bytes = w * h * 3 // 2
     frames, embed_time, mse = 0, 0.0, 0.0
+    lead_in = round(notice_s * (info.fps or 25))
     try:
         while True:
             buf = decoder.proc.stdout.read(frame_bytes)
             if len(buf) < frame_bytes:
                 break
-            frame = np.frombuffer(buf, np.uint8).copy()
-            t0 = time.perf_counter()
-            y = frame[: w * h].reshape(h, w)
-            marked_y = marker.mark(y)
-            embed_time += time.perf_counter() - t0
-            if frames % 25 == 0:
-                mse += float(np.mean((marked_y.astype(np.float32) - y) ** 2))
-            frame[: w * h] = marked_y.reshape(-1)
-            encoder.proc.stdin.write(frame.tobytes())
-            frames += 1
+            pending = [np.frombuffer(buf, np.uint8).copy()]
+            if frames == 0 and lead_in:
+                pending = [*notice_frames(pending[0], w, h, lead_in), pending[0]]
+            for frame in pending:
+                t0 = time.perf_counter()
+                y = frame[: w * h].reshape(h, w)
+                marked_y = marker.mark(y)
+                embed_time += time.perf_counter() - t0
+                if frames % 25 == 0:
+                    mse += float(np.mean((marked_y.astype(np.float32) - y) ** 2))
+                frame[: w * h] = marked_y.reshape(-1)
+                encoder.proc.stdin.write(frame.tobytes())
+                frames += 1
     except BrokenPipeError:
         pass
     limit = work_timeout(info.duration_s + notice_s)

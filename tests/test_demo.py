@@ -26,7 +26,7 @@ def test_studio_demo_end_to_end(tmp_path):
     report = json.loads(report_path.read_text())
     assert "Delivered MP4:" in proc.stdout and report["delivered"] in proc.stdout
     srt, vtt = (Path(p).read_text(encoding="utf-8") for p in report["subtitles"])
-    assert "本视频由人工智能生成。" in srt and vtt.startswith("WEBVTT") and "老房子后面的梅花" in vtt.replace("\n", "")
+    assert "这段视频是人工智能生成的。" in srt and vtt.startswith("WEBVTT") and "老房子后面的梅花" in vtt.replace("\n", "")
     assert report["verify"]["verdict"] == "authorised" and report["audit_chain_ok"]
     assert report["verify"]["approvers"] == [  # every role approved each gate
         "小梅（助理） (stakeholder, script)", "兰兰（女儿） (family, script)",

@@ -79,6 +79,15 @@ class VoiceBackend(Protocol):
     def speak(self, line: Line) -> tuple[np.ndarray, int]: ...
 
 
+class NoticeVoice(Protocol):
+    """The studio's own voice for its spoken AI notice: a plain, natural voice in the talk's
+    language, never the persona's (the notice is the studio speaking, not the person)."""
+
+    name: str
+
+    def say(self, text: str, language: str) -> tuple[np.ndarray, int]: ...
+
+
 class TimbreError(ValueError):
     """The prompts give a timbre learner nothing to learn from (no transcripts, no voiced speech)."""
 

@@ -6,7 +6,7 @@ from typing import Callable
 
 from core.registry import pick_backend
 from core.settings import StudioSettings
-from voice.contract import TimbreLearner, VoiceBackend
+from voice.contract import NoticeVoice, TimbreLearner, VoiceBackend
 
 
 def _espeak(settings: StudioSettings) -> VoiceBackend:
@@ -59,3 +59,16 @@ def timbre_learner(settings: StudioSettings, name: str | None = None) -> TimbreL
     from voice.backends.kokoro_learn import KokoroTimbreLearner
 
     return KokoroTimbreLearner()
+
+
+def notice_voice(name: str) -> NoticeVoice:
+    """The voice of the studio's spoken AI notice (``delivery.notice_voice``): kokoro or espeak."""
+    if name == "espeak":
+        from voice.backends.espeak import EspeakNoticeVoice
+
+        return EspeakNoticeVoice()
+    if name == "kokoro":
+        from voice.backends.kokoro import KokoroNoticeVoice
+
+        return KokoroNoticeVoice()
+    raise ValueError(f"unknown notice voice {name!r}: set STUDIO_DELIVERY__NOTICE_VOICE to kokoro or espeak")

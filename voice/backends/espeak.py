@@ -75,3 +75,12 @@ class EspeakVoice:
         voice = voice_for(line.language, target)
         espeak_pitch = espeak_pitch_for(voice, target)
         return _espeak(line.text, voice, espeak_pitch, int(np.clip(rate * line.speed, 80, 400))), ESPEAK_SR
+
+
+class EspeakNoticeVoice:
+    """The notice in espeak-ng's plain voice: intelligible in English, robotic in Mandarin."""
+
+    name = "espeak"
+
+    def say(self, text: str, language: str) -> tuple[np.ndarray, int]:
+        return _espeak(text, VOICES.get(language, VOICES["en"]).split("+")[0], 50, 165), ESPEAK_SR

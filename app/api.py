@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from app.access_ops import AccessOps
+from app.consent_ops import ConsentOps
 from app.delivery_ops import DeliveryOps
 from app.material_ops import MaterialOps
 from app.review_ops import ReviewOps
+from app.warnings_ops import WarningOps
 from core.records import AssetRef, new_id, utcnow
 from core.settings import StudioSettings
 from delivery.records import Delivery
@@ -34,7 +36,7 @@ from storage.catalog import guess_media_type
 ENDED = frozenset({"FAILED", "CANCELLED"})
 
 
-class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps):
+class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps, ConsentOps, WarningOps):
     def __init__(self, settings: StudioSettings, catalog: Catalog | None = None):
         self.settings = settings
         self.catalog = catalog or open_catalog(settings)
@@ -66,31 +68,40 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps):
         return self.catalog.put_media_file(path, guess_media_type(path))
 
     def add_consent(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
-                    evidence: list[Path], valid_days: int = 365, languages: list[str] | None = None,
-                    forbidden_topics: list[str] | None = None, subject_name: str | None = None,
-                    audiences: list[str] | None = None, valid_from: datetime | None = None,
-                    actor: str | None = None, endorsements: bool = False, own_words_only: bool = False) -> ConsentRecord:
+                    evidence: list[Path], actor: str | None = None, **terms) -> ConsentRecord:
+        """A consent record with its evidence files (``draft_consent``'s ``terms``), saved and audited."""
+        if not evidence:
+            raise ValueError("consent needs evidence: a signed form or a recorded consent statement (--evidence FILE)")
+        self.draft_consent(persona_id, grantor_name, relationship, uses, [], **terms)  # refused before storing files
+        record = self.draft_consent(persona_id, grantor_name, relationship, uses, [self._store_file(p) for p in evidence],
+                                    **terms)
+        self.catalog.save(record)
+        self.catalog.audit(actor or self.settings.operator, "consent.added", f"consent/{record.id}", persona=persona_id,
+                           grantor=grantor_name, relationship=relationship, uses=uses,
+                           evidence=[r.sha256 for r in record.evidence])
+        return record
 
+    def draft_consent(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
+                      evidence: list[AssetRef], valid_days: int = 365, languages: list[str] | None = None,
+                      forbidden_topics: list[str] | None = None, subject_name: str | None = None,
+                      audiences: list[str] | None = None, valid_from: datetime | None = None,
+                      endorsements: bool = False, own_words_only: bool = False) -> ConsentRecord | None:
+        """A consent record checked but not saved, its evidence already stored; without evidence
+        only the checks run (None), so a refused record stores no files."""
         valid_days = check_days(valid_days, 365, CONSENT_DAYS, "a consent")
         persona = self.catalog.load(Persona, persona_id)
         if persona.deceased and relationship == "self":
             raise ValueError("a deceased person's consent must come from next of kin, the estate or an authorised operator")
+        fields = dict(id=new_id("consent"), persona_id=persona.id, subject_name=subject_name or persona.display_name,
+                      grantor_name=grantor_name, relationship=relationship,
+                      scope=ConsentScope(uses=uses, languages=languages or persona.languages, audiences=audiences or [],
+                                         forbidden_topics=forbidden_topics or [], endorsements=endorsements,
+                                         own_words_only=own_words_only),
+                      valid_from=valid_from or utcnow(), valid_until=(valid_from or utcnow()) + timedelta(days=valid_days))
         if not evidence:
-            raise ValueError("consent needs evidence: a signed form or a recorded consent statement (--evidence FILE)")
-        refs = [self._store_file(p) for p in evidence]
-        record = ConsentRecord(
-            id=new_id("consent"), persona_id=persona.id, subject_name=subject_name or persona.display_name,
-            grantor_name=grantor_name, relationship=relationship,
-            scope=ConsentScope(uses=uses, languages=languages or persona.languages, audiences=audiences or [],
-                               forbidden_topics=forbidden_topics or [], endorsements=endorsements,
-                               own_words_only=own_words_only),
-            valid_from=valid_from or utcnow(), valid_until=(valid_from or utcnow()) + timedelta(days=valid_days),
-            evidence=refs)
-        self.catalog.save(record)
-        self.catalog.audit(actor or self.settings.operator, "consent.added", f"consent/{record.id}", persona=persona.id,
-                           grantor=grantor_name, relationship=relationship, uses=uses,
-                           evidence=[r.sha256 for r in refs])
-        return record
+            ConsentRecord.model_validate(fields | {"evidence": [AssetRef(key="-", sha256="0" * 64, media_type="-", size=1)]})
+            return None
+        return ConsentRecord(evidence=evidence, **fields)
 
     def revoke_consent(self, consent_id: str, reason: str, actor: str | None = None) -> ConsentRecord:
         """Revoke a consent record, then stop what depended on it: waiting, scheduled and
@@ -327,12 +338,20 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps):
     def productions(self) -> list[Production]:
         return sorted(self.catalog.find(Production), key=lambda p: p.created_at)
 
+    def production_title(self, production: Production | str) -> str:
+        """What people call a production: the person, the occasion and the day it was made."""
+        p = production if isinstance(production, Production) else self.catalog.load(Production, production)
+        persona = self.catalog.get(Persona, p.persona_id)
+        return f"{persona.display_name if persona else p.persona_id} · {p.brief.occasion} · {p.created_at:%Y-%m-%d}"
+
     def status(self) -> list[dict]:
         rows = []
+        names = {p.id: p.display_name for p in self.catalog.find(Persona)}
         for p in self.productions():
             versions = self.catalog.find(ScriptVersion, f"{p.id}-v")
-            rows.append(dict(production=p.id, persona=p.persona_id, status=p.status, scripts=len(versions),
-                             flow_run=p.flow_run_id, created=p.created_at.strftime("%Y-%m-%d %H:%M")))
+            rows.append(dict(production=p.id, persona=names.get(p.persona_id, p.persona_id), occasion=p.brief.occasion,
+                             status=p.status, scripts=len(versions), flow_run=p.flow_run_id,
+                             created=p.created_at.strftime("%Y-%m-%d %H:%M")))
         return rows
 
 

@@ -19,6 +19,7 @@ from materials.records import (
     VoiceChoice,
 )
 from materials.transcripts import clean_transcript
+from media.face_identity import SAME_PERSON_BELOW, face_distance, face_signature
 from media.ffmpeg_io import probe
 from media.upload_checks import inspect_upload
 from persona.records import Persona, Upload, UploadWithdrawal
@@ -46,13 +47,34 @@ class MaterialOps:
             raise FileNotFoundError(f"{path} does not exist or is not a file")
         found = inspect_upload(path, role, self.settings.uploads)
         ref = self.catalog.put_media_file(path, found.media_type)
-        upload = Upload(id=f"upload-{persona_id}-{ref.sha256[:12]}-{role}", persona_id=persona_id, role=role, asset=ref,
-                        note=note, problem=found.problem, duration_s=found.duration_s)
-        if not self.catalog.exists(Upload, upload.id):
-            self.catalog.save(upload)
-            self.catalog.audit(actor or self.settings.operator, "material.added", f"upload/{upload.id}",
-                               persona=persona_id, role=role, sha256=ref.sha256, name=ref.name, flagged=found.problem)
-        return self.catalog.load(Upload, upload.id)
+        upload_id = f"upload-{persona_id}-{ref.sha256[:12]}-{role}"
+        if self.catalog.exists(Upload, upload_id):
+            return self.catalog.load(Upload, upload_id)
+        signature = face_signature(path, role) if role in ("photo", "footage") and not found.problem else None
+        upload = Upload(id=upload_id, persona_id=persona_id, role=role, asset=ref, note=note, problem=found.problem,
+                        duration_s=found.duration_s, face_signature=signature,
+                        warnings=self._stranger(persona_id, signature) if signature else [])
+        upload = self.catalog.keep(upload, actor or self.settings.operator, "material.added", f"upload/{upload_id}",
+                                   persona=persona_id, role=role, sha256=ref.sha256, name=ref.name, flagged=found.problem,
+                                   warnings=upload.warnings)
+        return upload
+
+    def _stranger(self, persona_id: str, signature: list[float]) -> list[str]:
+        """A warning where the face is unlike every face the persona's earlier uploads show."""
+        earlier = [u for u in self.usable_uploads(persona_id) if u.face_signature and not u.warnings]
+        if not earlier:
+            return []
+        nearest = min(earlier, key=lambda u: face_distance(u.face_signature, signature))
+        distance = face_distance(nearest.face_signature, signature)
+        if distance < SAME_PERSON_BELOW:
+            return []
+        name = self.catalog.load(Persona, persona_id).display_name
+        return [f"the face does not look like {name}'s in {nearest.asset.name or nearest.id} (identity distance "
+                f"{distance:.2f}; the same person is under {SAME_PERSON_BELOW:.2f}): check it is them, else withdraw it"]
+
+    def persona_warnings(self, persona_id: str) -> list[str]:
+        """What the operator should look at in the persona's usable uploads, one line each."""
+        return [f"{u.asset.name or u.id}: {w}" for u in self.usable_uploads(persona_id) for w in u.warnings]
 
     def withdraw_material(self, upload_id: str, reason: str, actor: str | None = None) -> UploadWithdrawal:
         """Take an upload out of use: it stays stored for the audit, nothing selects it again."""

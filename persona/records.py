@@ -65,6 +65,12 @@ class ConsentRecord(Record):
     evidence: list[AssetRef] = Field(min_length=1)
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    # corrections: each makes the next version (a new record); the one it replaces stops counting
+    version: int = Field(default=1, ge=1)
+    replaces: str | None = None
+    correction_reason: str | None = None
+    superseded_by: str | None = None
+    superseded_at: datetime | None = None
 
     @model_validator(mode="after")
     def _check_window(self) -> ConsentRecord:
@@ -77,6 +83,8 @@ class ConsentRecord(Record):
         at = at or utcnow()
         if self.revoked_at is not None and self.revoked_at <= at:
             return f"consent {self.id} was revoked on {self.revoked_at:%Y-%m-%d}: {self.revocation_reason}"
+        if self.superseded_at is not None and self.superseded_at <= at:
+            return f"consent {self.id} was replaced by {self.superseded_by} on {self.superseded_at:%Y-%m-%d}"
         if at < self.valid_from:
             return f"consent {self.id} is valid only from {self.valid_from:%Y-%m-%d}"
         if at >= self.valid_until:
@@ -108,6 +116,9 @@ class Upload(Record):
     # found when it was checked: kept (and shown), but the selection leaves it out
     problem: str | None = None
     duration_s: float | None = None
+    # stored and usable, but the operator should look (a face that is not the persona's)
+    warnings: list[str] = Field(default_factory=list)
+    face_signature: list[float] | None = None  # photos and footage: the face's identity embedding
 
 
 class UploadWithdrawal(Record):

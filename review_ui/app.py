@@ -17,10 +17,11 @@ from review_ui.personas_page import personas_page
 from review_ui.productions_page import productions_page
 from review_ui.review_page import reviews_page
 from review_ui.session import current_identity, redeem_invitation_in_url, sign_in_page, sign_out
+from review_ui.start_page import start_page
 from review_ui.templates_page import templates_page
 from review_ui.verify_page import verify_page
 
-st.set_page_config(page_title="Digital-Human Studio", page_icon=":material/movie:", layout="wide")
+st.set_page_config(page_title="Digital-Human Studio / 数字人工作室", page_icon=":material/movie:", layout="wide")
 redeem_invitation_in_url()
 identity = current_identity()
 language_switch(identity.language if identity else "en")
@@ -29,6 +30,7 @@ if identity is None:
 elif identity.is_operator:
     pages = [
         st.Page(reviews_page, title=t("Waiting for review"), icon=":material/rate_review:", url_path="reviews", default=True),
+        st.Page(start_page, title=t("New production"), icon=":material/add_circle:", url_path="start"),
         st.Page(productions_page, title=t("Productions"), icon=":material/movie:", url_path="productions"),
         st.Page(personas_page, title=t("Personas and consent"), icon=":material/badge:", url_path="personas"),
         st.Page(materials_page, title=t("Materials"), icon=":material/perm_media:", url_path="materials"),

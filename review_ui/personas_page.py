@@ -8,10 +8,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.records import AssetRef
+from core.errors import one_line
+from core.records import AssetRef, utcnow
 from persona.records import ConsentRecord, Persona
-from review_ui.i18n import t
-from review_ui.safe import md, said
+from review_ui.i18n import explain, fixed, label, t
+from review_ui.safe import md
 from review_ui.session import get_api, require_operator
 from storage.catalog import safe_file_name
 
@@ -21,60 +22,78 @@ def personas_page() -> None:
     identity = require_operator()
     api = get_api()
     st.title(t("Personas and consent"))
-    with st.expander("Add a persona"):
+    with st.expander(t("Add a persona")):
         with st.form("add_persona", clear_on_submit=True):
-            name = st.text_input("Name", key="persona_name")
-            languages = st.multiselect("Languages", ["en", "zh"], default=["en"], key="persona_languages")
-            deceased = st.checkbox("Deceased (consent then comes from next of kin, the estate or an authorised operator)",
+            name = st.text_input(t("Name"), key="persona_name")
+            languages = st.multiselect(t("Languages"), ["en", "zh"], default=["en"], format_func=fixed(t), key="persona_languages")
+            deceased = st.checkbox(t("Deceased (consent then comes from next of kin, the estate or an authorised operator)"),
                                    key="persona_deceased")
-            fictional = st.checkbox("Fictional (a generated demo person)", key="persona_fictional")
-            description = st.text_area("Description", key="persona_description")
-            if st.form_submit_button("Add persona", key="persona_add"):
+            fictional = st.checkbox(t("Fictional (a generated demo person)"), key="persona_fictional")
+            description = st.text_area(t("Description"), key="persona_description")
+            if st.form_submit_button(t("Add persona"), key="persona_add"):
                 try:
                     persona = api.create_persona(name.strip(), languages, deceased, fictional, description,
                                                  actor=identity.name)
-                    st.success(f"Added {md(persona.display_name)} ({md(persona.id)})")
+                    st.success(t("Added {name}", name=persona.display_name))
                     select_persona(persona.id)  # the pages below now show the new persona
                 except Exception as exc:
-                    st.error(f"Not added: {said(exc)}")
+                    st.error(t("Not added: {error}", error=explain(one_line(exc))))
     personas = sorted(api.catalog.find(Persona), key=lambda p: p.created_at)
     if not personas:
-        st.info("No personas yet.")
+        st.info(t("No personas yet."))
         return
     persona = pick_persona(personas, "consent_persona")
-    consents = [c for c in api.catalog.find(ConsentRecord) if c.persona_id == persona.id]
-    st.subheader("Consent")
+    consents = api.consents(persona.id)
+    st.subheader(t("Consent"))
     if not consents:
-        st.warning("No consent record: nothing can be generated for this persona until one is added.")
-    for c in sorted(consents, key=lambda c: c.created_at):
-        problem = c.problem(c.scope.uses[0], c.scope.languages[0])
-        state = "revoked" if c.revoked_at else ("valid" if problem is None else problem)
-        with st.container(border=True):
-            st.markdown(f"**{md(c.id)}** · from **{md(c.grantor_name)}** ({c.relationship.replace('_', ' ')}) for "
-                        f"{md(c.subject_name)} · {md(state)}")
-            st.caption(md(f"uses: {', '.join(c.scope.uses)} · languages: {', '.join(c.scope.languages)} · audiences: "
-                          f"{', '.join(c.scope.audiences) or 'any'} · forbidden topics: "
-                          f"{', '.join(c.scope.forbidden_topics) or 'none'} · valid {c.valid_from:%Y-%m-%d} to "
-                          f"{c.valid_until:%Y-%m-%d}" + (f" · revoked {c.revoked_at:%Y-%m-%d}: {c.revocation_reason}"
-                                                         if c.revoked_at else "")))
-            for n, ref in enumerate(c.evidence):
-                _show_evidence(api, ref, f"{c.id}-{n}")
-            if c.revoked_at is None:
-                with st.form(f"revoke-{c.id}"):
-                    reason = st.text_input("Reason for revoking", key=f"revoke-reason-{c.id}")
-                    if st.form_submit_button("Revoke consent", key=f"revoke-{c.id}"):
-                        try:
-                            api.revoke_consent(c.id, reason, actor=identity.name)
-                            st.session_state["flash"] = ("Revoked: waiting and scheduled work for this persona "
-                                                         "was stopped.")
-                            st.rerun()
-                        except Exception as exc:
-                            st.error(f"Not revoked: {said(exc)}")
-    with st.expander("New consent record"):
-        _add_consent_form(api, persona, identity.name)
+        st.warning(t("No consent record: nothing can be generated for this persona until one is added."))
+    for c in consents:
+        _consent_card(api, c, identity.name)
+    with st.expander(t("New consent record")):
+        _consent_form(api, persona, identity.name)
 
 
-PERSONA_PICKERS = ("consent_persona", "materials_persona")
+def consent_state(c: ConsentRecord) -> str:
+    if c.revoked_at:
+        return t("revoked")
+    if c.superseded_by:
+        return t("replaced by a newer version")
+    problem = c.problem(c.scope.uses[0], c.scope.languages[0])
+    return t("valid") if problem is None else explain(problem)
+
+
+def _consent_card(api, c: ConsentRecord, actor: str) -> None:
+    """One consent record: who gave it, for what, its evidence; correcting it makes a new version."""
+    with st.container(border=True):
+        st.markdown(t("**Version {version}** · from **{grantor}** ({relationship}) for {subject} · {state}",
+                      version=c.version, grantor=c.grantor_name, relationship=label(c.relationship), subject=c.subject_name,
+                      state=consent_state(c)) + f" · {md(c.id)}")
+        sc = c.scope
+        st.caption(t("uses: {uses} · languages: {languages} · audiences: {audiences} · forbidden topics: {topics} · "
+                     "valid {start} to {end}", uses=", ".join(label(u) for u in sc.uses),
+                     languages=", ".join(t(x) for x in sc.languages), audiences=", ".join(sc.audiences) or t("any"),
+                     topics=", ".join(sc.forbidden_topics) or t("none"), start=f"{c.valid_from:%Y-%m-%d}",
+                     end=f"{c.valid_until:%Y-%m-%d}")
+                   + (t(" · revoked {day}: {reason}", day=f"{c.revoked_at:%Y-%m-%d}", reason=c.revocation_reason or "")
+                      if c.revoked_at else ""))
+        for n, ref in enumerate(c.evidence):
+            _show_evidence(api, ref, f"{c.id}-{n}")
+        if c.revoked_at is not None or c.superseded_by:
+            return
+        with st.expander(t("Correct this record (saved as a new version)")):
+            _consent_form(api, api.catalog.load(Persona, c.persona_id), actor, correcting=c)
+        with st.form(f"revoke-{c.id}"):
+            reason = st.text_input(t("Reason for revoking"), key=f"revoke-reason-{c.id}")
+            if st.form_submit_button(t("Revoke consent"), key=f"revoke-{c.id}"):
+                try:
+                    api.revoke_consent(c.id, reason, actor=actor)
+                    st.session_state["flash"] = t("Revoked: waiting and scheduled work for this persona was stopped.")
+                    st.rerun()
+                except Exception as exc:
+                    st.error(t("Not revoked: {error}", error=explain(one_line(exc))))
+
+
+PERSONA_PICKERS = ("consent_persona", "materials_persona", "start_persona")
 
 
 def select_persona(persona_id: str) -> None:
@@ -86,16 +105,17 @@ def select_persona(persona_id: str) -> None:
 def pick_persona(personas, key: str):
     """The persona a page works on. Every form below it is keyed to that persona's id, so
     nothing typed for one persona is ever shown, or saved, for another."""
-    labels = {p.id: f"{p.display_name} ({p.id})" + (" · fictional" if p.fictional else "")
-              + (" · deceased" if p.deceased else "") for p in personas}
+    labels = {p.id: p.display_name + (t(" · fictional") if p.fictional else "") + (t(" · deceased") if p.deceased else "")
+              for p in personas}
     if st.session_state.get(key) not in labels:
         st.session_state.pop(key, None)
-    chosen = st.selectbox("Persona", list(labels), format_func=labels.get, key=key)
+    chosen = st.selectbox(t("Persona"), list(labels), format_func=labels.get, key=key)
     return next(p for p in personas if p.id == chosen)
 
 
 def _show_evidence(api, ref: AssetRef, key: str) -> None:
-    label = md(f"Evidence: {ref.name or ref.key} ({ref.media_type}, {ref.size:,} bytes, sha256 {ref.sha256[:12]})")
+    label = t("Evidence: {name} ({type}, {size} bytes, sha256 {sha})", name=ref.name or ref.key, type=ref.media_type,
+              size=f"{ref.size:,}", sha=ref.sha256[:12])
     with st.expander(label):
         data = api.catalog.read_media(ref)
         if ref.media_type.startswith("image/"):
@@ -106,7 +126,7 @@ def _show_evidence(api, ref: AssetRef, key: str) -> None:
             st.video(data, format=ref.media_type)
         elif ref.media_type.startswith("text/"):
             st.text(data.decode("utf-8", "replace")[:5000])
-        st.download_button("Download", data, file_name=ref.name or ref.sha256, mime=ref.media_type,
+        st.download_button(t("Download"), data, file_name=ref.name or ref.sha256, mime=ref.media_type,
                            key=f"evidence-{key}")
 
 
@@ -120,32 +140,49 @@ def saved_upload(upload, folder: Path, n: int) -> Path:
     return path
 
 
-def _add_consent_form(api, persona, actor: str) -> None:
-    k = persona.id  # every field belongs to this persona's form: nothing carries over to another
-    with st.form(f"add-consent-{k}", clear_on_submit=True):
-        grantor = st.text_input("Given by (name)", key=f"consent_grantor-{k}")
-        relationship = st.selectbox("Relationship", ["self", "next_of_kin", "estate", "authorised_operator"],
-                                    index=1 if persona.deceased else 0, key=f"consent_relationship-{k}")
-        uses = st.multiselect("Uses", ["greeting", "memorial", "annual_meeting"], key=f"consent_uses-{k}")
-        languages = st.multiselect("Languages", ["en", "zh"], default=persona.languages, key=f"consent_languages-{k}")
-        audiences = st.text_input("Audiences (comma-separated, empty for any)", key=f"consent_audiences-{k}")
-        forbidden = st.text_input("Forbidden topics (comma-separated)", key=f"consent_forbidden-{k}")
-        endorsements = st.checkbox("May recommend products, brands or services", key=f"consent_endorsements-{k}")
-        own_words = st.checkbox("Views, memories, sayings and figures only as their own words or the brief support",
-                                key=f"consent_own_words-{k}")
-        days = st.number_input("Valid for (days)", 1, 3650, 365, key=f"consent_days-{k}")
-        evidence = st.file_uploader("Evidence: a signed form, a recorded statement", accept_multiple_files=True,
-                                    key=f"consent_evidence-{k}")
-        if not st.form_submit_button("Add consent", key=f"consent_add-{k}"):
+def _consent_form(api, persona, actor: str, correcting: ConsentRecord | None = None) -> None:
+    """A new consent record, or (``correcting``) the next version of one: the form starts from
+    it, the evidence is kept unless new files are given, and the old version is marked replaced."""
+    k = correcting.id if correcting else persona.id  # every field belongs to this form: nothing carries over
+    was = correcting.scope if correcting else None
+    relationships = ["self", "next_of_kin", "estate", "authorised_operator"]
+    with st.form(f"consent-form-{k}", clear_on_submit=correcting is None):
+        grantor = st.text_input(t("Given by (name)"), correcting.grantor_name if correcting else "", key=f"consent_grantor-{k}")
+        relationship = st.selectbox(t("Relationship"), relationships, format_func=fixed(label), key=f"consent_relationship-{k}",
+                                    index=relationships.index(correcting.relationship) if correcting else int(persona.deceased))
+        uses = st.multiselect(t("Uses"), ["greeting", "memorial", "annual_meeting"], default=was.uses if was else [],
+                              format_func=fixed(label), key=f"consent_uses-{k}")
+        languages = st.multiselect(t("Languages"), ["en", "zh"], default=was.languages if was else persona.languages,
+                                   format_func=fixed(t), key=f"consent_languages-{k}")
+        audiences = st.text_input(t("Audiences (comma-separated, empty for any)"), ", ".join(was.audiences) if was else "",
+                                  key=f"consent_audiences-{k}")
+        forbidden = st.text_input(t("Forbidden topics (comma-separated)"), ", ".join(was.forbidden_topics) if was else "",
+                                  key=f"consent_forbidden-{k}")
+        endorsements = st.checkbox(t("May recommend products, brands or services"), was.endorsements if was else False,
+                                   key=f"consent_endorsements-{k}")
+        own_words = st.checkbox(t("Views, memories, sayings and figures only as their own words or the brief support"),
+                                was.own_words_only if was else False, key=f"consent_own_words-{k}")
+        left = max(1, (correcting.valid_until - utcnow()).days) if correcting else 365
+        days = st.number_input(t("Valid for (days)"), 1, 3650, left, key=f"consent_days-{k}")
+        evidence = st.file_uploader(t("Evidence: a signed form, a recorded statement")
+                                    + (t(" (empty keeps the evidence on file)") if correcting else ""),
+                                    accept_multiple_files=True, key=f"consent_evidence-{k}")
+        reason = st.text_input(t("What is corrected, and why"), key=f"consent_reason-{k}") if correcting else ""
+        button = t("Save as a new version") if correcting else t("Add consent")
+        if not st.form_submit_button(button, key=f"consent_add-{k}"):
             return
     split = lambda text: [x.strip() for x in text.split(",") if x.strip()]  # noqa: E731
+    fields = dict(valid_days=int(days), languages=languages, audiences=split(audiences), forbidden_topics=split(forbidden),
+                  actor=actor, endorsements=endorsements, own_words_only=own_words)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             files = [saved_upload(f, Path(tmp), n) for n, f in enumerate(evidence or [])]
-            record = api.add_consent(persona.id, grantor.strip(), relationship, uses, files,
-                                     valid_days=int(days), languages=languages, audiences=split(audiences),
-                                     forbidden_topics=split(forbidden), actor=actor, endorsements=endorsements,
-                                     own_words_only=own_words)
-        st.success(f"Consent {md(record.id)} recorded.")
+            if correcting:
+                record = api.correct_consent(correcting.id, reason, grantor_name=grantor.strip(), relationship=relationship,
+                                             uses=uses, evidence=files or None, **fields)
+            else:
+                record = api.add_consent(persona.id, grantor.strip(), relationship, uses, files, **fields)
+        st.session_state["flash"] = t("Consent version {version} recorded.", version=record.version)
+        st.rerun()
     except Exception as exc:
-        st.error(f"Not recorded: {said(exc)}")
+        st.error(t("Not recorded: {error}", error=explain(one_line(exc))))

@@ -10,8 +10,8 @@ from core.errors import one_line
 from review.access import Identity
 from review.records import ReviewComment, ReviewDecision, ReviewRequest
 from review_ui.deliveries import delivered_section
-from review_ui.i18n import t
-from review_ui.safe import md, said
+from review_ui.i18n import explain, fixed, label, said, t
+from review_ui.safe import md
 from review_ui.session import current_identity, get_api, require_identity
 from script.markup import parse_markup
 from script.records import ScriptVersion
@@ -57,7 +57,7 @@ def reviews_page() -> None:
         else:
             st.info(t("Nothing is waiting for your review right now."))
         return
-    labels = {r.id: f"{r.production_id} · {t('{gate} review, round {round}', gate=t(r.gate), round=r.round)} · "
+    labels = {r.id: f"{api.production_title(r.production_id)} · {t('{gate} review, round {round}', gate=t(r.gate), round=r.round)} · "
                     f"{t('Script v{version}', version=r.script_version)}" for r in pending}
     chosen = st.selectbox(t("Production"), list(labels), format_func=labels.get, key="review_pick")
     request = next(r for r in pending if r.id == chosen)
@@ -72,17 +72,19 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
     script = api.script(request.production_id, request.script_version)
     st.subheader(t("Script v{version}", version=script.version))
     if script.comments:
-        st.caption(t("This version answers: ") + " · ".join(md(c) for c in script.comments))
+        st.caption(t("This version answers: ") + " · ".join(md(explain(c)) for c in script.comments))
     for f in script.flags:  # found by the studio's checks before anyone reviewed it
         where = t("sentence {n}", n=f.sentence) if f.sentence else t("the script")
-        st.warning(t("The studio's checks flagged {where}: {why} (“{found}”)", where=where, why=f.why, found=f.text))
+        st.warning(t("The studio's checks flagged {where}: {why} (“{found}”)", where=where, why=explain(f.why), found=f.text))
+    for w in api.script_warnings(script):
+        if w not in {f.why for f in script.flags}:
+            st.warning(explain(w))
     for c in script.changes:
         done = (t("changed sentences {numbers}", numbers=", ".join(map(str, c.sentences))) if c.sentences else t("took sentences out"))
-        st.caption(f"{md(c.asked_by or '?')}: “{md(c.comment)}” → " + (done if c.applied else t("not applied; an editor is needed")))
+        st.caption(f"{md(c.asked_by or '?')}: “{md(explain(c.comment))}” → " + (done if c.applied else t("not applied; an editor is needed")))
     for i, s in enumerate(script.sentences, 1):
-        cues = " ".join(f"[{c.kind}]" for c in s.cues_before + s.cues_after)
         st.markdown(f"**{i}.** {md(s.text)}")
-        st.caption(f"{t('style')}: {md(s.style)} {md(cues)}")
+        st.caption(f"{t('style')}: {md(t(s.style))} {md(' '.join(f'[{label(c.kind)}]' for c in s.cues_before + s.cues_after))}")
     if script.version > 1:
         earlier = list(range(script.version - 1, 0, -1))
         default = request.previous_script_version or script.version - 1
@@ -104,7 +106,10 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
         subtitles = api.take_subtitles(request)
         st.video(api.catalog.read_media(video.video), format="video/mp4",
                  subtitles={t("Subtitles"): subtitles} if subtitles else None)
-        st.caption(md(f"{video.duration_s:.1f} s, {video.width}x{video.height}, voice: {voice.backend}, video: {video.backend}"))
+        st.caption(t("{seconds} s, {width}x{height}, voice: {voice}, video: {video}", seconds=f"{video.duration_s:.1f}",
+                     width=video.width, height=video.height, voice=voice.backend, video=video.backend))
+        for w in api.take_warnings(video):
+            st.warning(explain(w))
         show_quality(video)
         show_speech_check(voice, script)
     return script
@@ -116,12 +121,12 @@ def show_quality(video: VideoTake) -> None:
         return
     st.markdown(f"**{t('Quality report')}**")
     for flag in video.quality.flags:
-        st.warning(t("Check this before approving: {flag}", flag=flag))
+        st.warning(t("Check this before approving: {flag}", flag=explain(flag)))
     if video.quality.remade:
         st.info(t("The first render fell short, so the studio made it once more with safer choices."))
     if not video.quality.flags:
         st.success(t("Every figure is within its limit."))
-    st.table([{t("Measure"): t(m.name), t("Value"): "-" if m.value is None else f"{m.value:g} {m.unit}".strip(),
+    st.table([{t("Measure"): t(m.name), t("Value"): "-" if m.value is None else f"{m.value:g} {explain(m.unit)}".strip(),
                t("Limit"): "-" if m.limit is None else f"{'≥' if m.at_least else '≤'} {m.limit:g}",
                "": "✓" if m.ok else "✗"} for m in video.quality.measures])
     st.caption(t("Measured on {seconds} s of the take against the person's own footage.",
@@ -155,6 +160,15 @@ def show_approvals(request: ReviewRequest) -> None:
                                                        at=f"{a.at:%Y-%m-%d %H:%M} UTC"))
         else:
             st.markdown(":material/hourglass_empty: " + t("{role}: waiting for {names}", role=t(role), names=", ".join(names)))
+
+
+COMMENT_HELP = ("The studio understands, about the sentence you chose: “say: …” (say this instead), "
+                "“replace \"a\" with \"b\"”, “add: …” (a new sentence after it), “remove”, “pause” (a pause after it), "
+                "“slower” or “faster”, and wishes such as “warmer” or “shorter”, which the writer rewrites. "
+                "Anything else reaches the writer and the operator as you wrote it.")
+DECISION_HELP = ("Approve records your role's approval; the production goes on once every role has approved. "
+                 "Request changes sends this version back with the comments above and any notes here; the studio "
+                 "makes a new version and everyone reviews it again.")
 
 
 def _comment_role(identity: Identity) -> str:
@@ -203,6 +217,7 @@ def comments_section(api: StudioAPI, request: ReviewRequest, script: ScriptVersi
             span = st.slider(t("Time range (seconds)"), 0.0, float(round(duration, 1)), (0.0, min(2.0, duration)),
                              step=0.1, key="comment_span")
         text = st.text_area(t("Comment"), key="comment_text")
+        st.caption(t(COMMENT_HELP))
         if st.form_submit_button(t("Add comment"), key="comment_add") and text.strip():
             _add_comment(api, request, identity, text, sentence=sentence if kind == "sentence" else None,
                          span=span if kind == "time" else None)
@@ -237,10 +252,11 @@ def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity, sc
         return
     with st.form(f"decide-{request.id}"):
         st.markdown(t("Deciding as **{name}** ({role})", name=identity.name, role=t(identity.role)))
-        comment = st.text_area(t("Comments (required to request changes; one per line)"), key="comment")
+        st.caption(t(DECISION_HELP))
+        comment = st.text_area(t("Notes with your decision (optional; one per line)"), key="comment")
         redo = "script"
         if request.gate == "video":
-            redo = st.selectbox(t("If changes are needed, go back to"), ["voice", "video", "script"], format_func=t,
+            redo = st.selectbox(t("If changes are needed, go back to"), ["voice", "video", "script"], format_func=fixed(t),
                                 key="redo")
         approve = st.form_submit_button(t("Approve"), type="primary", key="approve")
         changes = st.form_submit_button(t("Request changes"), key="request_changes")
@@ -282,14 +298,26 @@ def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity, sc
 
 
 def show_history(api: StudioAPI, production_id: str) -> None:
-    """Who decided what, and when, from the audit log."""
+    """Who decided what, and when, from the audit log, in the reader's words."""
     with st.expander(t("History")):
         rows = []
         for e in api.history(production_id):
             d = e.details
-            detail = "; ".join(f"{k}: {v}" for k, v in d.items()
-                               if k in ("role", "comments", "approved_by", "voided", "still_needed", "anchor", "text",
-                                        "version", "reason", "script_version") and v not in (None, [], ""))
-            rows.append({t("When"): f"{e.at:%Y-%m-%d %H:%M:%S}", t("Who"): e.actor, t("What"): e.action,
-                         t("Details"): detail})
+            detail = "; ".join(f"{t(k)}: {_detail(k, v)}" for k, v in d.items() if k in HISTORY_DETAILS and v not in (None, [], ""))
+            rows.append({t("When"): f"{e.at:%Y-%m-%d %H:%M:%S}", t("Who"): t(e.actor) if e.actor == "operator" else e.actor,
+                         t("What"): label(e.action), t("Details"): detail})
         st.dataframe(rows, hide_index=True, use_container_width=True)
+
+
+HISTORY_DETAILS = ("role", "comments", "approved_by", "voided", "still_needed", "anchor", "text", "version", "reason",
+                   "script_version", "files")
+
+
+def _detail(key: str, value) -> str:
+    if key in ("role", "still_needed", "voided"):
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(t(str(v)) for v in values)
+    if key in ("comments", "anchor"):
+        values = value if isinstance(value, list) else [value]
+        return " / ".join(explain(str(v)) for v in values)
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)

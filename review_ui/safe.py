@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-from core.errors import one_line
-
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 # GFM turns a bare address into a link even when escaped; an invisible word joiner after its
 # scheme keeps it text (it looks the same)
@@ -20,8 +18,3 @@ def md(value: object) -> str:
     """``value`` as literal text inside markdown (no link, image, HTML, heading or colour)."""
     return _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, _SPECIAL.sub(r"\\\1", str(value)))
 
-
-def said(exc: BaseException) -> str:
-    """An error as one line of literal text (``core.errors.one_line``, then ``md``)."""
-
-    return md(one_line(exc))

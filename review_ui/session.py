@@ -8,8 +8,8 @@ import streamlit as st
 from app.api import StudioAPI
 from core.settings import get_settings
 from review.access import AccessError, Identity
-from review_ui.i18n import t
-from review_ui.safe import md, said
+from review_ui.i18n import explain, said, t
+from review_ui.safe import md
 
 
 @st.cache_resource
@@ -99,9 +99,9 @@ def sign_out() -> None:
 
 
 def sign_in_page() -> None:
-    st.title("Digital-Human Studio")
+    st.title(t("Digital-Human Studio"))
     if "access_error" in st.session_state:
-        st.error(md(st.session_state["access_error"]))
+        st.error(md(explain(st.session_state["access_error"])))
     if get_settings().portal.oidc_enabled:
         if st.button(t("Sign in with single sign-on"), type="primary", key="oidc_sign_in"):
             st.login()
@@ -126,6 +126,6 @@ def require_operator():
     if not identity.is_operator:
         st.error(t("You were not invited to this production."))
         st.stop()
-    if "flash" in st.session_state:  # what the last action did, shown after its rerun
-        st.success(md(st.session_state.pop("flash")))
+    if "flash" in st.session_state:  # what the last action did, shown after its rerun (made by ``t``: escaped)
+        st.success(st.session_state.pop("flash"))
     return identity

@@ -258,7 +258,27 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
         m = _DEBRIS.search(text)
         if m:
             flags.append(ScriptFlag(kind="format", sentence=n, text=m.group(0), why="markup or labels left in the spoken text"))
+    if brief is not None:
+        flags += length_flags(sentences, language, brief.target_seconds)
     return flags
+
+
+LENGTH_TOLERANCE = 0.2
+PER_SECOND = {"en": 2.6, "zh": 4.5}  # words / characters spoken per second (``script.rules`` plans with the same)
+
+
+def length_flags(sentences: list[Sentence], language: str, target_s: float) -> list[ScriptFlag]:
+    """A flag where the script would take more than 20 % more or less time to say than the brief
+    asks (its pauses counted): reviewers and the operator see it before anything is made."""
+    size = sum(len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z0-9]+", s.text)) if language == "zh" else len(s.text.split())
+               for s in sentences)
+    pauses = sum(c.seconds or 0.0 for s in sentences for c in s.cues_before + s.cues_after if c.kind == "pause")
+    spoken = size / PER_SECOND[language] + pauses
+    off = spoken / target_s - 1
+    if abs(off) <= LENGTH_TOLERANCE:
+        return []
+    return [ScriptFlag(kind="length", text=f"{spoken:.0f} s",
+                       why=f"about {spoken:.0f} s when spoken, {off:+.0%} against the {target_s:.0f} s the brief asks for")]
 
 
 SERIOUS = ("forbidden_topic", "endorsement", "unmade_claim", "language")

@@ -53,3 +53,4 @@ class Brief(BaseModel):
     points: list[str] = Field(default_factory=list)
     language: Literal["en", "zh"] = "en"
     target_seconds: float = Field(default=30, gt=0, le=900)
+    notes: str = Field(default="", max_length=2000)  # anything else the writer should know, in the family's words

@@ -159,6 +159,12 @@ class Catalog:
         self.store.put(record.key, data, "application/json")
         return record
 
+    def create(self, record: Record) -> Record:
+        """Save ``record`` only if no record of its id exists yet (``ObjectExists`` otherwise): the
+        one writer of a new version wins, a concurrent second one learns it lost."""
+        self.store.put_new(record.key, record.model_dump_json(indent=2).encode(), "application/json")
+        return record
+
     def get(self, cls: type[R], record_id: str) -> R | None:
         """The record, or None where there is none."""
         return self.load(cls, record_id) if self.exists(cls, record_id) else None

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("one_browser")
 
 GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review request-changes", "review edit", "template run",
                        "template schedule", "template resume"}
-OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "materials add",
+OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "consent list", "consent correct", "materials add",
                   "materials withdraw", "materials list", "invite reissue",
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
                   "operator set-password", "template save", "template list", "template pause", "review comment",

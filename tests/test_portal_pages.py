@@ -84,7 +84,7 @@ def test_comments_anchor_to_a_sentence_and_take_replies(review, monkeypatch):
     assert (reply.author, reply.text) == ("Mei", "Yes, she always said that.")
     assert any("Yes, she always said that." in shown(m.value) for m in at.markdown)
     history = at.dataframe[0].value  # who did what and when, from the audit log
-    assert {"comment.added", "comment.replied", "invitation.used"} <= set(history["What"])
+    assert {"comment added", "comment replied", "invitation used"} <= set(history["What"])  # the codes as words
     with pytest.raises(Exception, match="not a family reviewer"):
         api.add_comment(request.id, "Mei", "family", "posing as family")
     assert len(api.catalog.find(ReviewComment)) == 2

@@ -236,7 +236,7 @@ def test_checks_flag_scope_violations_before_review():
              "新年快乐",  # wrong language
              " ".join(["word"] * 60)]  # too long to say
     flags = check_script([Sentence(text=t) for t in lines], "en", scope, corpus=corpus, brief=brief, typical_length=12)
-    found = {(f.kind, f.sentence) for f in flags}
+    found = {(f.kind, f.sentence) for f in flags if f.sentence}  # the length as a whole: its own test
     assert found == {("forbidden_topic", 2), ("endorsement", 3), ("unmade_claim", 4), ("unmade_claim", 7),
                      ("language", 8), ("length", 9)}
     assert not check_script([Sentence(text=lines[2])], "en", scope.model_copy(update={"endorsements": True, "own_words_only": False}))
@@ -259,7 +259,7 @@ def test_chinese_checks_catch_labels_figures_calls_to_buy_and_unmade_claims():
              "大家都去买阿克米茶叶，现在打八折。", "回家路上去买点年货。", "我们家都买了新衣服。",  # a call to buy; shopping is not
              "我们公司应该和对手合并，这样才能更强大。", "大家回家吃饭吧。"]  # the brief's claim without "我一直认为"
     flags = check_script([Sentence(text=t) for t in lines], "zh", scope, corpus=PAST_TALKS_ZH, brief=brief)
-    assert {(f.kind, f.sentence) for f in flags} == {("unmade_claim", 1), ("unmade_claim", 2), ("unmade_claim", 3),
+    assert {(f.kind, f.sentence) for f in flags if f.sentence} == {("unmade_claim", 1), ("unmade_claim", 2), ("unmade_claim", 3),
                                                      ("endorsement", 5), ("unmade_claim", 8)}
     # a rewrite that reads the request back is no rewrite; a later sentence does not greet again
     assert _echoes("更温馨一点", "记得我们一起过的好日子，更加温馨一点。", "记住我们一起过的好日子。")
@@ -517,3 +517,16 @@ def test_transcripts_the_recogniser_could_not_follow_stay_out_of_the_corpus():
     assert plausible_transcript("Some call me nature, others call me mother nature.", "en")
     assert not plausible_transcript("iao4v4i1 Khan4e4ta4t", "en") and not plausible_transcript("家人们过年好", "en")
     assert not plausible_transcript("...", "zh")
+
+
+def test_a_script_much_shorter_or_longer_than_the_brief_asks_is_flagged_for_reviewers():
+    from script.checks import check_script
+
+    sentences = [Sentence(text="孩子们，过年好！"), Sentence(text="今年老房子后面的梅花开了，记得回家吃饭。")]  # ~6 s
+    short = Brief(occasion="春节", audience="家人", language="zh", target_seconds=35)
+    [flag] = [f for f in check_script(sentences, "zh", brief=short) if f.kind == "length"]
+    assert flag.sentence is None and "35 s" in flag.why and "-" in flag.why
+    fits = Brief(occasion="春节", audience="家人", language="zh", target_seconds=6)
+    assert not [f for f in check_script(sentences, "zh", brief=fits) if f.kind == "length"]
+    long = Brief(occasion="春节", audience="家人", language="zh", target_seconds=3)
+    assert [f for f in check_script(sentences, "zh", brief=long) if f.kind == "length" and "+" in f.why]

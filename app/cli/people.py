@@ -111,6 +111,34 @@ def consent_add(persona_id: str, grantor: str = typer.Option(..., help="Who give
     typer.echo(c.id)
 
 
+@consent_app.command("list")
+@guard
+def consent_list(persona_id: str) -> None:
+    """The persona's consent records, each version with who gave it, for what, and its state."""
+    api = open_api()
+    for c in api.consents(persona_id):
+        state = ("revoked" if c.revoked_at else f"replaced by {c.superseded_by}" if c.superseded_by
+                 else c.problem(c.scope.uses[0], c.scope.languages[0]) or "valid")
+        typer.echo(f"{c.id}\tv{c.version}\t{c.grantor_name} ({c.relationship.replace('_', ' ')})\t{', '.join(c.scope.uses)}\t"
+                   f"{', '.join(c.scope.languages)}\tuntil {c.valid_until:%Y-%m-%d}\t{state}")
+
+
+@consent_app.command("correct")
+@guard
+def consent_correct(consent_id: str, reason: str = typer.Option(..., help="What is corrected, and why (audited)."),
+                    grantor: str | None = typer.Option(None, help="Who gave consent."),
+                    relationship: str | None = typer.Option(None, help="self | next_of_kin | estate | authorised_operator"),
+                    use: list[str] = typer.Option([], help="greeting | memorial | annual_meeting (replaces the uses)"),
+                    evidence: list[Path] = typer.Option([], help="New evidence (replaces it; default: kept)."),
+                    forbidden: list[str] = typer.Option([], help="Forbidden topics (replaces them)."),
+                    language: list[str] = typer.Option([], help="Languages (replaces them).")) -> None:
+    """Correct a consent record as its next version (the old one stays on file, marked replaced)."""
+    c = open_api().correct_consent(consent_id, reason, evidence=evidence or None, grantor_name=grantor,
+                                   relationship=relationship, uses=use or None, forbidden_topics=forbidden or None,
+                                   languages=language or None)
+    typer.echo(f"{c.id} (version {c.version}) replaces {consent_id}")
+
+
 @consent_app.command("revoke")
 @guard
 def consent_revoke(consent_id: str, reason: str = typer.Option(..., help="Why consent is withdrawn.")) -> None:

@@ -18,9 +18,8 @@ comment anchored to a sentence (``[sentence 3] make it funnier``) has the model 
 sentence alone; a comment asking for something new ("mention grandma's birthday") has it
 write one new sentence; one naming a passage ("the bit about the plum tree") rewrites the
 sentences it names; any other comment ("warmer overall") is applied sentence by sentence.
-Every sentence no comment touched is carried over exactly.
-
-A brief in a language the model does not write is drafted by the composer from the corpus.
+Every sentence no comment touched is carried over exactly. A brief in a language the model
+does not write is drafted by the composer from the corpus.
 """
 
 from __future__ import annotations
@@ -94,6 +93,7 @@ class LLMScript:
                                                          for h in profile.humour[:2]) + ".")
             if profile.notes:
                 lines.append(profile.notes.strip())
+        lines += ["From the people who asked for this talk: " + b.notes.strip()] if b.notes else []
         lines.append("Write only the words you say, one sentence per line. No title, no list, no stage directions.")
         if request.forbidden_topics:
             lines.append("Never mention: " + ", ".join(request.forbidden_topics) + ".")

@@ -37,6 +37,8 @@ def _visible(identity: Identity, request: ReviewRequest) -> bool:
 def reviews_page() -> None:
     identity = require_identity()
     st.title(t("Waiting for your review"))
+    if "decided" in st.session_state:  # what the last decision did (made by ``t``: escaped)
+        st.success(st.session_state.pop("decided"))
     api = get_api()
     wanted = st.query_params.get("review")
     if wanted and not identity.is_operator:
@@ -289,12 +291,13 @@ def decision_form(api: StudioAPI, request: ReviewRequest, identity: Identity, sc
         st.error(t("Your decision was not sent: {error}", error=one_line(exc)))
         return
     if edited is not None:
-        st.success(t("Your edit was sent; it becomes the next version, and everyone reviews it again."))
+        done = t("Your edit was sent; it becomes the next version, and everyone reviews it again.")
     elif approve and after.missing_roles:
-        st.success(t("Your approval is recorded. Still waiting for: {roles}.",
-                     roles=", ".join(t(r) for r in after.missing_roles)))
+        done = t("Your approval is recorded. Still waiting for: {roles}.", roles=", ".join(t(r) for r in after.missing_roles))
     else:
-        st.success(t("Approved. The production continues.") if approve else t("Sent back with your comments."))
+        done = t("Approved. The production continues.") if approve else t("Sent back with your comments.")
+    st.session_state["decided"] = done  # shown above the page drawn again, approvals and all
+    st.rerun()
 
 
 def show_history(api: StudioAPI, production_id: str) -> None:

@@ -17,7 +17,8 @@ class WarningOps:
     def script_warnings(self, script: ScriptVersion) -> list[str]:
         configured = self.settings.llm.backend
         out = [f.why for f in script.flags if f.sentence is None]
-        if configured != "composer" and script.backend == "composer":
+        first = self.catalog.get(ScriptVersion, ScriptVersion.id_for(script.production_id, 1)) or script
+        if configured != "composer" and "composer" in (script.backend, first.backend):
             out.append("drafted by the composer from the brief and the person's own passages, not by the language model "
                        f"({configured}): read it closely")
         return out

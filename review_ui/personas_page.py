@@ -11,7 +11,7 @@ import streamlit as st
 from core.errors import one_line
 from core.records import AssetRef, utcnow
 from persona.records import ConsentRecord, Persona
-from review_ui.i18n import explain, fixed, label, t
+from review_ui.i18n import explain, fixed, label, language, t
 from review_ui.safe import md
 from review_ui.session import get_api, require_operator
 from storage.catalog import safe_file_name
@@ -25,7 +25,8 @@ def personas_page() -> None:
     with st.expander(t("Add a persona")):
         with st.form("add_persona", clear_on_submit=True):
             name = st.text_input(t("Name"), key="persona_name")
-            languages = st.multiselect(t("Languages"), ["en", "zh"], default=["en"], format_func=fixed(t), key="persona_languages")
+            languages = st.multiselect(t("Languages"), ["en", "zh"], default=[language()], format_func=fixed(t),
+                                       key="persona_languages")
             deceased = st.checkbox(t("Deceased (consent then comes from next of kin, the estate or an authorised operator)"),
                                    key="persona_deceased")
             fictional = st.checkbox(t("Fictional (a generated demo person)"), key="persona_fictional")

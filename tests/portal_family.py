@@ -86,12 +86,15 @@ def chinese_family(api: StudioAPI, tmp_path: Path, shared_data: Path) -> Family:
                                                       Sentence(text=SENTENCES[2], style="warm")])
     v2 = ScriptVersion(id=ScriptVersion.id_for(production.id, 2), production_id=production.id, version=2, language="zh",
                        backend="llm:llamacpp", based_on=1, requested_by=DAUGHTER,
-                       comments=["[sentence 1] say: 孩子们，过年好！"],
+                       comments=["[sentence 1] say: 孩子们，过年好！", "the model (smollm2-135m) does not write zh; composed from "
+                                 "the brief and the persona's own passages instead (set llm.backend to a model that does)"],
                        sentences=[Sentence(text=SENTENCES[0]), Sentence(text=SENTENCES[1]),
                                   Sentence(text=SENTENCES[2], style="warm")],
                        changes=[ScriptChange(comment="[sentence 1] say: 孩子们，过年好！", asked_by=DAUGHTER, sentences=[1],
                                              how="rule")],
-                       flags=[ScriptFlag(kind="unmade_claim", sentence=2, text="梅花", why="a claim not in the brief or the corpus")])
+                       flags=[ScriptFlag(kind="unmade_claim", sentence=2, text="梅花", why="a claim not in the brief or the corpus"),
+                              ScriptFlag(kind="length", text="7 s",
+                                         why="about 7 s when spoken, -77% against the 30 s the brief asks for")])
     api.catalog.save(v1)
     api.catalog.save(v2)
     video = _takes(api, production.id, shared_data)

@@ -31,6 +31,11 @@ class AccessOps:
                            actor: str | None = None) -> tuple[Invitation, str]:
         return access.reissue_invitation(self.catalog, self.settings, invitation_id, actor or self.settings.operator, days)
 
+    def invitations(self, production_id: str) -> list[Invitation]:
+        """The production's invitations, newest first (revoked and expired ones included)."""
+        return sorted((i for i in self.catalog.find(Invitation) if i.production_id == production_id),
+                      key=lambda i: i.created_at, reverse=True)
+
     def revoke_invitation(self, invitation_id: str, actor: str | None = None) -> Invitation:
         return access.revoke_invitation(self.catalog, invitation_id, actor or self.settings.operator)
 

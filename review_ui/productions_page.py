@@ -8,6 +8,7 @@ from core.errors import one_line
 from core.settings import get_settings
 from review_ui.deliveries import download_buttons
 from review_ui.i18n import explain, label, t
+from review_ui.invitations import invitations_section
 from review_ui.review_page import show_history
 from review_ui.safe import md
 from review_ui.session import get_api, require_operator
@@ -50,6 +51,7 @@ def productions_page() -> None:
                                t("first started"): f"{s['started']:%Y-%m-%d %H:%M:%S}" if s["started"] else ""}
                               for s in steps])
             _delivered_files(api, p.id, identity.name)
+            invitations_section(api, p, identity.name)
             show_history(api, p.id)
 
 

@@ -276,7 +276,7 @@ def test_hostile_words_stay_text_in_chromium(portal, browser, abuse):
                 page.get_by_role("button", name="Sign in").click()
                 page.get_by_text("Signed in as").wait_for(timeout=60_000)
                 page.locator("[data-testid='stSelectbox']").filter(has_text="Production").click()
-                page.get_by_role("option", name=production.id, exact=False).first.click()
+                page.get_by_role("option", name=api.production_title(production.id), exact=False).first.click()
             page.get_by_text("The studio checked this version", exact=False).first.wait_for(timeout=60_000)
             _settle(page)
             page.wait_for_timeout(2000)

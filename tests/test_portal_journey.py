@@ -120,3 +120,43 @@ def test_an_approval_shows_in_the_approvals_list_at_once(family, monkeypatch):
     assert not at.exception, at.exception
     assert any("家属：王丽 已于" in shown(m.value) for m in at.markdown)  # drawn again after the decision
     assert any("您的批准已记录。仍在等待：相关负责人。" in shown(s.value) for s in at.success)
+
+
+def _productions():
+    from review_ui.productions_page import productions_page
+
+    productions_page()
+
+
+def test_operators_invite_a_recipient_after_delivery_and_revoke_a_link_in_the_portal(family, shared_data):
+    from delivery.records import Delivery
+    from review.records import Invitation
+
+    api, persona = family
+    production = api.create_production(persona.id, "greeting", Brief(occasion="春节", audience="家人", language="zh"),
+                                       ["张秘书"], ["王丽"])
+    at = AppTest.from_function(_productions, default_timeout=60)
+    at.session_state["identity"] = Identity(name="ops", kind="operator")
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert at.selectbox(key=f"inv_role-{production.id}").options == ["家属", "相关负责人"]  # no recipient before delivery
+    at.text_input(key=f"inv_name-{production.id}").input("王丽")
+    at.button(key=f"inv_send-{production.id}").click().run()
+    assert not at.exception, at.exception
+    [link] = [c.value for c in at.code]
+    assert "invite=" in link
+    api.catalog.save(Delivery(id=f"{production.id}-delivery-v001-t1", production_id=production.id, persona_id=persona.id,
+                              consent_id="c", script_version=1, video_take_id="v", duration_s=11.8, label_text="AI生成",
+                              video=api.catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4", "video/mp4"),
+                              approvals=[]))
+    at.run()
+    at.text_input(key=f"inv_name-{production.id}").input("陈叔叔")
+    at.selectbox(key=f"inv_role-{production.id}").set_value("recipient")
+    at.button(key=f"inv_send-{production.id}").click().run()
+    assert not at.exception, at.exception
+    recipient = next(i for i in api.invitations(production.id) if i.role == "recipient")
+    assert recipient.reviewer == "陈叔叔" and recipient.language == "zh"
+    at.button(key=f"inv_revoke-{recipient.id}").click().run()
+    assert not at.exception, at.exception
+    assert api.catalog.load(Invitation, recipient.id).revoked_at is not None
+    assert any("陈叔叔" in shown(m.value) and "已撤销" in shown(m.value) for m in at.markdown)

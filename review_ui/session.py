@@ -8,7 +8,7 @@ import streamlit as st
 from app.api import StudioAPI
 from core.settings import get_settings
 from review.access import AccessError, Identity
-from review_ui.i18n import explain, said, t
+from review_ui.i18n import explain, in_chinese, language, said, t
 from review_ui.safe import md
 
 
@@ -101,7 +101,9 @@ def sign_out() -> None:
 def sign_in_page() -> None:
     st.title(t("Digital-Human Studio"))
     if "access_error" in st.session_state:
-        st.error(md(explain(st.session_state["access_error"])))
+        problem = st.session_state["access_error"]  # the reader's language is not known yet: both
+        st.error(md(problem) if language() == "zh" and in_chinese(problem) == problem else
+                 md(explain(problem)) + ("" if language() == "zh" else f"  \n{md(in_chinese(problem))}"))
     if get_settings().portal.oidc_enabled:
         if st.button(t("Sign in with single sign-on"), type="primary", key="oidc_sign_in"):
             st.login()

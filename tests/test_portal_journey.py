@@ -160,3 +160,31 @@ def test_operators_invite_a_recipient_after_delivery_and_revoke_a_link_in_the_po
     assert not at.exception, at.exception
     assert api.catalog.load(Invitation, recipient.id).revoked_at is not None
     assert any("陈叔叔" in shown(m.value) and "已撤销" in shown(m.value) for m in at.markdown)
+
+
+def test_an_expired_or_revoked_delivery_link_shows_no_files(family, shared_data, monkeypatch):
+    from datetime import timedelta
+
+    from core.records import utcnow
+    from delivery.records import Delivery
+    from review.records import Invitation
+
+    api, persona = family
+    production = api.create_production(persona.id, "greeting", Brief(occasion="春节", audience="家人", language="zh"),
+                                       ["张秘书"], ["王丽"])
+    api.catalog.save(Delivery(id=f"{production.id}-delivery-v001-t1", production_id=production.id, persona_id=persona.id,
+                              consent_id="c", script_version=1, video_take_id="v", duration_s=11.8, label_text="AI生成",
+                              video=api.catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4", "video/mp4"),
+                              approvals=[]))
+    monkeypatch.setattr(StudioAPI, "pending_reviews", lambda self: [])
+    for spoil in ("expires_at", "revoked_at"):
+        invitation, link = api.invite(production.id, "陈叔叔", "recipient", language="zh")
+        stored = api.catalog.load(Invitation, invitation.id)
+        api.catalog.save(stored.model_copy(update={spoil: utcnow() - timedelta(seconds=1)}))
+        at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
+        at.query_params["invite"] = link.split("invite=")[1]
+        at.run()
+        assert not at.exception, at.exception
+        assert not at.get("download_button") and not [h for h in at.subheader if h.value == "成片"]
+        [error] = [shown(e.value) for e in at.error]  # in English and Chinese: the reader is not known yet
+        assert ("expired" in error and "过期" in error) or ("withdrawn" in error and "撤回" in error), error

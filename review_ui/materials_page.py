@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.errors import one_line
 from materials.records import ActionTag, MaterialSet, PromptPick, TranscriptCorrection, VoiceChoice
-from persona.records import HumourDevice, Persona, StyleProfile
+from persona.records import HumourDevice, StyleProfile
 from review_ui.i18n import explain, fixed, label, said, t
 from review_ui.personas_page import pick_persona, saved_upload
 from review_ui.safe import md
@@ -25,11 +25,9 @@ def materials_page() -> None:
     identity = require_operator()
     api = get_api()
     st.title(t("Materials"))
-    personas = sorted(api.catalog.find(Persona), key=lambda p: p.created_at)
-    if not personas:
-        st.info(t("No personas yet; add one on the Personas page."))
+    persona = pick_persona(api, "materials_persona")
+    if persona is None:
         return
-    persona = pick_persona(personas, "materials_persona")
     with st.form("upload", clear_on_submit=True):
         role = st.selectbox(t("These files are"), ["voice", "footage", "photo", "text"], key="upload_role",
                             format_func=lambda r, t=fixed(t): t({"voice": "voice recordings", "footage": "video footage",

@@ -39,11 +39,9 @@ def personas_page() -> None:
                     select_persona(persona.id)  # the pages below now show the new persona
                 except Exception as exc:
                     st.error(t("Not added: {error}", error=explain(one_line(exc))))
-    personas = sorted(api.catalog.find(Persona), key=lambda p: p.created_at)
-    if not personas:
-        st.info(t("No personas yet."))
+    persona = pick_persona(api, "consent_persona", t("No personas yet."))
+    if persona is None:
         return
-    persona = pick_persona(personas, "consent_persona")
     consents = api.consents(persona.id)
     st.subheader(t("Consent"))
     if not consents:
@@ -103,9 +101,14 @@ def select_persona(persona_id: str) -> None:
         st.session_state[key] = persona_id
 
 
-def pick_persona(personas, key: str):
-    """The persona a page works on. Every form below it is keyed to that persona's id, so
-    nothing typed for one persona is ever shown, or saved, for another."""
+def pick_persona(api, key: str, none_yet: str | None = None) -> Persona | None:
+    """The persona a page works on (None, said with ``none_yet``, where there is none yet).
+    Every form below it is keyed to that persona's id, so nothing typed for one persona is ever
+    shown, or saved, for another."""
+    personas = sorted(api.catalog.find(Persona), key=lambda p: p.created_at)
+    if not personas:
+        st.info(none_yet or t("No personas yet; add one on the Personas page."))
+        return None
     labels = {p.id: p.display_name + (t(" · fictional") if p.fictional else "") + (t(" · deceased") if p.deceased else "")
               for p in personas}
     if st.session_state.get(key) not in labels:

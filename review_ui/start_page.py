@@ -7,7 +7,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import one_line
-from persona.records import Persona
 from review_ui.i18n import explain, fixed, label, t
 from review_ui.personas_page import pick_persona
 from review_ui.session import get_api, require_operator
@@ -25,11 +24,9 @@ def start_page() -> None:
     identity = require_operator()
     api = get_api()
     st.title(t("New production"))
-    personas = sorted(api.catalog.find(Persona), key=lambda p: p.created_at)
-    if not personas:
-        st.info(t("No personas yet; add one on the Personas page."))
+    persona = pick_persona(api, "start_persona")
+    if persona is None:
         return
-    persona = pick_persona(personas, "start_persona")
     for warning in api.persona_warnings(persona.id):
         st.warning(explain(warning))
     k = persona.id

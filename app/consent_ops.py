@@ -40,13 +40,15 @@ class ConsentOps:
         refs = [self._store_file(p) for p in evidence] if evidence else old.evidence
         draft = self.draft_consent(old.persona_id, evidence=refs, **args)
         first = old.replaces and consent_id.rsplit("-v", 1)[0] or consent_id
+        window = {} if "valid_days" in fields else {"valid_from": old.valid_from, "valid_until": old.valid_until}
         new = draft.model_copy(update={"id": f"{first}-v{old.version + 1}", "version": old.version + 1,
-                                       "replaces": old.id, "correction_reason": reason.strip()})
+                                       "replaces": old.id, "correction_reason": reason.strip(), **window})
         try:
             self.catalog.create(new)
-        except ObjectExists:
-            raise ValueError(f"consent {consent_id} was corrected by someone else just now; reload and look again") from None
-        self.catalog.save(old.model_copy(update={"superseded_by": new.id, "superseded_at": utcnow()}))
+        except ObjectExists:  # another operator won, or this one crashed before marking the old version
+            self._mark_replaced(old, new.id)
+            raise ValueError(f"consent {consent_id} was corrected as {new.id} just now; reload and look again") from None
+        self._mark_replaced(old, new.id)
         before = old.scope.model_dump() | old.model_dump(include={"grantor_name", "relationship", "subject_name"})
         changed = {k: [before.get(k), v] for k, v in args.items() if before.get(k) != v}
         self.catalog.audit(actor, "consent.corrected", f"consent/{new.id}", persona=old.persona_id, replaces=old.id,
@@ -54,3 +56,7 @@ class ConsentOps:
         self._stop_productions_without_consent(old.persona_id, actor, f"consent corrected: {reason.strip()}")
         self._pause_templates_without_consent(old.persona_id, actor)
         return new
+
+    def _mark_replaced(self, old: ConsentRecord, new_id: str) -> None:
+        if self.catalog.load(ConsentRecord, old.id).superseded_by is None:
+            self.catalog.save(old.model_copy(update={"superseded_by": new_id, "superseded_at": utcnow()}))

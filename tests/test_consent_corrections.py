@@ -108,3 +108,16 @@ def test_an_operator_corrects_consent_in_the_portal_in_chinese(consented):
     assert any("第 1 版" in c and "已被新版本取代" in c for c in cards)
     assert any("第 2 版" in c and "王丽" in c and "有效" in c for c in cards)
     get_api.clear()
+
+
+def test_a_correction_keeps_the_window_and_a_crash_before_marking_the_old_version_is_finished(consented, monkeypatch):
+    api, _, old = consented
+    new = api.correct_consent(old.id, "typo", grantor_name="王丽")
+    assert (new.valid_from, new.valid_until) == (old.valid_from, old.valid_until)  # not silently extended
+    # a crash between writing the next version and marking this one: the retry finishes the mark
+    monkeypatch.setattr(type(api), "_mark_replaced", lambda self, old, new_id: None)
+    crashed = api.correct_consent(new.id, "relationship", relationship="estate")
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="corrected as"):
+        api.correct_consent(new.id, "relationship", relationship="estate")
+    assert api.catalog.load(ConsentRecord, new.id).superseded_by == crashed.id

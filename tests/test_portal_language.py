@@ -210,3 +210,14 @@ def test_every_portal_string_and_studio_code_has_its_chinese():
         if english.startswith("One sentence per line; {style}"):
             continue
         assert set(re.findall(r"{(\w*)}", english)) == set(re.findall(r"{(\w*)}", chinese)), english
+
+
+def test_every_quality_flag_reads_in_chinese():
+    """The take's flags are sentences the studio writes: each form reads in Chinese, figures kept."""
+    from review_ui.i18n import in_chinese
+    from video.take_quality import _WHY
+
+    for name, why in _WHY.items():
+        flag = f"{name} 0.42 is below 0.50: {why}"
+        said = in_chinese(flag)
+        assert "0.42" in said and "0.50" in said and not re.search(r"[A-Za-z]{3,}", said), (flag, said)

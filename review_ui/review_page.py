@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.api import StudioAPI, script_diff
 from core.errors import one_line
+from production.records import Production
 from review.access import Identity
 from review.records import ReviewComment, ReviewDecision, ReviewRequest
 from review_ui.deliveries import delivered_section
@@ -110,7 +111,8 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
                  subtitles={t("Subtitles"): subtitles} if subtitles else None)
         st.caption(t("{seconds} s, {width}x{height}, voice: {voice}, video: {video}", seconds=f"{video.duration_s:.1f}",
                      width=video.width, height=video.height, voice=voice.backend, video=video.backend))
-        for w in api.take_warnings(video):
+        persona = api.catalog.load(Production, request.production_id).persona_id
+        for w in api.take_warnings(video) + api.persona_warnings(persona):
             st.warning(explain(w))
         show_quality(video)
         show_speech_check(voice, script)

@@ -114,6 +114,8 @@ def test_the_whole_journey_in_chinese(portal, browser, shared_data, tmp_path):
     _settle(page)
     page.get_by_role("button", name="开始制作").click()
     page.get_by_text("已开始：王建国 · 春节").wait_for(timeout=120_000)
+    page.locator("[data-testid='stCode']").nth(1).wait_for(timeout=60_000)  # drawn just after the message
+    _settle(page)
     links = [c.inner_text().strip() for c in page.locator("[data-testid='stCode']").all()]
     _shot(page, "new-production")
     assert len(links) == 2 and all("invite=" in link for link in links)

@@ -69,39 +69,34 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps, ConsentOps, Warn
 
     def add_consent(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
                     evidence: list[Path], actor: str | None = None, **terms) -> ConsentRecord:
-        """A consent record with its evidence files (``draft_consent``'s ``terms``), saved and audited."""
+        """A consent record with its evidence files (``consent_terms``'s ``terms``), saved and audited."""
         if not evidence:
             raise ValueError("consent needs evidence: a signed form or a recorded consent statement (--evidence FILE)")
-        self.draft_consent(persona_id, grantor_name, relationship, uses, [], **terms)  # refused before storing files
-        record = self.draft_consent(persona_id, grantor_name, relationship, uses, [self._store_file(p) for p in evidence],
-                                    **terms)
+        fields = self.consent_terms(persona_id, grantor_name, relationship, uses, **terms)
+        record = ConsentRecord(id=new_id("consent"), evidence=[self._store_file(p) for p in evidence], **fields)
         self.catalog.save(record)
         self.catalog.audit(actor or self.settings.operator, "consent.added", f"consent/{record.id}", persona=persona_id,
                            grantor=grantor_name, relationship=relationship, uses=uses,
                            evidence=[r.sha256 for r in record.evidence])
         return record
 
-    def draft_consent(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
-                      evidence: list[AssetRef], valid_days: int = 365, languages: list[str] | None = None,
+    def consent_terms(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
+                      valid_days: int = 365, languages: list[str] | None = None,
                       forbidden_topics: list[str] | None = None, subject_name: str | None = None,
                       audiences: list[str] | None = None, valid_from: datetime | None = None,
-                      endorsements: bool = False, own_words_only: bool = False) -> ConsentRecord | None:
-        """A consent record checked but not saved, its evidence already stored; without evidence
-        only the checks run (None), so a refused record stores no files."""
+                      endorsements: bool = False, own_words_only: bool = False) -> dict:
+        """A consent record's fields but its id and evidence, checked (the window's length, who may
+        consent for the deceased, the scope) before any evidence file is stored."""
         valid_days = check_days(valid_days, 365, CONSENT_DAYS, "a consent")
         persona = self.catalog.load(Persona, persona_id)
         if persona.deceased and relationship == "self":
             raise ValueError("a deceased person's consent must come from next of kin, the estate or an authorised operator")
-        fields = dict(id=new_id("consent"), persona_id=persona.id, subject_name=subject_name or persona.display_name,
-                      grantor_name=grantor_name, relationship=relationship,
-                      scope=ConsentScope(uses=uses, languages=languages or persona.languages, audiences=audiences or [],
-                                         forbidden_topics=forbidden_topics or [], endorsements=endorsements,
-                                         own_words_only=own_words_only),
-                      valid_from=valid_from or utcnow(), valid_until=(valid_from or utcnow()) + timedelta(days=valid_days))
-        if not evidence:
-            ConsentRecord.model_validate(fields | {"evidence": [AssetRef(key="-", sha256="0" * 64, media_type="-", size=1)]})
-            return None
-        return ConsentRecord(evidence=evidence, **fields)
+        return dict(persona_id=persona.id, subject_name=subject_name or persona.display_name,
+                    grantor_name=grantor_name, relationship=relationship,
+                    scope=ConsentScope(uses=uses, languages=languages or persona.languages, audiences=audiences or [],
+                                       forbidden_topics=forbidden_topics or [], endorsements=endorsements,
+                                       own_words_only=own_words_only),
+                    valid_from=valid_from or utcnow(), valid_until=(valid_from or utcnow()) + timedelta(days=valid_days))
 
     def revoke_consent(self, consent_id: str, reason: str, actor: str | None = None) -> ConsentRecord:
         """Revoke a consent record, then stop what depended on it: waiting, scheduled and

@@ -36,13 +36,13 @@ class ConsentOps:
                     languages=scope.languages, audiences=scope.audiences, forbidden_topics=scope.forbidden_topics,
                     endorsements=scope.endorsements, own_words_only=scope.own_words_only,
                     subject_name=old.subject_name) | {k: v for k, v in fields.items() if v is not None}
-        self.draft_consent(old.persona_id, evidence=[], **args)  # refused before storing files
-        refs = [self._store_file(p) for p in evidence] if evidence else old.evidence
-        draft = self.draft_consent(old.persona_id, evidence=refs, **args)
+        terms = self.consent_terms(old.persona_id, **args)
+        if "valid_days" not in fields:  # the same window unless a new one is given (from now)
+            terms |= {"valid_from": old.valid_from, "valid_until": old.valid_until}
         first = old.replaces and consent_id.rsplit("-v", 1)[0] or consent_id
-        window = {} if "valid_days" in fields else {"valid_from": old.valid_from, "valid_until": old.valid_until}
-        new = draft.model_copy(update={"id": f"{first}-v{old.version + 1}", "version": old.version + 1,
-                                       "replaces": old.id, "correction_reason": reason.strip(), **window})
+        new = ConsentRecord(id=f"{first}-v{old.version + 1}", version=old.version + 1, replaces=old.id,
+                            correction_reason=reason.strip(),
+                            evidence=[self._store_file(p) for p in evidence] if evidence else old.evidence, **terms)
         try:
             self.catalog.create(new)
         except ObjectExists:  # another operator won, or this one crashed before marking the old version

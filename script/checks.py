@@ -23,6 +23,7 @@ from persona.retrieval import best_support, words
 from persona.topics import forbidden_hits
 from script.markup import MarkupError, parse_markup
 from script.records import ScriptFlag
+from script.rules import PER_SECOND
 from script.sentences import Brief, Sentence
 
 # ---------------------------------------------------------------- repair
@@ -264,7 +265,6 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
 
 
 LENGTH_TOLERANCE = 0.2
-PER_SECOND = {"en": 2.6, "zh": 4.5}  # words / characters spoken per second (``script.rules`` plans with the same)
 
 
 def length_flags(sentences: list[Sentence], language: str, target_s: float) -> list[ScriptFlag]:

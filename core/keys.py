@@ -41,3 +41,18 @@ def studio_key(settings: StudioSettings) -> bytes:
 def derived_key(settings: StudioSettings, purpose: str) -> bytes:
     """A key for one purpose only (e.g. ``"audit-log"``), derived from the studio key."""
     return hmac.new(studio_key(settings), f"digital-human-studio/{purpose}".encode(), hashlib.sha256).digest()
+
+
+def source_digest(*packages: str) -> str:
+    """A digest of the Python source of ``packages`` (as Prefect's task-source cache policy
+    does for one function): cached results made by other code are not reused."""
+    import importlib.util
+    from pathlib import Path
+
+    digest = hashlib.sha256()
+    for name in packages:
+        spec = importlib.util.find_spec(name)
+        root = Path(spec.origin).parent if spec and spec.origin else None
+        for path in sorted(root.rglob("*.py")) if root else []:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -37,6 +37,21 @@ class AssetRef(BaseModel):
     name: str | None = None  # the original file name, for people
 
 
+class TakeChunk(BaseModel):
+    """One chunk of a voice or video take: its key, the script's sentences it holds (first and
+    last, from 0), where it lies in the take, where and when it was made, and whether an earlier
+    take of the production already had it (reused, not made again)."""
+
+    key: str
+    sentences: tuple[int, int]
+    start_s: float
+    end_s: float
+    made_on: str
+    made_at: datetime
+    reused: bool = False
+    asset: AssetRef | None = None  # the chunk's own media (a voice chunk's sound, a video chunk's picture)
+
+
 class Record(BaseModel):
     """Base of every stored record. ``kind`` names the folder, ``id`` the object."""
 

@@ -45,6 +45,10 @@ class PrefectSettings(BaseModel):
     heartbeat_seconds: int = Field(default=30, ge=30)  # a running flow's heartbeat (Prefect's smallest is 30)
     # a run with no heartbeat for this long is marked Crashed, then rescheduled (``runs.recovery``)
     zombie_after_seconds: int = Field(default=90, ge=60)
+    # chunks of a take made at once on the run's own machine (threads), where no Dask cluster is named
+    chunk_threads: int = Field(default=1, ge=1, le=16)
+    # a Dask scheduler (tcp://host:8786): chunks of every take run on its workers instead
+    dask_address: str | None = None
 
 
 class LLMSettings(BaseModel):

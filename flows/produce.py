@@ -11,18 +11,19 @@ from prefect import flow
 from prefect.flow_runs import suspend_flow_run
 
 from delivery.records import Delivery
+from flows.takes import make_video, make_voice
 from production.records import Production
 from review.gates import PAUSE_KEY_SEPARATOR, GateOutcome
 from runs import recovery
 from runs.result_storage import StudioResultStorage  # noqa: F401  (registers the block type named below)
+from runs.task_runner import StudioTaskRunner
 from script.records import ScriptVersion
 from tasks.deliver import deliver
 from tasks.materials import select_materials, study_persona
 from tasks.production import check_consent, load_production
 from tasks.review import open_review, record_decision, refuse_resume
 from tasks.script import draft_script, revise_script
-from tasks.video import render_video
-from tasks.voice import learn_voice, synthesize_voice
+from tasks.voice import learn_voice
 from video.records import VideoTake
 
 RESULT_STORAGE = "studio-result-storage/results"
@@ -42,7 +43,7 @@ def review_gate(production: Production, gate: str, round: int, script: ScriptVer
         refuse_resume(request, attempt)
 
 
-@flow(name="produce", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True,
+@flow(name="produce", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True, task_runner=StudioTaskRunner(),
       on_crashed=[recovery.on_crashed], on_cancellation=[recovery.on_cancellation], on_failure=[recovery.on_failure])
 def produce(production_id: str) -> Delivery:
     production = load_production(production_id)
@@ -64,8 +65,8 @@ def produce(production_id: str) -> Delivery:
                 previous_version = script.version
                 script = revise_script(production, materials, script, reviewed.decision)
         video_round += 1
-        voice = synthesize_voice(production, materials, script, take, notes, timbre)
-        video = render_video(production, materials, voice, render)
+        voice = make_voice(production, materials, script, take, notes, timbre)
+        video = make_video(production, materials, voice, render)
         reviewed = review_gate(production, "video", video_round, script, None, video)
         if reviewed.status == "approved":
             check_consent(production)
@@ -76,6 +77,6 @@ def produce(production_id: str) -> Delivery:
             script = revise_script(production, materials, script, reviewed.decision)
             approved_script, render = False, 1
         elif redo == "voice":  # a new voice take with the reviewers' notes ("slower"), then its picture
-            take, notes, render = take + 1, notes + reviewed.decision.comments, 1
+            take, notes, render = take + 1, voice.notes + reviewed.decision.comments, 1
         else:  # "video": the same voice take, its picture made again
             render += 1

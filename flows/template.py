@@ -1,5 +1,5 @@
 """Re-run an approved template (a yearly greeting): consent is checked afresh, the persona's
-material selection, voice and video come from the cache when nothing they depend on changed,
+material selection and every chunk of voice and video come from the cache when nothing they depend on changed,
 and the result goes to one light family review, or straight to delivery when the template's
 approval allows it. Scheduled by ``flows/serve.py`` from each template's cron."""
 
@@ -9,23 +9,25 @@ from prefect import flow
 
 from delivery.records import Delivery
 from flows.produce import RESULT_STORAGE, review_gate
+from flows.takes import make_video, make_voice
 from runs.result_storage import StudioResultStorage  # noqa: F401  (registers the block type)
+from runs.task_runner import StudioTaskRunner
 from tasks.deliver import deliver
 from tasks.materials import materials_cache_key, select_materials
 from tasks.production import check_consent, load_script, production_from_template, template_delivery_mode
-from tasks.video import render_video, video_cache_key
-from tasks.voice import learn_voice, synthesize_voice, voice_cache_key
+from tasks.voice import learn_voice
 
 
-@flow(name="rerun-template", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True)
+@flow(name="rerun-template", persist_result=True, result_storage=RESULT_STORAGE, log_prints=True,
+      task_runner=StudioTaskRunner())
 def rerun_template(template_id: str, values: dict[str, str] | None = None) -> Delivery | None:
     production = production_from_template(template_id, values or {})
     check_consent(production)
     materials = select_materials.with_options(cache_key_fn=materials_cache_key)(production)
     timbre = learn_voice(production, materials)
     script = load_script(production, 1)
-    voice = synthesize_voice.with_options(cache_key_fn=voice_cache_key)(production, materials, script, 1, [], timbre)
-    video = render_video.with_options(cache_key_fn=video_cache_key)(production, materials, voice)
+    voice = make_voice(production, materials, script, 1, [], timbre)
+    video = make_video(production, materials, voice, 1)
     if template_delivery_mode(production) == "light_review":
         reviewed = review_gate(production, "video", 1, script, None, video)
         if reviewed.status != "approved":

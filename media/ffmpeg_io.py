@@ -148,12 +148,14 @@ def load_audio(path: Path, sample_rate: int = 16000) -> np.ndarray:
     return audio
 
 
-def write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
+def write_wav(path: Path, audio: np.ndarray, sample_rate: int, exact: bool = False) -> Path:
+    """16-bit PCM; ``exact``: 32-bit float, unclipped (a part of a track still to be levelled)."""
     import soundfile as sf
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), np.clip(audio, -1, 1).astype(np.float32), sample_rate, subtype="PCM_16")
+    audio = audio.astype(np.float32) if exact else np.clip(audio, -1, 1).astype(np.float32)
+    sf.write(str(path), audio, sample_rate, subtype="FLOAT" if exact else "PCM_16")
     return path
 
 
@@ -239,4 +241,18 @@ def reencode_with_sound(video: Path, audio: Path, out: Path, width: int, height:
                              ffmpeg.input(str(audio)).audio, str(out), vcodec="libx264", pix_fmt="yuv420p", crf=crf,
                              preset=preset, acodec="aac", audio_bitrate="128k", shortest=None, movflags="+faststart")
                .overwrite_output(), f"re-encoding {Path(video).name}", work_timeout(probe(video).duration_s))
+    return probe(out)
+
+
+def concat_with_sound(parts: list[Path], audio: Path, out: Path) -> MediaInfo:
+    """The pictures of ``parts`` (H.264 made with the same settings) one after another, not
+    encoded again, with ``audio`` as the sound (AAC): a take made in chunks, as one file."""
+    require_ffmpeg()
+    out = Path(out)
+    listing = out.with_name(out.stem + "-parts.txt")
+    listing.write_text("".join("file '{}'\n".format(str(Path(p).resolve()).replace("'", "'\\''")) for p in parts))
+    seconds = probe(audio).duration_s
+    run_ffmpeg(ffmpeg.output(ffmpeg.input(str(listing), f="concat", safe=0).video, ffmpeg.input(str(audio)).audio,
+                             str(out), vcodec="copy", acodec="aac", audio_bitrate="128k", movflags="+faststart"),
+               f"joining {len(parts)} chunks into {out.name}", work_timeout(seconds, per_second=0.5))
     return probe(out)

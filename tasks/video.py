@@ -1,73 +1,109 @@
-"""The task that renders the persona speaking a voice take."""
+"""The tasks that render the persona speaking a voice take: chunk by chunk (``video.chunks``),
+each chunk a task of its own with its result kept under its key, then joined and measured once."""
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
-from prefect.utilities.hashing import hash_objects
+import socket
+import time
 
+from prefect import task
+
+from core.keys import source_digest
+from core.records import TakeChunk, utcnow
 from delivery.trust.keys import watermark_key
 from delivery.trust.mark_check import mark_survives
 from materials.records import MaterialSet, MouthBankChoice
+from media.ffmpeg_io import concat_with_sound
 from production.records import Production
 from script.records import ScriptVersion
 from tasks.context import PERSISTED, allowed, scratch, studio
+from tasks.voice import chunk_key
+from video.chunks import VideoChunk, VideoChunkJob, VideoPlan, plan_video_chunks
 from video.contract import CUE_ACTIONS, FootageClip, VideoRequest
 from video.records import VideoTake
 from video.registry import video_backend
-from video.take_quality import measure_take, render_with_report
+from video.take_quality import keep_better, measure_take
+from voice.chunks import digest
 from voice.records import VoiceTake
 
 
-@task(**PERSISTED, tags=["video-render"])
-def render_video(production: Production, materials: MaterialSet, voice: VoiceTake, render: int = 1) -> VideoTake:
-    """The picture of ``voice``; ``render`` > 1 makes it again (reviewers sent it back to the video)."""
+def _clips(catalog, materials: MaterialSet) -> list[FootageClip]:
+    return [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
+                        label=s.label) for s in materials.footage]
+
+
+@task(**PERSISTED)
+def plan_video(production: Production, materials: MaterialSet, voice: VoiceTake, careful: bool = False) -> VideoPlan:
+    """One video chunk per voice chunk, keyed by its sound and the take's context."""
+    settings, catalog = studio()
+    allowed(catalog, production)
+    choice = catalog.get(MouthBankChoice, production.persona_id)
+    drops = [(f.source.sha256, f.time_s) for f in choice.dropped] if choice else []
+    context = digest(materials.id, drops, settings.video.model_dump(mode="json"), source_digest("video"))
+    return plan_video_chunks(voice, context, careful, utcnow())
+
+
+@task(persist_result=True, retries=1, retry_delay_seconds=5, cache_key_fn=chunk_key, tags=["video-render"])
+def render_chunk(production: Production, materials: MaterialSet, job: VideoChunkJob) -> VideoChunk:
+    started = time.perf_counter()
+    settings, catalog = studio()
+    allowed(catalog, production)
+    clips = _clips(catalog, materials)
+    footage = [c for c in clips if c.label == "base"]
+    v = settings.video
+    request = VideoRequest(
+        audio_path=catalog.media_path(job.audio), footage=footage, actions=[c for c in clips if c.label != "base"],
+        cues=job.cues, words=job.words, photo_path=catalog.media_path(materials.photo) if materials.photo and not footage else None,
+        fps=v.fps, max_height=v.max_height, crf=v.crf, preset=v.preset, out_path=scratch(settings) / "chunk.mp4",
+        bank_drops=bank_drops(catalog, production.persona_id), careful=job.careful, anchored=True)
+    result = video_backend(settings).render(request)
+    return VideoChunk(key=job.key, video=catalog.put_media_file(result.path, "video/mp4"), frames=round(result.duration_s * v.fps),
+                      width=result.width, height=result.height, fps=v.fps, backend=result.backend, notes=result.notes,
+                      made_on=socket.gethostname(), made_at=utcnow(), seconds=round(time.perf_counter() - started, 2))
+
+
+@task(**PERSISTED)
+def assemble_video(production: Production, materials: MaterialSet, voice: VoiceTake, render: int, plan: VideoPlan,
+                   chunks: list[VideoChunk], first: VideoTake | None = None) -> VideoTake:
+    """The chunks' pictures joined under the voice take's sound and measured once. A take that
+    falls short where a safer render could mend it is returned unsaved (the flow renders the
+    safer one, which is then kept, or this one where it measured better)."""
     settings, catalog = studio()
     allowed(catalog, production, catalog.load(ScriptVersion, ScriptVersion.id_for(production.id, voice.script_version)))
     work = scratch(settings)
-    clips = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
-                         label=s.label) for s in materials.footage]
-    footage = [c for c in clips if c.label == "base"]
-    bar = create_progress_artifact(0.0, description="video render")  # a progress bar in the Prefect UI
-    photo = catalog.media_path(materials.photo) if materials.photo and not footage else None
     audio = catalog.media_path(voice.audio)
-    request = VideoRequest(
-        audio_path=audio, footage=footage, actions=[c for c in clips if c.label != "base"],
-        cues=voice.cue_timings, words=[w for t in voice.sentence_timings for w in t.words], photo_path=photo,
-        fps=settings.video.fps, max_height=settings.video.max_height, crf=settings.video.crf,
-        preset=settings.video.preset, out_path=work / "video.mp4", bank_drops=bank_drops(catalog, production.persona_id))
-    prompts = [catalog.media_path(p.clip) for p in materials.voice_prompts]
-    trust = settings.trust
-    mark = lambda path: [mark_survives(path, watermark_key(settings), work, trust.video_watermark_strength,  # noqa: E731
-                                       trust.video_watermark_psnr_db)]
-    labels = {c.label for c in clips}
-    cuts = [(c.start_s - 0.1, c.end_s + 0.1) for c in voice.cue_timings if CUE_ACTIONS.get(c.kind) in labels]
-    report = (lambda made: measure_take(made.path, audio, footage, photo, prompts, voice.checks, settings.quality,
-                                        settings.video.fps, extra=mark, cuts=cuts)) if settings.quality.enabled else None
-    result, quality = render_with_report(video_backend(settings), request, report,
-                                         progress=lambda done: update_progress_artifact(bar, done))
-    update_progress_artifact(bar, 100.0)
+    joined = concat_with_sound([catalog.media_path(c.video) for c in chunks], audio, work / "video.mp4")
+    used = [TakeChunk(key=c.key, sentences=job.sentences, start_s=job.start_s, end_s=round(job.start_s + job.seconds, 3),
+                      made_on=c.made_on, made_at=c.made_at, reused=c.made_at < plan.made_at, asset=c.video)
+            for job, c in zip(plan.jobs, chunks)]
+    quality = None
+    if settings.quality.enabled:
+        clips = _clips(catalog, materials)
+        footage = [c for c in clips if c.label == "base"]
+        trust = settings.trust
+        labels = {c.label for c in clips}
+        quality = measure_take(
+            work / "video.mp4", audio, footage, catalog.media_path(materials.photo) if materials.photo and not footage else None,
+            [catalog.media_path(p.clip) for p in materials.voice_prompts], voice.checks, settings.quality, settings.video.fps,
+            extra=lambda path: [mark_survives(path, watermark_key(settings), work, trust.video_watermark_strength,
+                                              trust.video_watermark_psnr_db)],
+            cuts=[(c.start_s - 0.1, c.end_s + 0.1) for c in voice.cue_timings if CUE_ACTIONS.get(c.kind) in labels],
+            joins=[c.start_s for c in used[1:]])
     video = VideoTake(
-        **result.model_dump(exclude={"path", "duration_s"}),
         id=f"{production.id}-v{voice.script_version:03d}-video-t{voice.take}" + (f"-r{render}" if render > 1 else ""),
-        production_id=production.id,
-        script_version=voice.script_version, take=voice.take, voice_take_id=voice.id,
-        video=catalog.put_media_file(result.path, "video/mp4"), duration_s=round(result.duration_s, 3), quality=quality)
+        production_id=production.id, script_version=voice.script_version, take=voice.take, voice_take_id=voice.id,
+        video=catalog.put_media_file(work / "video.mp4", "video/mp4"), duration_s=round(joined.duration_s, 3),
+        width=chunks[0].width, height=chunks[0].height, fps=chunks[0].fps, backend=chunks[0].backend, notes=chunks[0].notes,
+        quality=quality, chunks=used)
+    if first is None and not plan.careful and quality and quality.mendable:
+        return video
+    video = keep_better(first, video) if first is not None else video
     return catalog.keep(video, "studio", "video.rendered", duration_s=video.duration_s, backend=video.backend,
-                        flagged=quality.flags if quality else [])
+                        flagged=video.quality.flags if video.quality else [], chunks=len(used),
+                        remade=sum(not c.reused for c in video.chunks))
 
 
 def bank_drops(catalog, persona_id: str) -> list[tuple]:
     """The footage frames an operator struck out of the persona's mouth bank, as (path, seconds)."""
     choice = catalog.get(MouthBankChoice, persona_id)
     return [(catalog.media_path(f.source), f.time_s) for f in choice.dropped] if choice else []
-
-
-def video_cache_key(context, parameters) -> str:
-    """A template re-run reuses the video for the same voice, footage, bank and video settings."""
-    settings, catalog = studio()
-    choice = catalog.get(MouthBankChoice, parameters["production"].persona_id)
-    drops = [(f.source.sha256, f.time_s) for f in choice.dropped] if choice else []
-    return hash_objects("video", parameters["materials"].id, parameters["voice"].audio.sha256, drops,
-                        settings.video.model_dump(mode="json"), settings.quality.model_dump(mode="json"),
-                        context.task.task_key)

@@ -23,7 +23,9 @@ from review.records import ReviewDecision, ReviewRequest
 from script.records import ScriptVersion
 from script.sentences import Brief, Sentence
 from tests.conftest import shown
+from video.chunks import VideoChunkJob, VideoPlan
 from video.records import VideoTake
+from voice.chunks import VoiceChunkJob, VoicePlan
 from voice.records import VoiceTake, VoiceTimbre
 
 pytestmark = pytest.mark.usefixtures("one_browser")
@@ -36,8 +38,9 @@ OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "cons
                   "operator set-password", "template save", "template list", "template pause", "review comment",
                   "review history", "materials tag", "materials prompts", "materials choose", "materials transcript", "materials analyse",
                   "voice serve", "llm serve", "delivery list", "delivery get", "persona corpus", "persona style", "persona search"}  # a component: the calling studio's steps check consent before they call it
-GENERATING_TASKS = {"select_materials", "study_persona", "draft_script", "revise_script", "synthesize_voice", "render_video", "deliver",
-                    "production_from_template", "learn_voice"}
+GENERATING_TASKS = {"select_materials", "study_persona", "draft_script", "revise_script", "plan_voice", "speak_chunk",
+                    "assemble_voice", "plan_video", "render_chunk", "assemble_video", "deliver", "production_from_template",
+                    "learn_voice"}
 OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "refuse_resume", "load_script",
                "template_delivery_mode"}
 
@@ -83,9 +86,13 @@ def test_every_entry_point_is_classified():
     assert _commands() == GENERATING_COMMANDS | OTHER_COMMANDS
     assert _tasks() == GENERATING_TASKS | OTHER_TASKS
     from flows.produce import produce, review_gate
+    from flows.takes import make_video, make_voice
     from flows.template import rerun_template
 
-    used = set(produce.fn.__code__.co_names) | set(review_gate.__code__.co_names) | set(rerun_template.fn.__code__.co_names)
+    def names(code) -> set[str]:  # with those of comprehensions inside
+        return set(code.co_names).union(*(names(c) for c in code.co_consts if hasattr(c, "co_names")))
+
+    used = set().union(*(names(f.__code__) for f in (produce.fn, review_gate, rerun_template.fn, make_voice, make_video)))
     assert used & (GENERATING_TASKS | OTHER_TASKS) == GENERATING_TASKS | OTHER_TASKS  # the flows run only these
 
 
@@ -165,14 +172,22 @@ def test_flow_tasks_refuse_without_consent(world):
     video = VideoTake(id="vt", production_id=production.id, script_version=1, take=1, voice_take_id="v",
                       video=script_ref(api), duration_s=1, width=64, height=64, fps=25, backend="reenact")
     decision = ReviewDecision(decision="request_changes", reviewer="Mei", role="stakeholder", comments=["shorter"])
+    voice_job = VoiceChunkJob(key="k", position=0, first=0, sentences=script.sentences, frame_s=0.04)
+    voice_plan = VoicePlan(jobs=[voice_job], notes=[], made_at=utcnow())
+    video_job = VideoChunkJob(key="k", position=0, sentences=(0, 0), audio=script_ref(api), start_s=0, seconds=1)
+    video_plan = VideoPlan(jobs=[video_job], made_at=utcnow())
     calls = {
         "select_materials": lambda: steps.select_materials.fn(production),
         "study_persona": lambda: steps.study_persona.fn(production),
         "draft_script": lambda: steps.draft_script.fn(production, materials),
         "revise_script": lambda: steps.revise_script.fn(production, materials, script, decision),
-        "synthesize_voice": lambda: steps.synthesize_voice.fn(production, materials, script, 1, []),
+        "plan_voice": lambda: steps.plan_voice.fn(production, materials, script, 1, []),
+        "speak_chunk": lambda: steps.speak_chunk.fn(production, materials, "en", voice_job),
+        "assemble_voice": lambda: steps.assemble_voice.fn(production, script, 1, voice_plan, []),
         "learn_voice": lambda: steps.learn_voice.fn(production, materials),
-        "render_video": lambda: steps.render_video.fn(production, materials, voice),
+        "plan_video": lambda: steps.plan_video.fn(production, materials, voice),
+        "render_chunk": lambda: steps.render_chunk.fn(production, materials, video_job),
+        "assemble_video": lambda: steps.assemble_video.fn(production, materials, voice, 1, video_plan, []),
         "deliver": lambda: steps.deliver.fn(production, script, video),
         "production_from_template": lambda: steps.production_from_template.fn(world["template"].id, {"name": "Bo"}),
     }

@@ -4,6 +4,7 @@ as the person's reference video."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from functools import cached_property
 
@@ -35,6 +36,7 @@ MAX_SEGMENTS = 3
 FOOTAGE_S = 20.0
 FOOTAGE_BYTES = 6e8  # the base track's frames held at once: 20 s at 540x720, 8.7 s at 1280x720
 MIN_SEGMENT_S = 2.0
+SETTLE_S = 1.0  # an anchored photo render eases into and out of its sway
 GLIDE_S = 0.4  # after a join the face morphs from where the last segment left it into the next one
 JOIN_POINTS = list(range(17, 27)) + [37, 38, 40, 41, 43, 44, 46, 47]  # brows and eyelids
 
@@ -84,6 +86,24 @@ def join_segments(a: np.ndarray, a_points: np.ndarray, b: np.ndarray, b_points: 
             b[k], b_points[k] = morph(a[-1], a_points[-1], b[k], b_points[k], t)
     log.info("joined two footage segments (faces %.1f px apart at the cut, morphed over %.2f s)", best, GLIDE_S)
     return np.concatenate([a, b]), np.concatenate([a_points, b_points]), cut_a, cut_b
+
+
+def round_trip(n: int, length: int) -> np.ndarray:
+    """``n`` frame indices into a base track of ``length`` frames for an anchored render: from
+    frame 0 out and back at the footage's own pace, turning at least halfway along it (sooner
+    in a render shorter than one loop), ending on frame 1, so that the next anchored render's
+    frame 0 follows as a ping-pong turn, never a jump or a held frame."""
+    if n <= 0 or length < 2:
+        return np.zeros(max(n, 0), int)
+    trips = max(1, int(np.ceil(n / (2 * (length - 1)))))
+    out_total = n // 2  # each trip goes out a frames and back a: n frames, plus one held at a turn if n is odd
+    reach = [out_total // trips + (1 if j < out_total % trips else 0) for j in range(trips)]
+    path = []
+    for j, a in enumerate(reach):
+        apex = [a] * (2 if j == 0 and n % 2 else 1) if a else []
+        path += list(range(0, a)) + apex + list(range(a - 1, 0, -1))
+    path = (path + [0] * n)[:n] if len(path) < n else path[:n]
+    return np.array(path, int)
 
 
 class FrameSource:
@@ -140,13 +160,29 @@ class FrameSource:
                 raise MediaError("no face found in the photo; use a frontal photo with the face visible")
             self.photo_points = face_points(self.photo, found)[0]
             self.photo_box = np.array(box_of(self.photo_points), float)
-            self.blinks = blink_times(duration_s)
             self.origins = []
         else:
             raise MediaError("the video step needs footage or a photo of the persona; add materials first")
         self.fps = fps
         self.careful = request.careful
         self.bank_drops = request.bank_drops
+        self._time(request, duration_s)
+
+    def _time(self, request: VideoRequest, duration_s: float) -> None:
+        """What depends on the render's length: an anchored render's path through the footage,
+        the photo's blinks and the ease of its sway."""
+        n = int(np.ceil(duration_s * self.fps - 1e-6))
+        self.duration_s = duration_s
+        self.anchored = request.anchored
+        self.timeline = round_trip(n, len(self.base)) if request.anchored and self.photo is None else None
+        if self.photo is not None:
+            self.blinks = blink_times(duration_s, seed=n if request.anchored else 5)
+
+    def retimed(self, request: VideoRequest, duration_s: float) -> "FrameSource":
+        """This base track for another render (its frames, landmarks and mouth bank shared)."""
+        other = copy.copy(self)
+        other._time(request, duration_s)
+        return other
 
     @cached_property
     def bank(self) -> MouthBank:
@@ -165,15 +201,18 @@ class FrameSource:
     def frame(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(BGR frame, face box x/y/w/h, 68 landmarks) at output frame ``i``."""
         if self.photo is None:
-            k = self.order[i % len(self.order)]
+            k = self.timeline[i] if self.timeline is not None and i < len(self.timeline) else self.order[i % len(self.order)]
             return self.base[k], self.boxes[k], self.points[k]
         t = i / self.fps
         w, h = self.width, self.height
-        m = cv2.getRotationMatrix2D((w / 2, h * 0.6), 0.8 * np.sin(2 * np.pi * 0.11 * t), 1.0)
-        m[:, 2] += (3 * np.sin(2 * np.pi * 0.07 * t), 2 * np.sin(2 * np.pi * 0.13 * t))
+        # an anchored render starts and ends with the photo at rest
+        ease = min(1.0, t / SETTLE_S, (self.duration_s - t) / SETTLE_S) if self.anchored else 1.0
+        ease = ease * ease * (3 - 2 * ease) if ease > 0 else 0.0
+        m = cv2.getRotationMatrix2D((w / 2, h * 0.6), ease * 0.8 * np.sin(2 * np.pi * 0.11 * t), 1.0)
+        m[:, 2] += (ease * 3 * np.sin(2 * np.pi * 0.07 * t), ease * 2 * np.sin(2 * np.pi * 0.13 * t))
         # breathing, about 15 breaths a minute: the chest rises, the head rides on it (a vertical
         # stretch about the top of the head, so the shoulders move most)
-        breath = 1 + 0.004 * np.sin(2 * np.pi * 0.25 * t)
+        breath = 1 + ease * 0.004 * np.sin(2 * np.pi * 0.25 * t)
         m = np.array([[1, 0, 0], [0, breath, (1 - breath) * self.photo_box[1]]]) @ np.vstack([m, [0, 0, 1]])
         moved = cv2.warpAffine(self.photo, m, (w, h), borderMode=cv2.BORDER_REFLECT)
         pts = self.photo_points @ m[:, :2].T + m[:, 2]

@@ -38,6 +38,9 @@ class VideoRequest(BaseModel):
     careful: bool = False
     # footage frames (path, seconds into it) an operator struck out of the mouth bank
     bank_drops: list[tuple[Path, float]] = Field(default_factory=list)
+    # a chunk of a take: the base track starts on its first frame and ends one before it (a photo
+    # starts and ends at rest), so any two anchored renders join with no jump, wherever they stand
+    anchored: bool = False
     out_path: Path
 
 

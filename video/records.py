@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from core.records import AssetRef, Record
+from core.records import AssetRef, Record, TakeChunk
 from video.contract import RenderNotes
 
 
@@ -26,6 +26,10 @@ class QualityMeasure(BaseModel):
         return self.value >= self.limit if self.at_least else self.value <= self.limit
 
 
+# what a safer second render can mend: the picture's own figures
+REMADE_FOR = {"lip sync", "identity", "mouth sharpness", "seam", "join jump", "chunk joins", "largest change", "eyes closed"}
+
+
 class TakeQuality(BaseModel):
     """The quality report of a video take, computed when it was made."""
 
@@ -33,6 +37,11 @@ class TakeQuality(BaseModel):
     flags: list[str] = Field(default_factory=list)  # what reviewers are told, one line each
     remade: bool = False  # the first render fell short and this is the safer second one
     seconds_measured: float = 0.0
+
+    @property
+    def mendable(self) -> bool:
+        """Something falls short that a safer second render could mend (``REMADE_FOR``)."""
+        return any(not m.ok and m.name in REMADE_FOR for m in self.measures)
 
 
 class VideoTake(Record):
@@ -51,3 +60,4 @@ class VideoTake(Record):
     backend: str
     notes: RenderNotes = Field(default_factory=RenderNotes)
     quality: TakeQuality | None = None  # absent in takes made before the report existed
+    chunks: list[TakeChunk] = Field(default_factory=list)  # absent in takes made in one piece

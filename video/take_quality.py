@@ -21,7 +21,7 @@ from video.base_track import even
 from video.contract import FootageClip, Progress, VideoBackend, VideoRequest, VideoResult
 from video.face_motion import track_landmarks
 from video.quality import eye_openness, largest_change, lip_sync, mouth_sharpness, seam_energy, upper_face_jump
-from video.records import QualityMeasure, TakeQuality
+from video.records import QualityMeasure, TakeQuality, VideoTake
 from voice.records import SentenceCheck
 
 try:
@@ -37,6 +37,7 @@ _WHY = {
     "mouth sharpness": "the mouth is softer than in the footage",
     "seam": "an edge may show where the mouth region meets the cheeks",
     "join jump": "the brows or eyes jump at a join",
+    "chunk joins": "the face jumps where two chunks of the take meet",
     "largest change": "the picture jumps somewhere",
     "eyes closed": "the eyes are shut for too long",
     "speech level": "the voice is too quiet or too loud",
@@ -97,12 +98,13 @@ def _footage_motion(footage: list[FootageClip], width: int, height: int, fps: fl
 def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Path | None, prompts: list[Path],
                  checks: list[SentenceCheck], limits: TakeQualitySettings, fps: float,
                  extra: Callable[[Path], list[QualityMeasure]] | None = None,
-                 cuts: list[tuple[float, float]] = ()) -> TakeQuality:
+                 cuts: list[tuple[float, float]] = (), joins: list[float] = ()) -> TakeQuality:
     """The report of the take at ``video`` (its sound at ``audio``), made from ``footage`` or
     ``photo``, in the voice of ``prompts``, with the voice step's sentence ``checks``, and any
     ``extra`` measures of the take made elsewhere (the watermark's, by the delivery side).
     ``cuts``: where the take cuts to action footage on purpose (a [drink]): left out of the
-    jump and change figures, which are about joins nobody meant."""
+    jump and change figures, which are about joins nobody meant. ``joins``: where a take made in
+    chunks joins them (measured around each, into the join figures and a "chunk joins" figure)."""
     started = time.perf_counter()
     info = probe(video)
     speech = load_audio(audio, 16000)
@@ -126,11 +128,17 @@ def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Pa
         for i in found[:: max(1, len(found) // 2)][:2]:
             ids.append(identity(frames[i], points[i]))
         measured += len(frames) / fps
+    at_joins = _at_joins(video, joins, info.width, info.height, fps)
+    jump += [j for j, _ in at_joins]
+    change += [c for _, c in at_joins]
     measures = [QualityMeasure(name="lip sync", value=round(sum(c * n for c, n in sync) / max(1, sum(n for _, n in sync)), 3),
                                limit=limits.min_lip_sync)]
     if ref_frames is not None:
         motion = _footage_motion(footage, info.width, info.height, fps, (ref_frames, ref_points)) if footage else None
         measures += _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, motion, limits)
+        if motion is not None and at_joins:
+            measures.append(QualityMeasure(name="chunk joins", value=round(max(j for j, _ in at_joins) / max(motion[0], 1e-6), 3),
+                                           limit=limits.max_join_jump, at_least=False, unit="x the footage's"))
     eyes = np.concatenate(closed)
     ref_eyes = float(np.nanmedian(eye_openness(ref_points))) if ref_points is not None else float(np.nanmedian(eyes))
     measures.append(QualityMeasure(name="eyes closed", value=round(float(np.nanmean(eyes < 0.5 * ref_eyes)), 3),
@@ -142,6 +150,21 @@ def measure_take(video: Path, audio: Path, footage: list[FootageClip], photo: Pa
     log.info("quality report of %s: %d measures, %d flagged, in %.1f s", video.name, len(measures), len(flags),
              time.perf_counter() - started)
     return TakeQuality(measures=measures, flags=flags, seconds_measured=round(measured, 1))
+
+
+MAX_JOINS_MEASURED = 12
+
+
+def _at_joins(video: Path, joins: list[float], width: int, height: int, fps: float) -> list[tuple[float, float]]:
+    """(brows-and-eyes jump, largest change) over the 0.4 s either side of each chunk join (up to
+    ``MAX_JOINS_MEASURED`` of them, spread over the take)."""
+    picked = list(joins) if len(joins) <= MAX_JOINS_MEASURED else [
+        joins[round(i * (len(joins) - 1) / (MAX_JOINS_MEASURED - 1))] for i in range(MAX_JOINS_MEASURED)]
+    out = []
+    for at in picked:
+        frames = read_frames(video, max(0.0, at - 0.4), 0.8, width, height, fps)
+        out.append((upper_face_jump(track_landmarks(frames)), largest_change(frames)))
+    return out
 
 
 def _against_reference(ref_frames, ref_points, sharp, seam, jump, change, ids, motion: tuple[float, float] | None,
@@ -183,8 +206,6 @@ def _voice(speech: np.ndarray, prompts: list[Path], checks: list[SentenceCheck],
     return out
 
 
-# what a safer second render can mend: the picture's own figures
-REMADE_FOR = {"lip sync", "identity", "mouth sharpness", "seam", "join jump", "largest change", "eyes closed"}
 
 
 def render_with_report(backend: VideoBackend, request: VideoRequest, report, progress: Progress | None = None
@@ -196,7 +217,7 @@ def render_with_report(backend: VideoBackend, request: VideoRequest, report, pro
     if report is None:
         return result, None
     quality = report(result)
-    if request.careful or not any(not m.ok and m.name in REMADE_FOR for m in quality.measures):
+    if request.careful or not quality.mendable:
         return result, quality  # nothing a second picture could mend (the voice's figures are the voice step's)
     log.warning("take falls short (%s); rendering once more with safer choices", "; ".join(quality.flags))
     again = backend.render(request.model_copy(update={"careful": True,
@@ -204,5 +225,18 @@ def render_with_report(backend: VideoBackend, request: VideoRequest, report, pro
     second = report(again)
     if len(second.flags) <= len(quality.flags):
         return again, second.model_copy(update={"remade": True})
-    return result, quality.model_copy(update={"remade": True, "flags": quality.flags + [
+    return result, _first_kept(quality)
+
+
+def _first_kept(quality: TakeQuality) -> TakeQuality:
+    return quality.model_copy(update={"remade": True, "flags": quality.flags + [
         "a safer second render measured worse; this first one is kept"]})
+
+
+def keep_better(first: VideoTake, second: VideoTake) -> VideoTake:
+    """Of a take that fell short and its safer second render, the one with fewer flags (the
+    second where they tie), its report saying so."""
+    if first.quality is None or second.quality is None or len(second.quality.flags) <= len(first.quality.flags):
+        return second.model_copy(update={"quality": second.quality.model_copy(update={"remade": True})
+                                         if second.quality else None})
+    return first.model_copy(update={"quality": _first_kept(first.quality)})

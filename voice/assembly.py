@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
@@ -235,16 +236,38 @@ def estimated_words(text: str, duration: float, language: str) -> list[WordTimin
     return out
 
 
+@dataclass
+class Spoken:
+    """Sentences said and joined with their cues, at the speech's own level (not yet normalised):
+    the audio and where each sentence and cue lies in it."""
+
+    audio: np.ndarray
+    timings: list[SentenceTiming]
+    checks: list[SentenceCheck]
+    cues: list[CueTiming]
+
+
 def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> VoiceResult:
     """Have ``backend`` say every sentence and join them with their cues into ``request.out_path``."""
+    spoken = speak_sentences(backend, request, seed)
+    audio = 0.85 * spoken.audio / (np.abs(spoken.audio).max() + 1e-9)
+    write_wav(request.out_path, audio, request.sample_rate)
+    return VoiceResult(path=request.out_path, duration_s=audio.size / request.sample_rate, sample_rate=request.sample_rate,
+                       sentence_timings=spoken.timings, backend=backend.name, checks=spoken.checks, cue_timings=spoken.cues)
+
+
+def speak_sentences(backend: VoiceBackend, request: VoiceRequest, seed: int = 0, first_index: int = 0,
+                    lead_s: float = LEAD_S, sentence_notes: list[list[str]] | None = None) -> Spoken:
+    """``request.sentences`` said one by one (the script's sentences ``first_index`` on), after
+    ``lead_s`` of silence, each followed by its cues and a short gap. ``sentence_notes``: the
+    reviewers' notes that reach each sentence alone, beside ``request.notes`` for all of them."""
     sr = request.sample_rate
     rng = np.random.default_rng(seed)
-    speed, pitch = directions(request.notes)
     bank: dict[str, list[tuple[np.ndarray, float | None]]] = {}
     for clip in request.sound_bank:
         bank.setdefault(clip.kind, []).append((load_audio(clip.path, sr), clip.level_db))
 
-    def said(text: str, prompt: PromptClip, at_speed: float, timbre_strength: float = 1.0) -> np.ndarray:
+    def said(text: str, prompt: PromptClip, at_speed: float, pitch: float, timbre_strength: float = 1.0) -> np.ndarray:
         audio, rate = backend.speak(Line(text=text, prompt=prompt, speed=at_speed, pitch=pitch, language=request.language,
                                          speaking_rate_wpm=request.speaking_rate_wpm, timbre=request.timbre,
                                          timbre_strength=timbre_strength))
@@ -255,7 +278,7 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
             raise VoiceServiceError(f"the {backend.name} voice returned no usable audio for {text[:60]!r}")
         return trim(resample(audio, rate, sr), sr)
 
-    parts: list[np.ndarray] = [np.zeros(int(LEAD_S * sr), np.float32)]
+    parts: list[np.ndarray] = [np.zeros(int(lead_s * sr), np.float32)]
     t = parts[0].size / sr
     timings, checks, cue_timings = [], [], []
     leveled, spoken = [], []  # (part, dB against speech) of cue sounds; parts that are sentences
@@ -273,14 +296,16 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
         add(sound)
         cue_timings.append(CueTiming(kind=cue.kind, start_s=round(start, 3), end_s=round(t, 3), sentence=index))
 
-    for i, sentence in enumerate(request.sentences):
+    for k, sentence in enumerate(request.sentences):
+        i = first_index + k
+        speed, pitch = directions(request.notes + (sentence_notes[k] if sentence_notes else []))
         prompt = prompt_for(sentence.style, request.prompts)
-        laugh = lambda: said(LAUGH_TEXT.get(request.language, LAUGH_TEXT["en"]), prompt, speed * 1.1)  # noqa: E731
+        laugh = lambda: said(LAUGH_TEXT.get(request.language, LAUGH_TEXT["en"]), prompt, speed * 1.1, pitch)  # noqa: E731
         for cue in sentence.cues_before:
             add_cue(cue, i, laugh)
         text = annotated_text(sentence)
         text = text if backend.reads_pinyin or not sentence.readings else homophone_text(text)
-        speech = said(text, prompt, speed * sentence.speed)
+        speech = said(text, prompt, speed * sentence.speed, pitch)
         if request.check is not None:
             result, words = check_sentence(i, sentence.text, speech, sr, request.language, request.check)
             # a learned timbre can blur a word or two: there, any clear slip is worth another take
@@ -290,7 +315,8 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
                     break
                 # a slightly slower take (deterministic voices say it differently, sampling ones anew),
                 # nearer the base voice where a learned timbre may have blurred the words
-                again = said(text, prompt, speed * sentence.speed * (1 - 0.06 * attempt), max(0.0, 1 - 0.5 * attempt))
+                again = said(text, prompt, speed * sentence.speed * (1 - 0.06 * attempt), pitch,
+                             max(0.0, 1 - 0.5 * attempt))
                 second, second_words = check_sentence(i, sentence.text, again, sr, request.language, request.check)
                 if second.error < result.error:
                     speech, result, words = again, second, second_words
@@ -318,8 +344,4 @@ def synthesize(backend: VoiceBackend, request: VoiceRequest, seed: int = 0) -> V
     for i, level in leveled:  # at the speech's level plus the cue's; never above the speech's peak
         sound = parts[i] * speech_rms * 10 ** (level / 20)
         parts[i] = sound * min(1.0, speech_peak / (np.abs(sound).max() + 1e-9))
-    audio = np.concatenate(parts)
-    audio = 0.85 * audio / (np.abs(audio).max() + 1e-9)
-    write_wav(request.out_path, audio, sr)
-    return VoiceResult(path=request.out_path, duration_s=audio.size / sr, sample_rate=sr,
-                       sentence_timings=timings, backend=backend.name, checks=checks, cue_timings=cue_timings)
+    return Spoken(audio=np.concatenate(parts), timings=timings, checks=checks, cues=cue_timings)

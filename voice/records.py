@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from core.records import AssetRef, Record
+from core.records import AssetRef, Record, TakeChunk
 from script.sentences import CueKind
 
 
@@ -59,6 +59,7 @@ class VoiceTake(Record):
     checks: list[SentenceCheck] = Field(default_factory=list)
     cue_timings: list[CueTiming] = Field(default_factory=list)  # absent in takes made before
     timbre_id: str | None = None  # the persona's learned timbre (``VoiceTimbre``) the take was said in
+    chunks: list[TakeChunk] = Field(default_factory=list)  # absent in takes made in one piece
 
     @property
     def flagged(self) -> list[SentenceCheck]:

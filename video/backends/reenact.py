@@ -16,6 +16,7 @@ face the analysis accepts gets a mouth from the person's own pixels.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import numpy as np
@@ -41,10 +42,10 @@ FADE_S = 0.3  # the morph into and out of an action clip
 MAX_STEP_PER_S = 6.0  # a mouth goes from closed to wide open in no less than about 1/6 s
 
 
-def slew_limited(env: np.ndarray, max_step: float) -> np.ndarray:
-    """``env`` changing by at most ``max_step`` from one frame to the next."""
+def slew_limited(env: np.ndarray, max_step: float, start: float | None = None) -> np.ndarray:
+    """``env`` changing by at most ``max_step`` from one frame to the next (from ``start``, else its first)."""
     out = np.empty_like(env)
-    level = float(env[0]) if env.size else 0.0
+    level = start if start is not None else float(env[0]) if env.size else 0.0
     for i, v in enumerate(env):
         level += float(np.clip(v - level, -max_step, max_step))
         out[i] = level
@@ -99,6 +100,25 @@ class ActionTrack:
         return 0.0, None, None
 
 
+_TRACKS: dict[str, FrameSource] = {}
+_TRACKS_LOCK = threading.Lock()
+
+
+def base_track(request: VideoRequest, duration_s: float) -> FrameSource:
+    """The request's base track and mouth bank, read and tracked once per process for the same
+    footage and choices (a long take's chunks share them; only the last one is held)."""
+    files = [c.path for c in request.footage] + ([request.photo_path] if request.photo_path else [])
+    key = request.model_dump_json(include={"footage", "photo_path", "fps", "max_height", "careful", "bank_drops"}) + repr(
+        [(p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else None for p in files])
+    with _TRACKS_LOCK:
+        if key not in _TRACKS:
+            source = FrameSource(request, duration_s)
+            source.bank  # noqa: B018  (built now, so that every render shares it)
+            _TRACKS.clear()
+            _TRACKS[key] = source
+        return _TRACKS[key].retimed(request, duration_s)
+
+
 class ReenactVideo:
     """The offline default video backend (see the module docstring)."""
 
@@ -110,11 +130,13 @@ class ReenactVideo:
         audio = load_audio(request.audio_path, 16000)
         duration = audio.size / 16000
         n = int(np.ceil(duration * fps))
-        source = FrameSource(request, duration)
+        source = base_track(request, duration)
         w, h = source.width, source.height
         # how far the mouth opens follows loudness; its shape, and where it must shut, the words
+        # (a chunk opens from the closed mouth the last one ended with)
         allow, shape = mouth_plan(request.words, fps, n)
-        env = slew_limited(envelope_per_frame(audio, 16000, fps, n), MAX_STEP_PER_S / fps) * allow
+        env = slew_limited(envelope_per_frame(audio, 16000, fps, n), MAX_STEP_PER_S / fps,
+                           0.0 if request.anchored else None) * allow
         actions = ActionTrack(request, w, h)
         writer = VideoWriter(request.out_path, w, h, fps, audio_path=request.audio_path, crf=request.crf, preset=request.preset)
         try:

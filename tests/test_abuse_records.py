@@ -98,17 +98,13 @@ def test_an_s3_server_that_goes_away_is_a_store_error(tmp_path, abuse):
     """The S3 store's faults surface as one StoreError that says what to check, quickly."""
     import time
 
-    from moto.server import ThreadedMotoServer
-
     from storage.s3 import S3Store
-    from tests.conftest import free_port
+    from tests.conftest import start_seaweedfs, stop_process
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    store = S3Store(f"127.0.0.1:{port}", "k", "s", "bucket")
+    server, endpoint = start_seaweedfs(tmp_path / "s3", "k", "secret-s")
+    store = S3Store(endpoint, "k", "secret-s", "bucket")
     store.put("records/x.json", b"kept")
-    server.stop()
+    stop_process(server)
     for verb, call in (("get", lambda: store.get("records/x.json")), ("put", lambda: store.put("a/b", b"x")),
                            ("put_new", lambda: store.put_new("a/c", b"x")), ("exists", lambda: store.exists("a/b")),
                            ("list", lambda: list(store.list("a/"))), ("delete", lambda: store.delete("a/b"))):

@@ -5,11 +5,13 @@ PY ?= python3
 UV := $(PY) -m uv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
-# the browser tests drive Debian's Chromium with Playwright (never `playwright install`)
-TEST_APT_PACKAGES := chromium
+# the browser tests drive Debian's Chromium with Playwright (never `playwright install`); the
+# cluster tests run PostgreSQL and hosts in network namespaces (iproute2, util-linux's unshare)
+TEST_APT_PACKAGES := chromium postgresql iproute2 util-linux
+CLUSTER_APT_PACKAGES := postgresql
 FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: demo test test-fast test-deps up down deps venv lock clean bench-trust bench-voice bench-video bench-script bench-retrieval bench-landmarks
+.PHONY: demo test test-fast test-deps up cluster cluster-deps down deps venv lock clean bench-trust bench-voice bench-video bench-script bench-retrieval bench-landmarks
 
 ## System packages (ffmpeg, espeak-ng, a CJK font) and uv, only where missing.
 deps:
@@ -32,7 +34,7 @@ demo: venv
 	$(UV) run --frozen studio demo --language $(DEMO_LANGUAGE)
 
 test-deps: deps
-	@if ! command -v chromium >/dev/null; then \
+	@if ! command -v chromium >/dev/null || [ ! -d /usr/lib/postgresql ] || ! command -v ip >/dev/null; then \
 		echo "installing $(TEST_APT_PACKAGES) ..."; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_APT_PACKAGES) >/dev/null; \
 	fi
@@ -70,6 +72,18 @@ bench-script: venv
 ## The studio for people: Prefect UI :4200, portal :8501, a sample production. Stop: make down
 up: venv
 	$(UV) run --frozen studio up
+
+## The studio as a cluster on this machine: PostgreSQL, SeaweedFS (S3), Prefect on PostgreSQL, a
+## Dask scheduler and WORKERS worker hosts (a Prefect worker and a Dask worker each). Stop: make down
+WORKERS ?= 2
+cluster: venv cluster-deps
+	$(UV) run --frozen studio up --cluster --workers $(WORKERS)
+
+cluster-deps: deps
+	@if [ ! -d /usr/lib/postgresql ]; then \
+		echo "installing $(CLUSTER_APT_PACKAGES) ..."; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(CLUSTER_APT_PACKAGES) >/dev/null; \
+	fi
 
 down:
 	-$(UV) run --frozen studio down

@@ -18,8 +18,11 @@ from pathlib import Path
 
 import httpx
 
-from app.services import ROOT, child_env, wait_http
+from app.services import ROOT, child_env, prepare_prefect, wait_http
+from core.keys import studio_key
 from core.settings import StudioSettings
+from delivery.trust.keys import c2pa_credentials
+from storage.s3 import S3Store
 
 S3_PORTS = 10  # the S3 server's base port and the nine after it (master, volume, filer, gRPC)
 POOL = "studio-process"
@@ -44,19 +47,17 @@ def _start(run_dir: Path, name: str, args: list[str], env: dict[str, str], host:
     return proc
 
 
-def _wait_tcp(host: str, port: int, timeout_s: float, proc: subprocess.Popen, what: str) -> None:
-    import socket
-
+def _wait_tcp(host: Host, port: int, timeout_s: float, proc: subprocess.Popen, what: str) -> None:
+    """Until something listens on ``host.address:port``, as seen from on that host."""
+    probe = f"import socket; s = socket.socket(); s.settimeout(1); raise SystemExit(s.connect_ex(({host.address!r}, {port})))"
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the {what} exited with code {proc.returncode}; see its log")
-        with socket.socket() as sock:
-            sock.settimeout(1)
-            if sock.connect_ex((host, port)) == 0:
-                return
+        if subprocess.run(host.prefix + [sys.executable, "-c", probe], capture_output=True).returncode == 0:
+            return
         time.sleep(0.3)
-    raise TimeoutError(f"the {what} did not listen on {host}:{port} within {timeout_s:.0f} s")
+    raise TimeoutError(f"the {what} did not listen on {host.address}:{port} within {timeout_s:.0f} s")
 
 
 def _tool(name: str) -> str:
@@ -84,7 +85,7 @@ def start_postgres(run_dir: Path, data_dir: Path, port: int, host: Host = Host()
     proc = _start(run_dir, "postgres", [str(bin_dir / "postgres"), "-D", str(data_dir), "-p", str(port), "-c",
                                         f"listen_addresses={host.address}", "-c", f"unix_socket_directories={data_dir}"],
                   dict(os.environ), host, user)
-    _wait_tcp(host.address, port, 60, proc, "PostgreSQL server")
+    _wait_tcp(host, port, 60, proc, "PostgreSQL server")
     for _ in range(50):  # listening comes just before accepting connections
         done = subprocess.run(host.prefix + [str(bin_dir / "psql"), "-h", host.address, "-p", str(port), "-U", "postgres",
                                              "-tAc", "select 1 from pg_database where datname='prefect'"],
@@ -126,13 +127,11 @@ def start_s3(run_dir: Path, data_dir: Path, port: int, access_key: str, secret_k
             "-master.volumeSizeLimitMB=256", "-volume.max=64", "-s3", f"-s3.port={port}", f"-s3.port.grpc={port + 7}",
             "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}"]
     proc = _start(run_dir, "s3", args, dict(os.environ), host)
-    _wait_tcp(a, port, 60, proc, "S3 server (SeaweedFS)")
+    _wait_tcp(host, port, 60, proc, "S3 server (SeaweedFS)")
     deadline = time.time() + 60
     while time.time() < deadline:  # the gateway listens before its filer and volumes are ready
         try:
             if httpx.get(f"http://{a}:{port}/", timeout=2).status_code in (200, 403):
-                from storage.s3 import S3Store
-
                 S3Store(f"{a}:{port}", access_key, secret_key, "studio-ready-check").put("ready", b"1")
                 return proc
         except Exception:
@@ -145,19 +144,10 @@ def start_s3(run_dir: Path, data_dir: Path, port: int, access_key: str, secret_k
 def cluster_env(settings: StudioSettings, home: Path | None = None) -> dict[str, str]:
     """The environment of a process on any host: the same server, store, keys and cluster."""
     env = child_env(settings)
-    s, t = settings.storage, settings.trust
-    env.update({
-        "STUDIO_STORAGE__BACKEND": s.backend, "STUDIO_STORAGE__S3_ENDPOINT": s.s3_endpoint,
-        "STUDIO_STORAGE__S3_ACCESS_KEY": s.s3_access_key, "STUDIO_STORAGE__S3_SECRET_KEY": s.s3_secret_key.get_secret_value(),
-        "STUDIO_STORAGE__S3_BUCKET": s.s3_bucket, "STUDIO_STORAGE__S3_SECURE": str(s.s3_secure).lower(),
-        "STUDIO_PREFECT__DASK_ADDRESS": settings.prefect.dask_address or "",
-        "STUDIO_VIDEO__MAX_CONCURRENT_RENDERS": str(settings.video.max_concurrent_renders),
-    })
-    if t.watermark_key is not None:
-        env["STUDIO_TRUST__WATERMARK_KEY"] = t.watermark_key.get_secret_value()
-    if t.c2pa_cert_chain and t.c2pa_private_key:
-        env.update({"STUDIO_TRUST__C2PA_CERT_CHAIN": str(t.c2pa_cert_chain), "STUDIO_TRUST__C2PA_PRIVATE_KEY": str(t.c2pa_private_key)})
+    # workers look for runs to start (a new one, or one resumed after a review) this often
+    env["PREFECT_WORKER_QUERY_SECONDS"] = str(max(1, int(settings.prefect.runner_poll_seconds)))
     if home is not None:  # a host of its own: its own scratch space and caches, nothing else
+        (home / "prefect").mkdir(parents=True, exist_ok=True)
         env.update({"STUDIO_HOME": str(home), "PREFECT_HOME": str(home / "prefect")})
     return env
 
@@ -177,7 +167,7 @@ def start_prefect_server_on(run_dir: Path, settings: StudioSettings, database_ur
 def start_dask_scheduler(run_dir: Path, port: int, env: dict[str, str], host: Host = Host()) -> subprocess.Popen:
     proc = _start(run_dir, "dask-scheduler", [_tool("dask"), "scheduler", "--host", host.address, "--port", str(port),
                                               "--no-dashboard"], env, host)
-    _wait_tcp(host.address, port, 60, proc, "Dask scheduler")
+    _wait_tcp(host, port, 60, proc, "Dask scheduler")
     return proc
 
 
@@ -193,3 +183,113 @@ def start_worker_host(run_dir: Path, settings: StudioSettings, env: dict[str, st
                                                     "--host", host.address, "--no-dashboard", "--death-timeout", "60"],
                   env, host)
     return [prefect, dask]
+
+
+@dataclass
+class ClusterPorts:
+    postgres: int = 5432
+    s3: int = 8333  # and the nine after it
+    prefect: int = 4200
+    dask: int = 8786
+
+
+def cluster_settings(settings: StudioSettings, server: Host, ports: ClusterPorts, access_key: str,
+                     secret_key: str, watermark_key: str) -> StudioSettings:
+    """``settings`` pointed at a cluster whose server host is ``server``: its S3 store, its
+    Prefect server, its Dask scheduler, and one watermark key for every host."""
+    from pydantic import SecretStr
+
+    a = server.address
+    storage = settings.storage.model_copy(update=dict(backend="s3", s3_endpoint=f"{a}:{ports.s3}", s3_access_key=access_key,
+                                                      s3_secret_key=SecretStr(secret_key), s3_secure=False))
+    prefect = settings.prefect.model_copy(update=dict(api_url=f"http://{a}:{ports.prefect}/api", ui_url=f"http://{a}:{ports.prefect}",
+                                                      dask_address=f"tcp://{a}:{ports.dask}"))
+    trust = settings.trust.model_copy(update=dict(watermark_key=SecretStr(watermark_key)))
+    if not (trust.c2pa_cert_chain and trust.c2pa_private_key):  # the studio's own chain, the same on every host
+        c2pa_credentials(settings)
+        trust = trust.model_copy(update=dict(c2pa_cert_chain=settings.keys_dir / "c2pa" / "chain.pem",
+                                             c2pa_private_key=settings.keys_dir / "c2pa" / "signer.key"))
+    return settings.model_copy(update=dict(storage=storage, prefect=prefect, trust=trust))
+
+
+def start_cluster(settings: StudioSettings, root: Path, server: Host, workers: list[Host], ports: ClusterPorts,
+                  chunks_at_once: int = 1, database_dir: Path | None = None) -> dict[str, subprocess.Popen]:
+    """Everything a cluster runs, as ``cluster_settings`` describes it: on ``server`` PostgreSQL,
+    SeaweedFS, the Prefect server on PostgreSQL and the Dask scheduler; the work pool and the
+    deployments of ``prefect.yaml``; on each of ``workers`` a worker host with a home of its own.
+    ``database_dir``: PostgreSQL's data (default ``root/postgres``; the postgres user must reach it)."""
+    run = root / "run"
+    procs = {"postgres": start_postgres(run, database_dir or root / "postgres", ports.postgres,
+                                        Host(server.name, "127.0.0.1", server.prefix))}
+    s = settings.storage
+    procs["s3"] = start_s3(run, root / "s3", ports.s3, s.s3_access_key, s.s3_secret_key.get_secret_value(), server)
+    env = cluster_env(settings, root / "homes" / server.name)
+    procs["prefect-server"] = start_prefect_server_on(run, settings, postgres_url("127.0.0.1", ports.postgres), server, env)
+    prepare_prefect(settings)
+    deploy(settings, cluster_env(settings))
+    procs["dask-scheduler"] = start_dask_scheduler(run, ports.dask, env, server)
+    for host in workers:
+        started = start_worker_host(run, settings, cluster_env(settings, root / "homes" / host.name), host, chunks_at_once)
+        procs.update({f"prefect-worker-{host.name}": started[0], f"dask-worker-{host.name}": started[1]})
+    return procs
+
+
+def deploy(settings: StudioSettings, env: dict[str, str]) -> None:
+    """The ``studio-process`` work pool, and the deployments of ``prefect.yaml`` on it."""
+    env = dict(env, STUDIO_REPO_DIR=str(ROOT))
+    prefect = [sys.executable, "-m", "prefect"]
+    pool = subprocess.run(prefect + ["work-pool", "inspect", POOL], env=env, cwd=ROOT, capture_output=True, text=True)
+    if pool.returncode != 0:
+        subprocess.run(prefect + ["work-pool", "create", POOL, "--type", "process"], env=env, cwd=ROOT, check=True,
+                       capture_output=True, timeout=120)
+    done = subprocess.run(prefect + ["--no-prompt", "deploy", "--all"], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"prefect deploy failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
+def up_on_this_machine(settings: StudioSettings, workers: int, ports: ClusterPorts = ClusterPorts()) -> StudioSettings:
+    """``studio up --cluster``: the whole cluster on this machine, with ``workers`` worker hosts
+    (each its own processes and home); returns the settings every studio process there uses,
+    also written to ``<home>/cluster.env`` for the CLI (``set -a; . .studio/cluster.env``)."""
+    import secrets
+
+    credentials = settings.keys_dir / "s3-credentials.json"
+    if not credentials.is_file():
+        credentials.parent.mkdir(parents=True, exist_ok=True)
+        credentials.touch(mode=0o600)
+        credentials.write_text(json.dumps({"access_key": "studio", "secret_key": secrets.token_urlsafe(24)}))
+    keys = json.loads(credentials.read_text())
+    server = Host(name="server")
+    cluster = cluster_settings(settings, server, ports, keys["access_key"], keys["secret_key"], studio_key(settings).hex())
+    cluster = cluster.model_copy(update={"video": cluster.video.model_copy(update={
+        "max_concurrent_renders": max(cluster.video.max_concurrent_renders, workers)})})
+    root = Path(settings.home).resolve() / "cluster"
+    env_file = Path(settings.home).resolve() / "cluster.env"
+    env_file.touch(mode=0o600)
+    env_file.write_text("".join(f"{k}={json.dumps(v)}\n" for k, v in sorted(cluster_env(cluster).items())
+                                if k.startswith(("STUDIO_", "PREFECT_API_URL"))))
+    start_cluster(cluster, root, server, [Host(name=f"worker-{i}") for i in range(1, workers + 1)], ports)
+    return cluster
+
+
+def stop_cluster(settings: StudioSettings) -> list[str]:
+    """Stop every process ``up_on_this_machine`` started (workers first, the store and database last)."""
+    import signal
+
+    run = Path(settings.home).resolve() / "cluster" / "run"
+    order = ["prefect-worker", "dask-worker", "dask-scheduler", "prefect-server", "s3", "postgres"]
+    stopped = []
+    for pid_file in sorted(run.glob("*.pid"), key=lambda p: next((i for i, n in enumerate(order) if p.stem.startswith(n)), 9)):
+        pid = int(pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(50):
+                os.kill(pid, 0)
+                time.sleep(0.1)
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        pid_file.unlink(missing_ok=True)
+        stopped.append(pid_file.stem)
+    return stopped

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from core.settings import StudioSettings
+from core.settings import StudioSettings, settings_env
 from runs.client import PrefectRuns
 from runs.recovery import ensure_automations, reschedule_interrupted_runs
 from runs.result_storage import StudioResultStorage
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def child_env(settings: StudioSettings) -> dict[str, str]:
     """The environment of every child process: same studio settings, same Prefect server."""
     env = dict(os.environ)
+    env.update(settings_env(settings))
     env.update({
         "STUDIO_HOME": str(Path(settings.home).resolve()),
         "PREFECT_HOME": str((Path(settings.home) / "prefect").resolve()),

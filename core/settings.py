@@ -279,3 +279,24 @@ class StudioSettings(BaseSettings):
 def get_settings() -> StudioSettings:
     """The settings from the environment, read once per process (tests call ``cache_clear``)."""
     return StudioSettings()
+
+
+def settings_env(settings: StudioSettings) -> dict[str, str]:
+    """The ``STUDIO_*`` environment that gives another process these settings: every field that
+    differs from its default, secrets included (for the studio's own child processes only)."""
+    import json
+
+    out: dict[str, str] = {}
+
+    def walk(model: BaseModel, default: BaseModel, prefix: str) -> None:
+        for name in type(model).model_fields:
+            value, was = getattr(model, name), getattr(default, name)
+            key = f"{prefix}{name.upper()}"
+            if isinstance(value, BaseModel) and isinstance(was, BaseModel):
+                walk(value, was, key + "__")
+            elif value != was:
+                value = value.get_secret_value() if isinstance(value, SecretStr) else value
+                out[key] = value if isinstance(value, str) else str(value) if isinstance(value, Path) else json.dumps(
+                    value, default=str)
+    walk(settings, StudioSettings.model_construct(), "STUDIO_")
+    return out

@@ -15,7 +15,7 @@ from flows.takes import make_video, make_voice
 from production.records import Production
 from review.gates import PAUSE_KEY_SEPARATOR, GateOutcome
 from runs import recovery
-from runs.result_storage import StudioResultStorage  # noqa: F401  (registers the block type named below)
+from runs.result_storage import RESULT_STORAGE, StudioResultStorage  # noqa: F401  (registers the block type)
 from runs.task_runner import StudioTaskRunner
 from script.records import ScriptVersion
 from tasks.deliver import deliver
@@ -25,8 +25,6 @@ from tasks.review import open_review, record_decision, refuse_resume
 from tasks.script import draft_script, revise_script
 from tasks.voice import learn_voice
 from video.records import VideoTake
-
-RESULT_STORAGE = "studio-result-storage/results"
 
 
 def review_gate(production: Production, gate: str, round: int, script: ScriptVersion,

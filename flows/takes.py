@@ -17,7 +17,7 @@ def make_voice(production: Production, materials: MaterialSet, script: ScriptVer
                timbre: VoiceTimbre | None) -> VoiceTake:
     plan = plan_voice(production, materials, script, take, notes, timbre)
     chunks = [speak_chunk.submit(production, materials, script.language, job, timbre) for job in plan.jobs]
-    return assemble_voice(production, script, take, plan, chunks, timbre)
+    return assemble_voice(production, script, take, plan, [c.result() for c in chunks], timbre)
 
 
 def make_video(production: Production, materials: MaterialSet, voice: VoiceTake, render: int) -> VideoTake:
@@ -26,7 +26,7 @@ def make_video(production: Production, materials: MaterialSet, voice: VoiceTake,
     for careful in (False, True):
         plan = plan_video(production, materials, voice, careful)
         chunks = [render_chunk.submit(production, materials, job) for job in plan.jobs]
-        video = assemble_video(production, materials, voice, render, plan, chunks, video)
+        video = assemble_video(production, materials, voice, render, plan, [c.result() for c in chunks], video)
         if careful or video.quality is None or not video.quality.mendable or video.quality.remade:
             return video
     return video

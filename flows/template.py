@@ -8,9 +8,9 @@ from __future__ import annotations
 from prefect import flow
 
 from delivery.records import Delivery
-from flows.produce import RESULT_STORAGE, review_gate
+from flows.produce import review_gate
 from flows.takes import make_video, make_voice
-from runs.result_storage import StudioResultStorage  # noqa: F401  (registers the block type)
+from runs.result_storage import RESULT_STORAGE, StudioResultStorage  # noqa: F401  (registers the block type)
 from runs.task_runner import StudioTaskRunner
 from tasks.deliver import deliver
 from tasks.materials import materials_cache_key, select_materials

@@ -14,6 +14,7 @@ from review_ui.deliveries import delivered_section
 from review_ui.i18n import explain, fixed, label, said, t
 from review_ui.safe import md
 from review_ui.session import current_identity, get_api, require_identity
+from review_ui.take_view import take_player
 from script.markup import parse_markup
 from script.records import ScriptVersion
 from video.records import VideoTake
@@ -106,9 +107,7 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
         voice = api.catalog.load(VoiceTake, video.voice_take_id)
         st.subheader(t("Voice and video"))
         st.audio(api.catalog.read_media(voice.audio), format="audio/wav")
-        subtitles = api.take_subtitles(request)
-        st.video(api.catalog.read_media(video.video), format="video/mp4",
-                 subtitles={t("Subtitles"): subtitles} if subtitles else None)
+        take_player(api, request, video, voice, script)
         st.caption(t("{seconds} s, {width}x{height}, voice: {voice}, video: {video}", seconds=f"{video.duration_s:.1f}",
                      width=video.width, height=video.height, voice=voice.backend, video=video.backend))
         persona = api.catalog.load(Production, request.production_id).persona_id
@@ -148,10 +147,8 @@ def show_speech_check(voice: VoiceTake, script: ScriptVersion) -> None:
                      n=c.index + 1, metric=c.metric, error=f"{c.error:.0%}", heard=c.heard))
     if not voice.flagged:
         st.success(t("Every sentence says what the script says."))
-    st.caption(t("Each sentence was transcribed by speech recognition and compared with the script ({metric}: share of words missing, added or changed).",
+    st.caption(t("Each sentence was transcribed by speech recognition and compared with the script ({metric}: share of words missing, added or changed); each sentence's figure is beside it in the list above.",
                  metric=metric))
-    st.table([{"#": c.index + 1, t("Sentence"): script.sentences[c.index].text if c.index < len(script.sentences) else "",
-               metric: f"{c.error:.0%}", "ASR": c.heard} for c in voice.checks])
 
 
 def show_approvals(request: ReviewRequest) -> None:

@@ -12,6 +12,9 @@ from core.settings import get_settings
 from storage import open_store
 from storage.base import ObjectNotFound
 
+# the block the flows and the chunk tasks persist their results through (saved by ``studio up``)
+RESULT_STORAGE = "studio-result-storage/results"
+
 
 class StudioResultStorage(WritableFileSystem):
     """Reads and writes Prefect results through ``open_store(get_settings())``.

@@ -12,12 +12,15 @@ from persona.consent import require_allowed_content
 from persona.records import ConsentRecord
 from production.consent import consent_for
 from production.records import Production
+from runs.result_storage import RESULT_STORAGE
 from script.records import ScriptVersion
 from storage import Catalog, open_catalog
 
 # The production record's status changes while a run waits; one run serves one production,
 # so the run id (in DEFAULT) already identifies it and the record is left out of cache keys.
 PERSISTED = dict(persist_result=True, retries=1, retry_delay_seconds=5, cache_policy=DEFAULT - "production")
+# a chunk of a take: kept under its own key in the studio's store, wherever (on whichever worker) it ran
+CHUNK = dict(persist_result=True, retries=1, retry_delay_seconds=5, result_storage=RESULT_STORAGE)
 
 
 def studio() -> tuple[StudioSettings, Catalog]:

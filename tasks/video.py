@@ -16,7 +16,7 @@ from materials.records import MaterialSet, MouthBankChoice
 from media.ffmpeg_io import concat_with_sound
 from production.records import Production
 from script.records import ScriptVersion
-from tasks.context import PERSISTED, allowed, scratch, studio
+from tasks.context import CHUNK, PERSISTED, allowed, scratch, studio
 from tasks.voice import chunk_key
 from video.chunks import VideoChunk, VideoChunkJob, VideoPlan, plan_video_chunks
 from video.contract import CUE_ACTIONS, FootageClip, VideoRequest
@@ -43,7 +43,7 @@ def plan_video(production: Production, materials: MaterialSet, voice: VoiceTake,
     return plan_video_chunks(voice, context, careful, utcnow())
 
 
-@task(persist_result=True, retries=1, retry_delay_seconds=5, cache_key_fn=chunk_key, tags=["video-render"])
+@task(**CHUNK, cache_key_fn=chunk_key, tags=["video-render"])
 def render_chunk(production: Production, materials: MaterialSet, job: VideoChunkJob) -> VideoChunk:
     started = time.perf_counter()
     settings, catalog = studio()

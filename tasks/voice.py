@@ -15,7 +15,7 @@ from media.asr import speech_check_options
 from production.records import Production
 from review.comments import sentence_anchors
 from script.records import ScriptVersion
-from tasks.context import PERSISTED, allowed, scratch, studio
+from tasks.context import CHUNK, PERSISTED, allowed, scratch, studio
 from voice.chunks import VoiceChunk, VoiceChunkJob, VoicePlan, digest, join_chunks, plan_chunks, speak_chunk_audio
 from voice.contract import SoundClip, VoiceRequest
 from voice.records import VoiceTake, VoiceTimbre
@@ -55,7 +55,7 @@ def chunk_key(context, parameters) -> str:
     return parameters["job"].key
 
 
-@task(persist_result=True, retries=1, retry_delay_seconds=5, cache_key_fn=chunk_key, tags=["voice-chunk"])
+@task(**CHUNK, cache_key_fn=chunk_key, tags=["voice-chunk"])
 def speak_chunk(production: Production, materials: MaterialSet, language: str, job: VoiceChunkJob,
                 timbre: VoiceTimbre | None = None) -> VoiceChunk:
     started = time.perf_counter()

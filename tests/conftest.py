@@ -79,7 +79,7 @@ def stop_process(proc) -> None:
 
     try:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        proc.wait(timeout=3)  # SeaweedFS's S3 gateway can keep retrying its stopped filer for minutes
     except ProcessLookupError:
         pass
     except Exception:

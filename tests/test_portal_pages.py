@@ -389,3 +389,44 @@ def test_reviewers_and_the_cli_see_the_takes_quality_report(review, monkeypatch,
     assert "quality report of" in result.output and "(made again with safer choices)" in result.output
     assert "LOW mouth sharpness: 0.72 x the footage's (limit >= 0.8)" in result.output
     assert "flag: mouth sharpness 0.72 is below 0.80" in result.output
+
+
+def test_a_long_take_jumps_to_a_picked_sentence_and_names_what_was_made_again(review, monkeypatch, shared_data):
+    """Issue 20: every sentence listed with its time and speech check; picking one starts the
+    player there and puts the comment form on it; a revision says which chunks were re-made."""
+    from core.records import TakeChunk, utcnow
+    from video.records import VideoTake
+    from voice.records import SentenceCheck, SentenceTiming, VoiceTake
+
+    api, production, _ = review
+    audio = api.catalog.put_media_file(shared_data / "speech" / "f5_ref_en.wav", "audio/wav")
+    chunk = lambda first, last, a, b, reused: TakeChunk(key=f"k{first}", sentences=(first, last), start_s=a, end_s=b,  # noqa: E731
+                                                        made_on="w1", made_at=utcnow(), reused=reused, asset=audio)
+    voice = VoiceTake(id=f"{production.id}-v001-voice-t2", production_id=production.id, script_version=1, take=2, audio=audio,
+                      duration_s=5.3, sample_rate=24000, backend="kokoro",
+                      sentence_timings=[SentenceTiming(index=0, start_s=0.3, end_s=2.5), SentenceTiming(index=1, start_s=2.8, end_s=4.9)],
+                      checks=[SentenceCheck(index=0, heard="Happy birthday my dears", metric="WER", error=0.0),
+                              SentenceCheck(index=1, heard="Eat wheel", metric="WER", error=0.5, flagged=True)],
+                      chunks=[chunk(0, 0, 0.0, 2.76, True), chunk(1, 1, 2.76, 5.3, False)])
+    video = VideoTake(id=f"{production.id}-v001-video-t2", production_id=production.id, script_version=1, take=2,
+                      voice_take_id=voice.id, video=api.catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4", "video/mp4"),
+                      duration_s=5.3, width=512, height=512, fps=25, backend="reenact")
+    api.catalog.save(voice)
+    api.catalog.save(video)
+    request = ReviewRequest(id=ReviewRequest.id_for(production.id, "video-2"), production_id=production.id,
+                            flow_run_id="00000000-0000-0000-0000-000000000000", gate="video", round=2, gate_key="video-2",
+                            roles={"family": ["Lan"]}, script_version=1, video_take_id=video.id)
+    api.catalog.save(request)
+    at = _reviewer(api, production, request, monkeypatch, "Lan", "family")
+    assert not at.exception, at.exception
+    assert any("Made again for this take: sentences 2. Everything else is exactly as in the take before." in shown(i.value)
+               for i in at.info)
+    [table] = [d for d in at.dataframe if "Speech check" in d.value.columns]
+    rows = table.value.to_dict("records")
+    assert [(r["Time"], r["#"], r["Speech check"], r["New"]) for r in rows] == [("0:00.3", 1, "✓ WER 0%", ""),
+                                                                               ("0:02.8", 2, "⚠ WER 50%", "●")]
+    at.session_state[f"jump-{request.id}"] = 1  # what picking the second row does
+    at.run()
+    assert any("From sentence 2 at 0:02.8." in shown(c.value) for c in at.caption)
+    assert [v.proto.start_time for v in at.get("video")] == [2]  # the player starts there (whole seconds)
+    assert at.selectbox(key="comment_sentence").value == 2 and at.slider(key="comment_span").value == (2.8, 4.9)

@@ -103,9 +103,12 @@ def test_a_schedule_reruns_a_template_with_cached_assets(studio_stack, persona_m
     events = api.catalog.audit_events()
     checks = [e for e in events if e.action == "consent.checked" and e.subject.split("/")[1] in {p.id for p in runs}]
     assert len(checks) >= 4  # each run checked consent at its start and before delivery
-    # the second run reused the first one's material selection, voice and video
-    for action in ("materials.selected", "voice.synthesized", "video.rendered"):
-        assert sum(e.action == action and template.id.removeprefix("tpl-") in e.subject for e in events) == 1, action
+    # the second run reused the first one's material selection, and every chunk of its voice and video
+    ours = lambda action: [e for e in events if e.action == action and template.id.removeprefix("tpl-") in e.subject]  # noqa: E731
+    assert len(ours("materials.selected")) == 1
+    for action in ("voice.synthesized", "video.rendered"):
+        made = ours(action)
+        assert len(made) == 2 and made[0].details["remade"] == made[0].details["chunks"] and made[1].details["remade"] == 0, made
 
     api.revoke_consent(consent.id, "the family withdrew consent")
     with pytest.raises(Exception, match="consent"):

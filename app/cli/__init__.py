@@ -16,6 +16,7 @@ from app.cli.people import consent_app, operator_app, persona_app
 from app.cli.reviews import invite_app, review_app
 from app.cli.serving import llm_app, voice_app
 from app.cli.templates import template_app
+from app.cluster import cluster_env, stop_cluster, up_on_this_machine
 from app.demo import ensure_sample_production, run_demo
 from core.settings import get_settings
 from script.sentences import Brief
@@ -35,15 +36,28 @@ app.add_typer(delivery_app, name="delivery")
 
 @app.command()
 @guard
-def up(sample: bool = typer.Option(True, help="Create a sample production waiting for review.")) -> None:
+def up(sample: bool = typer.Option(True, help="Create a sample production waiting for review."),
+       cluster: bool = typer.Option(False, "--cluster", help="Run the studio as a cluster on this machine: PostgreSQL, "
+                                    "SeaweedFS (S3), Prefect on PostgreSQL, a Dask scheduler and --workers worker hosts."),
+       workers: int = typer.Option(2, "--workers", min=1, max=16, help="Worker hosts of a --cluster.")) -> None:
     """Start the studio for people: Prefect UI (:4200), runner, review portal (:8501)."""
 
     settings = get_settings()
-    typer.echo("starting the Prefect server ...")
-    services.start_prefect_server(settings)
-    services.prepare_prefect(settings)
-    typer.echo("starting the runner ...")
-    services.start_runner(settings)
+    if cluster:
+        import os
+
+        typer.echo(f"starting PostgreSQL, SeaweedFS, Prefect on PostgreSQL, Dask and {workers} worker hosts ...")
+        settings = up_on_this_machine(settings, workers)
+        os.environ.update(cluster_env(settings))
+        get_settings.cache_clear()
+        typer.echo(f"S3 store: {settings.storage.s3_endpoint}   Dask: {settings.prefect.dask_address}\n"
+                   f"for the CLI: set -a; . {settings.home}/cluster.env; set +a")
+    else:
+        typer.echo("starting the Prefect server ...")
+        services.start_prefect_server(settings)
+        services.prepare_prefect(settings)
+        typer.echo("starting the runner ...")
+        services.start_runner(settings)
     typer.echo("starting the review portal ...")
     services.start_portal(settings)
     api = open_api()
@@ -68,7 +82,7 @@ def up(sample: bool = typer.Option(True, help="Create a sample production waitin
 def down() -> None:
     """Stop what `studio up` started."""
 
-    stopped = services.stop(get_settings())
+    stopped = services.stop(get_settings()) + stop_cluster(get_settings())
     typer.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
 
 

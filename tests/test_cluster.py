@@ -96,7 +96,6 @@ def test_a_production_spreads_over_two_hosts_and_survives_losing_one(cluster, pe
         pid = client.read_flow_run(UUID(run_id)).infrastructure_pid
     victim = net.host_of(int(pid))
     assert victim in ("w1", "w2"), (pid, victim)
-    finished = {r.cache_key for r in done}
     killed_at = datetime.now(timezone.utc)
     assert net.kill(victim) > 0
     print(f"killed {victim} with {len(done)} chunks done")
@@ -111,11 +110,14 @@ def test_a_production_spreads_over_two_hosts_and_survives_losing_one(cluster, pe
     # Prefect saw the run's process die (its heartbeats stopped), crashed it and rescheduled it
     messages = [s.message or "" for s in api.runs.states(run_id)]
     assert RESCHEDULED in messages, messages
-    # nothing that had finished before the power cut was made again: found in the store under its key
-    kept = [c for c in chunks if c.key in finished]
-    assert kept and all(c.made_at < killed_at for c in kept), [(c.sentences, c.made_at) for c in kept]
-    again = [r for r in _chunk_runs(api, run_id) if r.cache_key in finished and r.state and r.state.name == "Completed"]
-    assert len(again) == len(finished), "each finished chunk ran once; after the crash it came from the cache"
+    # nothing that had finished before the power cut was made again: the run that took over found
+    # each in the store under its key (Prefect: Cached), and every chunk was made exactly once
+    assert sum(c.made_at < killed_at for c in chunks) >= len(done), [(c.sentences, c.made_at) for c in chunks]
+    runs = _chunk_runs(api, run_id)
+    made = [r for r in runs if r.state and r.state.name == "Completed"]
+    passes = 2 if take.quality and take.quality.remade else 1  # a safer second render makes the pictures again
+    assert len(made) == len(voice.chunks) + passes * len(take.chunks), [(r.name, r.state.name) for r in runs]
+    assert sum(r.state.name == "Cached" for r in runs if r.state) >= len(done)
     approve_as_every_role(api, video1)
     api.wait_for_run(run_id, {"COMPLETED"}, timeout_s=600)
     delivery = next(d for d in api.catalog.find(Delivery) if d.production_id == production.id)

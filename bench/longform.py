@@ -1,0 +1,269 @@
+"""Long-form benchmark (issue 20): a 9-minute talk on the fictional persona, through the real
+production flow on a real Prefect server, on one machine and on a cluster of hosts.
+
+For each language and setup it prints, per step, the wall time and the peak memory of the
+processes doing the work (the runner's flow runs on one machine; every process of each host
+on a cluster), then the time from one sentence of the talk changed at the video gate to the
+signed MP4 (the family's edit, the script approved again, one chunk re-spoken and re-rendered,
+the video approved, delivery), and the joins at chunk boundaries (the "chunk joins" figure of
+the take's quality report: the largest brows-and-eyes jump around a join over the footage's
+own). ``--concurrent N`` also starts N short productions at once through the cluster and
+reports how many completed and failed and the p50/p95 time to their first review.
+
+    uv run python -m bench.longform --language en --setup local        # one machine
+    uv run python -m bench.longform --language zh --setup cluster      # 3 hosts (root: namespaces)
+    uv run python -m bench.longform --setup cluster --sentences 0 --concurrent 20
+
+Targets: approved script to signed MP4 <= 15 min on one 2-core machine and <= 0.6x that with
+two worker hosts; one changed sentence delivered <= 60 s; approve-to-resume <= 2 s; 20
+concurrent productions with 0 failures; no visible joins (chunk joins <= 1.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from app import services
+from app.api import StudioAPI
+from app.demo import approve_as_every_role, wait_for_review
+from core import settings as cfg
+from delivery.records import Delivery
+from persona.records import Persona
+from persona.synthetic import LINES, LINES_ZH, PAST_TALKS, PAST_TALKS_ZH, make_persona_media
+from review.records import ReviewDecision
+from script.sentences import Brief
+from video.records import VideoTake
+from voice.records import VoiceTake
+
+STEPS = ("select_materials", "learn_voice", "study_persona", "draft_script", "plan_voice", "speak_chunk", "assemble_voice",
+         "plan_video", "render_chunk", "assemble_video", "deliver")
+
+
+def talk(language: str, n: int) -> list[str]:
+    """``n`` distinct sentences in the persona's manner (about 4.5 s each spoken), with a pause or
+    a laugh now and then, as a 9-minute annual talk has."""
+    pool = [text for _, text in (LINES_ZH if language == "zh" else LINES)] + (PAST_TALKS_ZH if language == "zh" else PAST_TALKS)
+    out = []
+    for i in range(n):
+        base = pool[i % len(pool)]
+        text = f"第{i + 1}件事，{base}" if language == "zh" else f"Point {i + 1}: {base}"
+        cue = " [pause 0.6s]" if i % 9 == 8 else ""
+        out.append(("[laugh] " if i % 15 == 7 else "") + text + cue)
+    return out
+
+
+class MemoryProbe:
+    """Samples the resident memory of some processes every half second."""
+
+    def __init__(self, roots: callable):
+        self.roots, self.samples, self._stop = roots, [], threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            total = {}
+            for host, pids in self.roots().items():
+                rss = 0
+                for pid in pids:
+                    try:
+                        proc = psutil.Process(pid)
+                        rss += sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+                    except psutil.Error:
+                        pass
+                total[host] = rss
+            self.samples.append((time.time(), total))
+
+    def peak(self, start: float, end: float) -> dict[str, float]:
+        inside = [s for t, s in self.samples if start <= t <= end + 0.5]
+        return {h: max(s.get(h, 0) for s in inside) / 2**30 for h in (inside[-1] if inside else {})}
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def step_table(api: StudioAPI, run_id: str, since: float, probe: MemoryProbe) -> list[tuple[str, float, dict]]:
+    """(step, wall seconds, peak GiB per host) of every step the run did after ``since``."""
+    spans: dict[str, list[float]] = {}
+    for r in api.runs.task_runs(run_id):
+        name = r.name.rsplit("-", 1)[0]
+        if name in STEPS and r.start_time and r.end_time and r.state and r.state.name == "Completed":
+            a, b = r.start_time.timestamp(), r.end_time.timestamp()
+            if a >= since:
+                span = spans.setdefault(name, [a, b])
+                span[0], span[1] = min(span[0], a), max(span[1], b)
+    return [(name, b - a, probe.peak(a, b)) for name in STEPS if name in spans for a, b in [spans[name]]]
+
+
+def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> dict:
+    persona = api.catalog.find(Persona)[0]
+    production = api.create_production(persona.id, "greeting", Brief(occasion="annual meeting", audience="colleagues", language=language,
+                                                                       points=["the year behind us"], target_seconds=540),
+                                       ["Mei"], ["Lan"])
+    run_id = api.start_production(production.id)
+    first = wait_for_review(api, production.id, "script-1", timeout_s=900)
+    lines = talk(language, n)
+    api.submit_decision(first.id, ReviewDecision(decision="request_changes", reviewer="Lan", role="family",
+                                                 comments=["our words"], edited_script="\n".join(lines)))
+    script2 = wait_for_review(api, production.id, "script-2", timeout_s=900)
+    started = time.time()
+    approve_as_every_role(api, script2)
+    video1 = wait_for_review(api, production.id, "video-1", timeout_s=7200)
+    take = api.catalog.load(VideoTake, video1.video_take_id)
+    voice = api.catalog.load(VoiceTake, take.voice_take_id)
+    joins = {m.name: m.value for m in (take.quality.measures if take.quality else [])}.get("chunk joins")
+    first_take = time.time() - started
+    steps = step_table(api, run_id, started, probe)
+    log(f"{language}: {len(lines)} sentences, {voice.duration_s / 60:.1f} min spoken, {len(voice.chunks)} chunks, "
+        f"approved script to the video gate in {first_take:.0f} s")
+    # the family changes one sentence of 120 at the video gate
+    changed = lines[:]
+    k = len(changed) // 2
+    changed[k] = ("这一句我们改一下，大家辛苦了。" if language == "zh" else "Let me say this one differently: thank you all.")
+    asked = time.time()
+    api.submit_decision(video1.id, ReviewDecision(decision="request_changes", reviewer="Lan", role="family", redo="script",
+                                                  comments=[f"[sentence {k + 1}] our words"], edited_script="\n".join(changed)))
+    approve_as_every_role(api, wait_for_review(api, production.id, "script-3", timeout_s=900))
+    video2 = wait_for_review(api, production.id, "video-2", timeout_s=3600)
+    at_gate = time.time() - asked
+    remade = [c.sentences for c in api.catalog.load(VoiceTake, api.catalog.load(VideoTake, video2.video_take_id).voice_take_id).chunks
+              if not c.reused]
+    resumed = time.time()
+    approve_as_every_role(api, video2)
+    resume_s = api.wait_past_gate(run_id, video2.gate_key)
+    api.wait_for_run(run_id, {"COMPLETED"}, timeout_s=1800)
+    delivered = time.time() - asked
+    deliver_s = time.time() - resumed
+    d = next(x for x in api.catalog.find(Delivery) if x.production_id == production.id)
+    return dict(language=language, sentences=len(lines), minutes=voice.duration_s / 60, chunks=len(voice.chunks),
+                first_take_s=first_take, steps=steps, joins=joins, change_to_gate_s=at_gate, change_to_delivered_s=delivered,
+                deliver_s=deliver_s, remade=remade, resume_s=resume_s, delivery=d.id,
+                hosts=sorted({c.made_on for c in voice.chunks + take.chunks}))
+
+
+def concurrent(api: StudioAPI, n: int, log) -> dict:
+    persona = api.catalog.find(Persona)[0]
+    started, firsts, failed = time.time(), [], 0
+    runs = []
+    for i in range(n):
+        p = api.create_production(persona.id, "greeting", Brief(occasion="birthday", audience="family", points=[f"wish {i}"],
+                                                                 target_seconds=10), ["Mei"], ["Lan"])
+        runs.append((p, api.start_production(p.id), time.time()))
+    pending = {p.id for p, _, _ in runs}
+    done = 0
+    deadline = time.time() + 3600
+    while pending and time.time() < deadline:
+        for p, run_id, t0 in runs:
+            if p.id not in pending:
+                continue
+            state = api.run_state(run_id)
+            if state.type.value in ("FAILED", "CRASHED", "CANCELLED"):
+                failed += 1
+                pending.discard(p.id)
+            elif any(r.production_id == p.id for r in api.pending_reviews()):
+                firsts.append(time.time() - t0)
+                done += 1
+                pending.discard(p.id)
+        time.sleep(1)
+    q = statistics.quantiles(firsts, n=20) if len(firsts) >= 2 else firsts * 19
+    log(f"{n} concurrent productions: {done} reached their first review, {failed} failed, {len(pending)} still going")
+    return dict(n=n, reached_review=done, failed=failed, unfinished=len(pending), p50=statistics.median(firsts) if firsts else None,
+                p95=q[18] if q else None, wall=time.time() - started)
+
+
+def local_setup(root: Path, base: cfg.StudioSettings):
+    settings = base.model_copy(update=dict(home=root / "home"))
+    services.start_prefect_server(settings)
+    services.prepare_prefect(settings)
+    runner = services.start_runner(settings)
+    return settings, (lambda: {"this machine": [runner.pid]}), (lambda: services.stop(settings))
+
+
+def cluster_setup(root: Path, base: cfg.StudioSettings):
+    import secrets
+
+    from app.cluster import ClusterPorts, cluster_settings, start_cluster
+    from tests.netns import Network
+
+    net = Network(["server", "w1", "w2"])
+    database = Path(tempfile.mkdtemp(prefix="studio-postgres-"))
+    database.chmod(0o755)
+    video = base.video.model_copy(update=dict(max_concurrent_renders=2))
+    settings = cluster_settings(base.model_copy(update=dict(home=root / "home", video=video)), net["server"], ClusterPorts(),
+                                "studio", secrets.token_urlsafe(16), secrets.token_hex(32))
+    start_cluster(settings, root, net["server"], [net["w1"], net["w2"]], ClusterPorts(), database_dir=database / "data")
+
+    def close():
+        net.close()
+        shutil.rmtree(database, ignore_errors=True)
+    return settings, (lambda: {h: net.pids(h) for h in ("w1", "w2")}), close
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--language", choices=["en", "zh", "both"], default="both")
+    ap.add_argument("--setup", choices=["local", "cluster", "both"], default="local")
+    ap.add_argument("--sentences", type=int, default=120, help="sentences in the talk (0: no long talk)")
+    ap.add_argument("--concurrent", type=int, default=0, help="short productions at once (cluster setup)")
+    ap.add_argument("--speech-check", action="store_true", help="with the per-sentence speech check (slower)")
+    args = ap.parse_args()
+    rows = []
+    for setup in (["local", "cluster"] if args.setup == "both" else [args.setup]):
+        root = Path(tempfile.mkdtemp(prefix=f"bench-longform-{setup}-"))
+        base = cfg.StudioSettings(home=root / "home", prefect=cfg.PrefectSettings(runner_poll_seconds=1, zombie_after_seconds=60),
+                                  speech_check=cfg.SpeechCheckSettings(enabled=args.speech_check),
+                                  llm=cfg.LLMSettings(backend="composer"))
+        saved = dict(os.environ)
+        settings, roots, close = (local_setup if setup == "local" else cluster_setup)(root, base)
+        os.environ.update(services.child_env(settings))
+        cfg.get_settings.cache_clear()
+        probe = MemoryProbe(roots)
+        try:
+            api = StudioAPI(cfg.get_settings())
+            media = make_persona_media(root / "media")
+            persona = api.create_persona("Uncle Bo (fictional)", ["en", "zh"], fictional=True)
+            api.add_consent(persona.id, "Uncle Bo (fictional)", "self", ["greeting"], [media["text"]])
+            for role in ("voice", "footage", "text"):
+                api.add_material(persona.id, role, media[role])
+            for language in (["en", "zh"] if args.language == "both" else [args.language]) if args.sentences else []:
+                rows.append(dict(setup=setup, **one_talk(api, language, args.sentences, probe, print)))
+            if args.concurrent:
+                rows.append(dict(setup=setup, concurrent=concurrent(api, args.concurrent, print)))
+        finally:
+            probe.stop()
+            close()
+            os.environ.clear()
+            os.environ.update(saved)
+            cfg.get_settings.cache_clear()
+    report(rows)
+
+
+def report(rows: list[dict]) -> None:
+    for r in rows:
+        if "concurrent" in r:
+            c = r["concurrent"]
+            print(f"\n{r['setup']}: {c['n']} concurrent productions: {c['reached_review']} reached their first review, "
+                  f"{c['failed']} failed, {c['unfinished']} unfinished; time to first review p50 {c['p50'] or 0:.0f} s, "
+                  f"p95 {c['p95'] or 0:.0f} s")
+            continue
+        print(f"\n### {r['setup']}, {r['language']}: {r['sentences']} sentences, {r['minutes']:.1f} min, {r['chunks']} chunks, "
+              f"made on {', '.join(r['hosts'])}")
+        print("| step | wall s | peak memory GiB |\n|---|---:|---|")
+        for name, seconds, peak in r["steps"]:
+            print(f"| {name} | {seconds:.1f} | {', '.join(f'{h} {g:.2f}' for h, g in peak.items())} |")
+        print(f"| approved script to video gate | {r['first_take_s']:.0f} | |")
+        print(f"\none sentence changed at the video gate: at the next video gate in {r['change_to_gate_s']:.0f} s, delivered "
+              f"{r['change_to_delivered_s']:.0f} s after the change (delivery {r['deliver_s']:.0f} s); chunks made again: "
+              f"{r['remade']}; approve-to-resume {r['resume_s']:.2f} s; chunk joins {r['joins']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -38,6 +38,9 @@ def child_env(settings: StudioSettings) -> dict[str, str]:
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
         "PREFECT_RUNNER_POLL_FREQUENCY": str(max(1, int(settings.prefect.runner_poll_seconds))),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # a gate's warm wait ends in a suspension the run proposes itself (``runs.waiting``); the
+        # server's own expiry of pauses would race it and fail the run
+        "PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_ENABLED": "false",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": str(settings.prefect.scheduler_loop_seconds),
         "PREFECT_UI_SHOW_PROMOTIONAL_CONTENT": "false",
         "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.prefect.heartbeat_seconds),

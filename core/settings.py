@@ -49,6 +49,9 @@ class PrefectSettings(BaseModel):
     chunk_threads: int = Field(default=1, ge=1, le=16)
     # a Dask scheduler (tcp://host:8786): chunks of every take run on its workers instead
     dask_address: str | None = None
+    # a run at a review gate waits this long with its process held (a decision resumes it within
+    # about a second), then is suspended with none held (a decision then resumes it in a new process)
+    warm_gate_seconds: int = Field(default=120, ge=0, le=3600)
 
 
 class LLMSettings(BaseModel):

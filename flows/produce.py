@@ -8,8 +8,8 @@ from __future__ import annotations
 from itertools import count
 
 from prefect import flow
-from prefect.flow_runs import suspend_flow_run
 
+from core.settings import get_settings
 from delivery.records import Delivery
 from flows.takes import make_video, make_voice
 from production.records import Production
@@ -17,6 +17,7 @@ from review.gates import PAUSE_KEY_SEPARATOR, GateOutcome
 from runs import recovery
 from runs.result_storage import RESULT_STORAGE, StudioResultStorage  # noqa: F401  (registers the block type)
 from runs.task_runner import StudioTaskRunner
+from runs.waiting import wait_at_gate
 from script.records import ScriptVersion
 from tasks.deliver import deliver
 from tasks.materials import select_materials, study_persona
@@ -34,7 +35,7 @@ def review_gate(production: Production, gate: str, round: int, script: ScriptVer
     request = open_review(production, gate, round, script, previous_version, video)
     for attempt in count():
         key = request.gate_key if attempt == 0 else f"{request.gate_key}{PAUSE_KEY_SEPARATOR}{attempt}"
-        suspend_flow_run(key=key, timeout=None)
+        wait_at_gate(key, get_settings().prefect.warm_gate_seconds)
         outcome = record_decision(request)
         if outcome is not None:
             return outcome

@@ -32,5 +32,6 @@ def catch_up() -> None:
 
 if __name__ == "__main__":  # the runner's child processes re-import this module
     catch_up()
+    # runs waiting warm at a gate hold their process (``runs.waiting``): room for them and for work
     serve(produce.to_deployment(name="produce", concurrency_limit=None),
-          rerun_template.to_deployment(name="templates", schedules=template_schedules(), concurrency_limit=1), limit=4)
+          rerun_template.to_deployment(name="templates", schedules=template_schedules(), concurrency_limit=1), limit=8)

@@ -102,8 +102,9 @@ def persona_media(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def studio_stack(tmp_path_factory):
-    """A real Prefect server (SQLite) and runner serving the production flow, on free ports."""
+def studio_stack(tmp_path_factory, request):
+    """A real Prefect server (SQLite) and runner serving the production flow, on free ports. Runs
+    wait at gates suspended at once, unless the test module sets ``WARM_GATE_S``."""
     import os
 
     from app import services
@@ -111,7 +112,8 @@ def studio_stack(tmp_path_factory):
     home = tmp_path_factory.mktemp("stack")
     port = free_port()
     prefect = PrefectSettings(api_url=f"http://127.0.0.1:{port}/api", ui_url=f"http://127.0.0.1:{port}",
-                              runner_poll_seconds=1, scheduler_loop_seconds=2)
+                              runner_poll_seconds=1, scheduler_loop_seconds=2,
+                              warm_gate_seconds=getattr(request.module, "WARM_GATE_S", 0))
     settings = StudioSettings(home=home, prefect=prefect, speech_check=SpeechCheckSettings(enabled=False),
                               llm=LLMSettings(shipped="smollm2-135m"))
     old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL", "STUDIO_SPEECH_CHECK__ENABLED",

@@ -1,8 +1,12 @@
 """Takes in chunks (issue 20): stable chunk keys, notes that reach one sentence, anchored base
 tracks that join with no jump, and, through a real Prefect run, a revision at the video gate
-that re-makes only the chunk it touches while every other chunk is reused as it was."""
+that re-makes only the chunk it touches while every other chunk is reused as it was. The run
+waits at gates warm for ``WARM_GATE_S`` (a prompt decision resumes its own process), then
+suspended (a later decision resumes it in a new one)."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
@@ -17,6 +21,7 @@ from video.records import VideoTake
 from voice.chunks import MAX_SENTENCES, cut_points, notes_by_sentence, plan_chunks
 from voice.records import VoiceTake
 
+WARM_GATE_S = 20
 TALK = [f"Sentence number {i} of the talk, about the plum tree and the family." for i in range(1, 41)]
 
 
@@ -64,7 +69,7 @@ def test_a_sentence_changed_at_the_video_gate_remakes_only_its_chunk(studio_stac
     from media.ffmpeg_io import load_audio
 
     api, production, _ = new_production(studio_stack, persona_media)
-    api.start_production(production.id)
+    run_id = api.start_production(production.id)
     first = wait_for_review(api, production.id, "script-1", timeout_s=300)
     markup = "\n".join(["My dear family, it is good to see you all again.", "This year the plum tree bloomed early.",
                         "I know, I promised to keep this short.", "[laugh] I never do.",
@@ -74,13 +79,18 @@ def test_a_sentence_changed_at_the_video_gate_remakes_only_its_chunk(studio_stac
     api.submit_decision(first.id, ReviewDecision(decision="request_changes", reviewer="Lan", role="family",
                                                  comments=["our words"], edited_script=markup))
     approve_as_every_role(api, wait_for_review(api, production.id, "script-2", timeout_s=300))
+    for gate in ("script-1", "script-2"):  # decided at once: the waiting process went on, no new one started
+        assert _after_pause(api, run_id, f"{gate}#warm") == "RUNNING"
     video1 = wait_for_review(api, production.id, "video-1", timeout_s=600)
+    time.sleep(WARM_GATE_S + 3)  # nobody decides for a while: the run is suspended, no process held
+    assert api.run_state(run_id).name == "Suspended"
     voice1 = api.catalog.load(VoiceTake, api.catalog.load(VideoTake, video1.video_take_id).voice_take_id)
     assert len(voice1.chunks) >= 2 and not any(c.reused for c in voice1.chunks)
     assert [c.sentences for c in voice1.chunks][0][0] == 0 and voice1.chunks[-1].sentences[1] == len(parse_markup(markup)) - 1
     api.submit_decision(video1.id, ReviewDecision(decision="request_changes", reviewer="Lan", role="family",
                                                   comments=["[sentence 6] a little slower please"], redo="voice"))
     video2 = wait_for_review(api, production.id, "video-2", timeout_s=600)
+    assert _after_pause(api, run_id, "video-1") == "SCHEDULED"  # a new process took it up
     take2 = api.catalog.load(VideoTake, video2.video_take_id)
     voice2 = api.catalog.load(VoiceTake, take2.voice_take_id)
     remade = [c for c in voice2.chunks if not c.reused]
@@ -103,3 +113,10 @@ def test_a_sentence_changed_at_the_video_gate_remakes_only_its_chunk(studio_stac
                                                                             if not c.reused)
     joins = {m.name: m for m in take2.quality.measures}["chunk joins"]
     assert joins.ok, joins
+
+
+def _after_pause(api, run_id: str, pause_key: str) -> str:
+    """The state the run went to from its pause at ``pause_key``."""
+    states = api.runs.states(run_id)
+    at = max(i for i, st in enumerate(states) if st.type.value == "PAUSED" and st.state_details.pause_key == pause_key)
+    return states[at + 1].type.value

@@ -1,0 +1,30 @@
+"""Waiting at a review gate: first with the run's process held, so a decision made while people
+are at their screens resumes the run within a second or two; then suspended with no process
+held, so a gate can wait for days (a later decision resumes the run in a fresh process)."""
+
+from __future__ import annotations
+
+from prefect import get_client
+from prefect.context import FlowRunContext
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run, suspend_flow_run
+from prefect.states import Running
+
+from review.gates import PAUSE_KEY_SEPARATOR
+
+WARM = "warm"
+
+
+def wait_at_gate(key: str, warm_s: int) -> None:
+    """Return once the run is resumed at the gate ``key`` (the caller then reads the decision
+    from the studio's records). ``warm_s``: how long to wait with the process held first."""
+    if warm_s >= 1:
+        try:
+            pause_flow_run(key=f"{key}{PAUSE_KEY_SEPARATOR}{WARM}", timeout=warm_s, poll_interval=1)
+            return
+        except FlowPauseTimeout:
+            # Prefect lets no run leave a pause whose deadline has passed, but into Failed: the
+            # run takes itself back (forced) to suspend there instead
+            with get_client(sync_client=True) as client:
+                client.set_flow_run_state(FlowRunContext.get().flow_run.id, Running(), force=True)
+    suspend_flow_run(key=key, timeout=None)

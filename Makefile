@@ -41,7 +41,7 @@ test-deps: deps
 
 ## Every test, slow ones included (real Prefect server, real S3 server, real ffmpeg, Chromium).
 test: venv test-deps
-	$(UV) run --frozen pytest -q
+	$(UV) run --frozen pytest -q --durations=25
 
 test-fast: venv
 	$(UV) run --frozen pytest -q -m "not slow"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from core.records import AssetRef
 from media.ffmpeg_io import write_wav
+from script.rules import ANCHOR
 from script.sentences import Sentence
 from voice.assembly import LEAD_S, speak_sentences
 from voice.contract import VoiceBackend, VoiceRequest
@@ -31,7 +31,6 @@ CHUNK_FORMAT = 1  # bump when the way a chunk is made changes, so no older chunk
 MIN_SENTENCES, MAX_SENTENCES = 2, 6
 CUT_ONE_IN = 3  # away from pauses, about one sentence boundary in three is a cut
 TAKE_GAIN, KNEE = 10 ** (4 / 20), 0.9
-ANCHOR = re.compile(r"^\s*\[sentence (\d+)\]\s*(.*)$", re.S | re.I)
 
 
 class VoiceChunkJob(BaseModel):
@@ -93,7 +92,7 @@ def notes_by_sentence(notes: list[str], count: int) -> tuple[list[str], list[lis
     sentence 40 only; an anchor past the script's end reaches none."""
     general, each = [], [[] for _ in range(count)]
     for note in notes:
-        m = ANCHOR.match(note)
+        m = ANCHOR.match(note.strip())
         if m is None:
             general.append(note)
         elif 1 <= int(m.group(1)) <= count:

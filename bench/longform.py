@@ -213,13 +213,13 @@ def main() -> None:
     ap.add_argument("--setup", choices=["local", "cluster", "both"], default="local")
     ap.add_argument("--sentences", type=int, default=120, help="sentences in the talk (0: no long talk)")
     ap.add_argument("--concurrent", type=int, default=0, help="short productions at once (cluster setup)")
-    ap.add_argument("--speech-check", action="store_true", help="with the per-sentence speech check (slower)")
+    ap.add_argument("--no-speech-check", action="store_true", help="without the per-sentence speech check (faster)")
     args = ap.parse_args()
     rows = []
     for setup in (["local", "cluster"] if args.setup == "both" else [args.setup]):
         root = Path(tempfile.mkdtemp(prefix=f"bench-longform-{setup}-"))
         base = cfg.StudioSettings(home=root / "home", prefect=cfg.PrefectSettings(runner_poll_seconds=1, zombie_after_seconds=60),
-                                  speech_check=cfg.SpeechCheckSettings(enabled=args.speech_check),
+                                  speech_check=cfg.SpeechCheckSettings(enabled=not args.no_speech_check),
                                   llm=cfg.LLMSettings(backend="composer"))
         saved = dict(os.environ)
         settings, roots, close = (local_setup if setup == "local" else cluster_setup)(root, base)

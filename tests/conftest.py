@@ -104,7 +104,8 @@ def persona_media(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def studio_stack(tmp_path_factory, request):
     """A real Prefect server (SQLite) and runner serving the production flow, on free ports. Runs
-    wait at gates suspended at once, unless the test module sets ``WARM_GATE_S``."""
+    wait at gates suspended at once, unless the test module sets ``WARM_GATE_S``; drafts come from
+    SmolLM2, or from the composer where it sets ``LLM_BACKEND = "composer"``."""
     import os
 
     from app import services
@@ -115,7 +116,7 @@ def studio_stack(tmp_path_factory, request):
                               runner_poll_seconds=1, scheduler_loop_seconds=2,
                               warm_gate_seconds=getattr(request.module, "WARM_GATE_S", 0))
     settings = StudioSettings(home=home, prefect=prefect, speech_check=SpeechCheckSettings(enabled=False),
-                              llm=LLMSettings(shipped="smollm2-135m"))
+                              llm=LLMSettings(shipped="smollm2-135m", backend=getattr(request.module, "LLM_BACKEND", "llamacpp")))
     old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL", "STUDIO_SPEECH_CHECK__ENABLED",
                                           "STUDIO_LLM__SHIPPED")}
     os.environ["STUDIO_HOME"] = str(home)

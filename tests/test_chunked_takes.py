@@ -22,6 +22,7 @@ from voice.chunks import MAX_SENTENCES, cut_points, notes_by_sentence, plan_chun
 from voice.records import VoiceTake
 
 WARM_GATE_S = 20
+LLM_BACKEND = "composer"  # every draft here is replaced by the family's own words
 TALK = [f"Sentence number {i} of the talk, about the plum tree and the family." for i in range(1, 41)]
 
 

@@ -23,7 +23,7 @@ from tests.netns import Network, namespaces_available
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(namespaces_available() is not None,
                                                     reason=namespaces_available() or "")]
 
-TALK = [f"Sentence {i}: the plum tree behind the old house bloomed early this year." for i in range(1, 19)]
+TALK = [f"Sentence {i}: the plum tree behind the old house bloomed early this year." for i in range(1, 15)]
 CHUNK_TASKS = ("speak_chunk", "render_chunk")
 
 
@@ -37,11 +37,12 @@ def cluster(tmp_path_factory):
     saved = dict(os.environ)
     database = None
     try:
-        # the drafts come from the composer and the speech check is off: this is about where work runs
+        # the drafts come from the composer, the speech check and quality report are off: this is about where work runs
         base = cfg.StudioSettings(home=root / "homes" / "test",
                                   prefect=cfg.PrefectSettings(runner_poll_seconds=1, zombie_after_seconds=60),
                                   speech_check=cfg.SpeechCheckSettings(enabled=False), llm=cfg.LLMSettings(backend="composer"),
-                                  video=cfg.VideoSettings(max_concurrent_renders=2))
+                                  video=cfg.VideoSettings(max_concurrent_renders=2),
+                                  quality=cfg.TakeQualitySettings(enabled=False))
         settings = cluster_settings(base, net["server"], ClusterPorts(), "studio", secrets.token_urlsafe(16), secrets.token_hex(32))
         started = time.time()
         database = Path(tempfile.mkdtemp(prefix="studio-postgres-"))  # the postgres user cannot reach pytest's folders

@@ -42,7 +42,7 @@ def _flow_processes(run_id: str) -> list[int]:
 def _wait_until_rendering(api, run_id: str, timeout_s: float = 300) -> None:
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        if any(s["step"] == "render_video" and s["state"] == "Running" for s in api.step_states(run_id)):
+        if any(s["step"] == "render_chunk" and s["state"] == "Running" for s in api.step_states(run_id)):
             return
         time.sleep(0.5)
     raise TimeoutError("the render never started")

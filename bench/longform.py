@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import statistics
 import tempfile
@@ -34,6 +35,7 @@ import psutil
 
 from app import services
 from app.api import StudioAPI
+from app.cluster import ClusterPorts, cluster_settings, start_cluster
 from app.demo import approve_as_every_role, wait_for_review
 from core import settings as cfg
 from delivery.records import Delivery
@@ -188,10 +190,7 @@ def local_setup(root: Path, base: cfg.StudioSettings):
 
 
 def cluster_setup(root: Path, base: cfg.StudioSettings):
-    import secrets
-
-    from app.cluster import ClusterPorts, cluster_settings, start_cluster
-    from tests.netns import Network
+    from tests.netns import Network  # root only: hosts as network namespaces
 
     net = Network(["server", "w1", "w2"])
     database = Path(tempfile.mkdtemp(prefix="studio-postgres-"))

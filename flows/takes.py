@@ -22,11 +22,11 @@ def make_voice(production: Production, materials: MaterialSet, script: ScriptVer
 
 def make_video(production: Production, materials: MaterialSet, voice: VoiceTake, render: int) -> VideoTake:
     """The picture; where it falls short in ways a safer render mends, rendered once more so."""
-    video = None
-    for careful in (False, True):
+
+    def take(careful: bool, first: VideoTake | None = None) -> VideoTake:
         plan = plan_video(production, materials, voice, careful)
         chunks = [render_chunk.submit(production, materials, job) for job in plan.jobs]
-        video = assemble_video(production, materials, voice, render, plan, [c.result() for c in chunks], video)
-        if careful or video.quality is None or not video.quality.mendable or video.quality.remade:
-            return video
-    return video
+        return assemble_video(production, materials, voice, render, plan, [c.result() for c in chunks], first)
+
+    video = take(careful=False)
+    return take(careful=True, first=video) if video.quality and video.quality.mendable else video

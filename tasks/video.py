@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 from prefect import task
 
@@ -27,9 +28,13 @@ from voice.chunks import digest
 from voice.records import VoiceTake
 
 
-def _clips(catalog, materials: MaterialSet) -> list[FootageClip]:
-    return [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
-                        label=s.label) for s in materials.footage]
+def _sources(catalog, materials: MaterialSet) -> tuple[list[FootageClip], list[FootageClip], Path | None]:
+    """(the base footage, the tagged action clips, the photo where there is no footage)."""
+    clips = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
+                         label=s.label) for s in materials.footage]
+    footage = [c for c in clips if c.label == "base"]
+    photo = catalog.media_path(materials.photo) if materials.photo and not footage else None
+    return footage, [c for c in clips if c.label != "base"], photo
 
 
 @task(**PERSISTED)
@@ -48,13 +53,11 @@ def render_chunk(production: Production, materials: MaterialSet, job: VideoChunk
     started = time.perf_counter()
     settings, catalog = studio()
     allowed(catalog, production)
-    clips = _clips(catalog, materials)
-    footage = [c for c in clips if c.label == "base"]
+    footage, actions, photo = _sources(catalog, materials)
     v = settings.video
     request = VideoRequest(
-        audio_path=catalog.media_path(job.audio), footage=footage, actions=[c for c in clips if c.label != "base"],
-        cues=job.cues, words=job.words, photo_path=catalog.media_path(materials.photo) if materials.photo and not footage else None,
-        fps=v.fps, max_height=v.max_height, crf=v.crf, preset=v.preset, out_path=scratch(settings) / "chunk.mp4",
+        audio_path=catalog.media_path(job.audio), footage=footage, actions=actions, cues=job.cues, words=job.words,
+        photo_path=photo, fps=v.fps, max_height=v.max_height, crf=v.crf, preset=v.preset, out_path=scratch(settings) / "chunk.mp4",
         bank_drops=bank_drops(catalog, production.persona_id), careful=job.careful, anchored=True)
     result = video_backend(settings).render(request)
     return VideoChunk(key=job.key, video=catalog.put_media_file(result.path, "video/mp4"), frames=round(result.duration_s * v.fps),
@@ -78,13 +81,12 @@ def assemble_video(production: Production, materials: MaterialSet, voice: VoiceT
             for job, c in zip(plan.jobs, chunks)]
     quality = None
     if settings.quality.enabled:
-        clips = _clips(catalog, materials)
-        footage = [c for c in clips if c.label == "base"]
+        footage, actions, photo = _sources(catalog, materials)
         trust = settings.trust
-        labels = {c.label for c in clips}
+        labels = {c.label for c in actions}
         quality = measure_take(
-            work / "video.mp4", audio, footage, catalog.media_path(materials.photo) if materials.photo and not footage else None,
-            [catalog.media_path(p.clip) for p in materials.voice_prompts], voice.checks, settings.quality, settings.video.fps,
+            work / "video.mp4", audio, footage, photo, [catalog.media_path(p.clip) for p in materials.voice_prompts],
+            voice.checks, settings.quality, settings.video.fps,
             extra=lambda path: [mark_survives(path, watermark_key(settings), work, trust.video_watermark_strength,
                                               trust.video_watermark_psnr_db)],
             cuts=[(c.start_s - 0.1, c.end_s + 0.1) for c in voice.cue_timings if CUE_ACTIONS.get(c.kind) in labels],

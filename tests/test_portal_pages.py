@@ -355,6 +355,17 @@ def test_operator_sees_the_mouth_bank_as_a_sheet_and_strikes_frames_out(review, 
     assert api.catalog.load(MouthBankChoice, production.persona_id).dropped == []
 
 
+def _video_gate(api, production, voice, video, round: int) -> ReviewRequest:
+    """``voice`` and ``video`` stored, and the family's video gate of ``round`` open on them."""
+    api.catalog.save(voice)
+    api.catalog.save(video)
+    request = ReviewRequest(id=ReviewRequest.id_for(production.id, f"video-{round}"), production_id=production.id,
+                            flow_run_id="00000000-0000-0000-0000-000000000000", gate="video", round=round,
+                            gate_key=f"video-{round}", roles={"family": ["Lan"]}, script_version=1, video_take_id=video.id)
+    api.catalog.save(request)
+    return request
+
+
 def test_reviewers_and_the_cli_see_the_takes_quality_report(review, monkeypatch, shared_data):
     from typer.testing import CliRunner
 
@@ -373,12 +384,7 @@ def test_reviewers_and_the_cli_see_the_takes_quality_report(review, monkeypatch,
     video = VideoTake(id=f"{production.id}-v001-video-t1", production_id=production.id, script_version=1,
                       voice_take_id=voice.id, video=api.catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4", "video/mp4"),
                       duration_s=11.8, width=512, height=512, fps=25, backend="reenact", quality=quality)
-    api.catalog.save(voice)
-    api.catalog.save(video)
-    request = ReviewRequest(id=ReviewRequest.id_for(production.id, "video-1"), production_id=production.id,
-                            flow_run_id="00000000-0000-0000-0000-000000000000", gate="video", round=1, gate_key="video-1",
-                            roles={"family": ["Lan"]}, script_version=1, video_take_id=video.id)
-    api.catalog.save(request)
+    request = _video_gate(api, production, voice, video, 1)
     at = _reviewer(api, production, request, monkeypatch, "Lan", "family")
     assert not at.exception, at.exception
     assert any("Quality report" in shown(m.value) for m in at.markdown)
@@ -411,12 +417,7 @@ def test_a_long_take_jumps_to_a_picked_sentence_and_names_what_was_made_again(re
     video = VideoTake(id=f"{production.id}-v001-video-t2", production_id=production.id, script_version=1, take=2,
                       voice_take_id=voice.id, video=api.catalog.put_media_file(shared_data / "footage" / "lp_d3.mp4", "video/mp4"),
                       duration_s=5.3, width=512, height=512, fps=25, backend="reenact")
-    api.catalog.save(voice)
-    api.catalog.save(video)
-    request = ReviewRequest(id=ReviewRequest.id_for(production.id, "video-2"), production_id=production.id,
-                            flow_run_id="00000000-0000-0000-0000-000000000000", gate="video", round=2, gate_key="video-2",
-                            roles={"family": ["Lan"]}, script_version=1, video_take_id=video.id)
-    api.catalog.save(request)
+    request = _video_gate(api, production, voice, video, 2)
     at = _reviewer(api, production, request, monkeypatch, "Lan", "family")
     assert not at.exception, at.exception
     assert any("Made again for this take: sentences 2. Everything else is exactly as in the take before." in shown(i.value)

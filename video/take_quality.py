@@ -223,20 +223,22 @@ def render_with_report(backend: VideoBackend, request: VideoRequest, report, pro
     again = backend.render(request.model_copy(update={"careful": True,
                                                       "out_path": request.out_path.with_name("careful-" + request.out_path.name)}))
     second = report(again)
-    if len(second.flags) <= len(quality.flags):
-        return again, second.model_copy(update={"remade": True})
-    return result, _first_kept(quality)
+    keep_second, kept = better_report(quality, second)
+    return (again if keep_second else result), kept
 
 
-def _first_kept(quality: TakeQuality) -> TakeQuality:
-    return quality.model_copy(update={"remade": True, "flags": quality.flags + [
+def better_report(first: TakeQuality, second: TakeQuality) -> tuple[bool, TakeQuality]:
+    """Of a report that fell short and its safer second render's: whether the second is kept
+    (fewer flags, or as many), and the kept one's report, saying it was made again."""
+    if len(second.flags) <= len(first.flags):
+        return True, second.model_copy(update={"remade": True})
+    return False, first.model_copy(update={"remade": True, "flags": first.flags + [
         "a safer second render measured worse; this first one is kept"]})
 
 
 def keep_better(first: VideoTake, second: VideoTake) -> VideoTake:
-    """Of a take that fell short and its safer second render, the one with fewer flags (the
-    second where they tie), its report saying so."""
-    if first.quality is None or second.quality is None or len(second.quality.flags) <= len(first.quality.flags):
-        return second.model_copy(update={"quality": second.quality.model_copy(update={"remade": True})
-                                         if second.quality else None})
-    return first.model_copy(update={"quality": _first_kept(first.quality)})
+    """Of a take that fell short and its safer second render, the one ``better_report`` keeps."""
+    if first.quality is None or second.quality is None:
+        return second.model_copy(update={"quality": second.quality and second.quality.model_copy(update={"remade": True})})
+    keep_second, kept = better_report(first.quality, second.quality)
+    return (second if keep_second else first).model_copy(update={"quality": kept})

@@ -6,6 +6,7 @@ breaks over many drafts, and the adversarial set (briefs and comments that ask f
 consent forbids, broken model answers) caught / missed / false alarms.
 
     make bench-script    (or: uv run python -m bench.script [--language zh] [--seeds 5] [--shipped smollm2-135m];
+                          --long 540: one 9-minute brief drafted in sections, its length and structure;
                           as a module, so that this file does not hide the script package)
 """
 
@@ -24,9 +25,10 @@ from persona.retrieval import PassageIndex, best_support
 from script.backends.llm_writer import LLMScript
 from script.checks import repair_model_output
 from script.contract import DraftRequest, PersonaStyle, ReviseRequest
+from script.longform import plan_talk
 from script.markup import MarkupError
 from script.registry import llm_backend
-from script.rules import PER_SECOND
+from script.rules import PER_SECOND, spoken_seconds
 from script.sentences import Brief
 
 STYLES = ["warm", "teasing", "neutral", "solemn"]
@@ -116,6 +118,32 @@ class Bench:
                       f"{took:.1f} | {said:.0%} | {marked:.0%} | {len(leaks)} | {rev} | {ok} |")
         return figures
 
+    def long_draft(self, seconds: float) -> None:
+        """A brief for ``seconds`` drafted in the long talk's sections: its length against the
+        target, its sections, the person's passages placed, and one note anchored to a sentence."""
+        lang = self.lang
+        brief = lang.briefs[0].model_copy(update={"target_seconds": seconds,
+                                                  "points": [p for b in lang.briefs[:3] for p in b.points][:4]})
+        plan = plan_talk(DraftRequest(brief=brief, persona=self.persona_for(brief), corpus=lang.corpus))
+        t0 = time.perf_counter()
+        w, d = self.draft(brief)
+        took = time.perf_counter() - t0
+        spoken = spoken_seconds(d.sentences, lang.code)
+        placed = sum(s.text in lang.corpus or any(s.text in c for c in lang.corpus) for s in d.sentences)
+        n = len(d.sentences) // 2
+        t0 = time.perf_counter()
+        v2 = self.revise(w, brief, d.sentences, [f"[sentence {n}] {lang.comments[0]}"])
+        changed = [i + 1 for i, (a, b) in enumerate(zip(d.sentences, v2.sentences)) if a != b]
+        print(f"\n## {lang.code}: a {seconds:.0f} s brief ({len(brief.points)} points), drafted in sections\n")
+        print(f"plan: {' '.join(s.kind for s in plan.sections)}")
+        print(f"draft: {took:.0f} s, {len(d.sentences)} sentences, about {spoken:.0f} s spoken ({spoken / seconds - 1:+.0%}); "
+              f"{placed} sentences in the person's own words; length flag: "
+              f"{[f.why for f in d.flags if f.kind == 'length' and f.sentence is None] or 'none'}")
+        print(f"notes: {d.notes[:4]}")
+        print(f"one note on sentence {n} ({time.perf_counter() - t0:.0f} s): changed {changed} "
+              f"({len(d.sentences)} -> {len(v2.sentences)} sentences)")
+        print("first sentences: " + " / ".join(s.text for s in d.sentences[:6]))
+
     def adversarial(self) -> tuple[list, int, int, int]:
         lang, rows = self.lang, []
         for case, points in lang.brief_cases:
@@ -182,6 +210,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--language", choices=["en", "zh", "both"], default="both")
     ap.add_argument("--seeds", type=int, default=5, help="drafts per brief (10 briefs: 5 seeds make 50 drafts)")
+    ap.add_argument("--long", type=float, default=0, help="only draft a brief this many seconds long, in sections")
     ap.add_argument("--shipped", default=None, help="the shipped model (default: the studio's, qwen2.5-1.5b)")
     args = ap.parse_args()
     settings = StudioSettings()
@@ -196,6 +225,9 @@ def main() -> None:
     for code in codes:
         lang = LANGUAGES[code]
         bench = Bench(lang, writer)
+        if args.long:
+            bench.long_draft(args.long)
+            continue
         figures = bench.drafts_and_revisions(args.seeds)
         report(lang, figures, *bench.adversarial())
     print(f"\nbench wall time {time.perf_counter() - t0:.0f} s")

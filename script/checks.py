@@ -264,11 +264,11 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
     return flags
 
 
-LENGTH_TOLERANCE = 0.2
+LENGTH_TOLERANCE = 0.15
 
 
 def length_flags(sentences: list[Sentence], language: str, target_s: float) -> list[ScriptFlag]:
-    """A flag where the script would take more than 20 % more or less time to say than the brief
+    """A flag where the script would take more than 15 % more or less time to say than the brief
     asks (its pauses counted): reviewers and the operator see it before anything is made."""
     size = sum(len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z0-9]+", s.text)) if language == "zh" else len(s.text.split())
                for s in sentences)
@@ -278,7 +278,9 @@ def length_flags(sentences: list[Sentence], language: str, target_s: float) -> l
     if abs(off) <= LENGTH_TOLERANCE:
         return []
     return [ScriptFlag(kind="length", text=f"{spoken:.0f} s",
-                       why=f"about {spoken:.0f} s when spoken, {off:+.0%} against the {target_s:.0f} s the brief asks for")]
+                       why=f"about {spoken:.0f} s when spoken, {off:+.0%} against the {target_s:.0f} s the brief asks for"
+                           + ("; ask for more in a comment, or give the brief more points and the person more passages"
+                              if off < 0 else "; ask in a comment for what to cut"))]
 
 
 SERIOUS = ("forbidden_topic", "endorsement", "unmade_claim", "language")

@@ -1,6 +1,7 @@
 """Script drafting and revision with a language model (any ``LLMBackend``: the local GGUF
 model, or an OpenAI-compatible server).
 
+A brief of 90 s or more is written in the sections of a long talk's plan (``long_talk``).
 Drafting ("whole"): the model gets the persona's style profile, the corpus passages retrieved
 for the brief, the brief and a length target, and writes the talk; its answer is mended into
 the studio markup (or sent back once with the parser's message), then checked. Drafting
@@ -29,9 +30,11 @@ from typing import Callable
 
 from persona.corpus import sentence_length, split_sentences, typical_sentence_length
 from persona.retrieval import best_support, words
+from script.backends.long_talk import draft_long
 from script.checks import check_script, describe, repair_model_output, serious
 from script.contract import DraftRequest, ReviseRequest, ScriptBackend, ScriptResult
 from script.llm.contract import ChatMessage, ChatRequest, LLMBackend
+from script.longform import LONG_TALK_S
 from script.markup import MarkupError
 from script.records import ScriptFlag
 from script.rules import PER_SECOND, anchored, apply_comments, apply_rule, as_sentence, fit_length, spoken_seconds
@@ -131,6 +134,8 @@ class LLMScript:
             note = (f"the model ({self.llm.name}) does not write {b.language}; composed from the brief and the "
                     "persona's own passages instead (set llm.backend to a model that does)")
             return self._checked(result.model_copy(update={"notes": [note, *result.notes]}), request)
+        if b.target_seconds >= LONG_TALK_S:  # in the sections of a long talk's plan
+            return self._checked(draft_long(self, request), request)
         length = typical_sentence_length(p.profile, b.language)
         n = max(3, min(40, round(b.target_seconds * PER_SECOND[b.language] / length)))
         if self.mode == "outline":
@@ -146,7 +151,9 @@ class LLMScript:
         feedback = None
         for _ in range(2):
             sentences, fixes = self._ask(system, user, max_tokens, p.styles, feedback)
-            sentences = self._fit(self._styled(sentences, p.styles), n)
+            sentences = self._styled(sentences, p.styles)
+            if len(sentences) > n + 2:  # a small model runs on: cut, ending on the last it said
+                sentences = sentences[: n + 1] + sentences[-1:]
             flags = self._flags(sentences, request)
             if best is None or len(serious(flags)) < len(serious(best[2])):
                 best = (sentences, fixes, flags)
@@ -277,13 +284,6 @@ class LLMScript:
                 rest = s.text[m.end():]
                 return s.model_copy(update={"text": rest[:1].upper() + rest[1:], "emphasis": [], "readings": []})
         return s
-
-    @staticmethod
-    def _fit(sentences: list[Sentence], n: int) -> list[Sentence]:
-        """At most ``n`` + 2 sentences (a small model runs on), always ending on the last it said."""
-        if len(sentences) <= n + 2:
-            return sentences
-        return sentences[: n + 1] + sentences[-1:]
 
     @staticmethod
     def _styled(sentences: list[Sentence], styles: list[str]) -> list[Sentence]:

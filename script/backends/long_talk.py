@@ -1,0 +1,162 @@
+"""A long talk written by the language model, section by section of the studio's plan
+(``script.longform``): the model writes until each section has its share of the time, and the
+person's own passages are said as they said them, in the story they fit.
+
+In "outline" mode (a small model) each sentence is its own request, told the section's purpose
+and the sentences just before it, best of a few samples; in "whole" mode (a capable model) each
+section is one request for its sentences, asked again once for what is missing. A sentence that
+repeats one already in the talk is not kept; a section the model cannot fill after a few misses
+stays short, and the length check flags the talk to reviewers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from persona.corpus import typical_sentence_length
+from script.contract import DraftRequest, ScriptResult
+from script.longform import (
+    TOLERANCE,
+    Section,
+    TalkPlan,
+    hold_length,
+    outline_lines,
+    passage_sentences,
+    plan_talk,
+    repeats,
+    seconds_of,
+    sentence_share,
+)
+from script.sentences import Cue, Sentence
+
+if TYPE_CHECKING:
+    from script.backends.llm_writer import LLMScript
+
+MISSES = 3  # samples in a row that a section may lose before it is left short
+_AGAIN = ["", " Say something you have not said yet.", " Make it something new: a name, a place or a moment.",
+          " Keep it short and new."]
+# "My first sentence is: ..." / "我说：……": a small model's preamble before the sentence itself
+_PREAMBLE = re.compile(r"^\s*(?:(?:my|the) (?:first |next |last )?sentence(?: is)?|i(?:'ll| will| would) say|"
+                       r"in my own words|here it is|here'?s (?:my|the) \w+|我(?:会)?说|我的第一句话是?)\s*[:：]\s*[\"“]?", re.I)
+# the model reading its instructions back instead of speaking
+_LEAK = re.compile(r"\b(?:you just said|next sentence|say (?:how|what)|what it taught you|one thought you want|"
+                   r"link that)\b|你刚才说|下一句|接着说", re.I)
+
+
+def _task(plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence], talk: list[Sentence]) -> str:
+    """What the next sentence (or, in whole mode, the section) should do, for the model."""
+    b = request.brief
+    last = " ".join(s.text for s in (said or talk)[-2:])
+    before = f"You just said: {last}\n" if last else ""
+    if section.kind == "opening":
+        return (f"{before}Say one more sentence to welcome them: why you are all here today." if said else
+                f"You stand up to speak at the {b.occasion}, in front of {b.audience}. Say your first sentence: greet them.")
+    if section.kind == "theme":
+        return f"{before}Say the one thought you want them to remember today, in your own words: {plan.theme}"
+    if section.kind == "callback":
+        return f"{before}Now link that, in one sentence, back to what you said at the start: {plan.theme}"
+    if section.kind == "closing":
+        return f"{before}You are finishing. In one sentence, come back to this, and wish them well: {plan.theme}"
+    if not said and not (section.passages and section.about == section.passages[0]):
+        return f"{before}Tell them a short memory of yours that shows this: {section.about}. Say how it begins."
+    return (f"{before}Go on with the memory (it shows: {section.about}). Say what happened next, what someone said, "
+            "or what it taught you.")
+
+
+def _one_more(writer: LLMScript, plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence],
+              talk: list[Sentence], misses: int, avoid: list[Sentence] = ()) -> Sentence | None:
+    """The section's next sentence from the model, or None where every sample missed, read its
+    instructions back or repeated the talk (a miss asks again in other words)."""
+    cover = section.about if section.kind == "story" and not said else None
+    ask = _task(plan, section, request, said, talk) + _AGAIN[misses % len(_AGAIN)]
+    new = writer.one_sentence(request, ask, cover=cover)
+    m = _PREAMBLE.match(new.text) if new is not None else None
+    if m and len(new.text) - m.end() > 8:
+        rest = new.text[m.end():].strip().strip('"“”')
+        new = new.model_copy(update={"text": rest[:1].upper() + rest[1:], "emphasis": [], "readings": []})
+    if new is None or _LEAK.search(new.text) or repeats(new.text, [*talk, *said, *avoid], request.brief.language):
+        return None
+    return new
+
+
+def _outline_section(writer: LLMScript, plan: TalkPlan, section: Section, request: DraftRequest,
+                     talk: list[Sentence]) -> list[Sentence]:
+    language = request.brief.language
+    said: list[Sentence] = []
+    own = [s for p in section.passages for s in passage_sentences(p)]
+    if section.kind == "story" and section.passages and section.about == section.passages[0]:
+        said, own = own, []  # a story of their own: it starts with their words
+    misses = 0
+    while seconds_of(said + own, language) < 0.9 * section.seconds and misses < MISSES:
+        new = _one_more(writer, plan, section, request, said, talk, misses, avoid=own)
+        if new is None:
+            misses += 1
+            continue
+        said.append(writer._without_address(new, writer._addresses(request)) if talk or said else new)
+        if own and len(said) == 1:  # their own words right after the story's first sentence
+            said, own = said + own, []
+        if section.kind in ("opening", "theme", "callback") and len(said) >= sentence_share(plan, section, 8):
+            break
+    return said + own
+
+
+def _whole_section(writer: LLMScript, plan: TalkPlan, section: Section, request: DraftRequest,
+                   talk: list[Sentence]) -> list[Sentence]:
+    b, p = request.brief, request.persona
+    language = b.language
+    typical = typical_sentence_length(p.profile, language)
+    own = [s for x in section.passages for s in passage_sentences(x)]
+    said: list[Sentence] = []
+    for _ in range(2):
+        missing = section.seconds - seconds_of(said + own, language)
+        if missing < 0.1 * section.seconds:
+            break
+        k = sentence_share(plan, section.model_copy(update={"seconds": missing}), typical)
+        user = (f"Your talk's plan:\n{outline_lines(plan)}\n\n" + _task(plan, section, request, said, talk)
+                + f"\nWrite {k} sentences for this part, one per line.")
+        got, _ = writer._ask(writer._persona_prompt(request), user, int(k * typical * 2.2) + 40, p.styles)
+        said += [s for s in got if not repeats(s.text, talk + said + own, language)]
+    if own:
+        said = said[:1] + own + said[1:]
+    return said
+
+
+def _top_up(writer: LLMScript, plan: TalkPlan, parts: list[tuple[Section, list[Sentence]]], request: DraftRequest) -> None:
+    """While the talk is short of its length, one more sentence at the end of each story in turn,
+    until a round adds nothing."""
+    language, target = request.brief.language, request.brief.target_seconds
+    added = True
+    while added and sum(seconds_of(s, language) for _, s in parts) < (1 - TOLERANCE / 2) * target:
+        added = False
+        for section, said in parts:
+            if section.kind != "story" or sum(seconds_of(s, language) for _, s in parts) >= target:
+                continue
+            new = _one_more(writer, plan, section, request, said, [], 1, avoid=[s for _, x in parts for s in x])
+            if new is not None:
+                said.append(new)
+                added = True
+
+
+def draft_long(writer: LLMScript, request: DraftRequest) -> ScriptResult:
+    """The talk in the plan's sections, held to its length; notes say which sections stayed short."""
+    plan = plan_talk(request)
+    language = request.brief.language
+    write = _outline_section if writer.mode == "outline" else _whole_section
+    parts, talk, notes = [], [], []
+    for section in plan.sections:
+        said = write(writer, plan, section, request, talk)
+        if not said and section.kind in ("opening", "closing"):
+            said = [Sentence(text=("大家好！" if language == "zh" else f"Hello, {request.brief.audience}!")
+                             if section.kind == "opening" else ("大家多保重。" if language == "zh" else "Take care of each other."))]
+        if seconds_of(said, language) < 0.7 * section.seconds:
+            notes.append(f"the model wrote {seconds_of(said, language):.0f} s of the {section.seconds:.0f} s planned "
+                         f"for the {section.kind} ({' '.join(section.about.split())[:40]!r})")
+        if said and section.kind in ("theme", "callback"):
+            said[-1] = said[-1].model_copy(update={"cues_after": [*said[-1].cues_after, Cue(kind="pause", seconds=0.5)]})
+        parts.append((section, said))
+        talk += said
+    if writer.mode == "outline":
+        _top_up(writer, plan, parts, request)
+    sentences = writer._styled(hold_length(parts, request.brief.target_seconds, language), request.persona.styles)
+    return ScriptResult(sentences=sentences, backend=writer.name, notes=notes)

@@ -48,13 +48,15 @@ class TalkPlan(BaseModel):
 
 
 def _theme(brief: Brief, request: DraftRequest) -> str:
-    """The running theme: the person's own saying that fits the brief best, else the brief's first point."""
+    """The running theme: the person's own saying that fits the brief best (their first where
+    none does), else what the occasion means to the audience (never a point: its story says it)."""
     sayings = request.persona.catchphrases
     about = " ".join([brief.occasion, *brief.points])
     fitting = sorted(sayings, key=lambda c: -best_support(c, [about], brief.language))
-    if fitting and best_support(fitting[0], [about], brief.language) > 0:
+    if fitting:
         return fitting[0]
-    return brief.points[0] if brief.points else brief.occasion
+    return f"{brief.occasion}对{brief.audience}意味着什么" if brief.language == "zh" else \
+        f"what this {brief.occasion} means for {brief.audience}"
 
 
 def candidate_passages(request: DraftRequest, limit: int) -> list[str]:
@@ -135,6 +137,25 @@ def hold_length(parts: list[tuple[Section, list[Sentence]]], target_s: float, la
         written = [x for x in longest[1:] if id(x) not in own]
         longest.remove(written[-1] if written else longest[-1])
     return [s for _, sentences in parts for s in sentences]
+
+
+def more_of_their_words(parts: list[tuple[Section, list[Sentence]]], request: DraftRequest) -> None:
+    """While the talk is still short, the person's passages not yet in it, each at the end of the
+    story it fits best (the last story where none fits)."""
+    language, target = request.brief.language, request.brief.target_seconds
+    stories = [(section, said) for section, said in parts if section.kind == "story"]
+    if not stories:
+        return
+    for passage in candidate_passages(request, limit=len(request.corpus) + len(request.persona.past_passages)):
+        talk = [s for _, said in parts for s in said]
+        if sum(seconds_of(s, language) for _, s in parts) >= (1 - TOLERANCE / 2) * target:
+            return
+        new = [s for s in passage_sentences(passage) if not repeats(s.text, talk, language, 0.9)]
+        if len(new) < len(passage_sentences(passage)):
+            continue  # said already, in part
+        section, said = max(stories, key=lambda st: best_support(st[0].about, [passage], language))
+        section.passages.append(passage)
+        said += new
 
 
 def outline_lines(plan: TalkPlan) -> str:

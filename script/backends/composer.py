@@ -15,7 +15,7 @@ few passages the draft stays short, and the length check says so to reviewers.""
 from __future__ import annotations
 
 from script.contract import DraftRequest, ReviseRequest, ScriptResult
-from script.longform import LONG_TALK_S, hold_length, passage_sentences, plan_talk, repeats
+from script.longform import LONG_TALK_S, hold_length, more_of_their_words, passage_sentences, plan_talk, repeats
 from script.rules import apply_comments, apply_rule, as_sentence, content_words, fit_length
 from script.sentences import Cue, Sentence
 
@@ -82,6 +82,7 @@ class ComposerScript:
             said = kept or said[:1]
             parts.append((section, said))
             talk += said
+        more_of_their_words(parts, request)
         return hold_length(parts, request.brief.target_seconds, language)
 
     def revise(self, request: ReviseRequest) -> ScriptResult:

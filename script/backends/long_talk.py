@@ -21,6 +21,7 @@ from script.longform import (
     Section,
     TalkPlan,
     hold_length,
+    more_of_their_words,
     outline_lines,
     passage_sentences,
     plan_talk,
@@ -58,10 +59,12 @@ def _task(plan: TalkPlan, section: Section, request: DraftRequest, said: list[Se
         return f"{before}Now link that, in one sentence, back to what you said at the start: {plan.theme}"
     if section.kind == "closing":
         return f"{before}You are finishing. In one sentence, come back to this, and wish them well: {plan.theme}"
+    # a sketch they can picture: under a consent for the person's own words only, no invented memories
+    own = " Not a memory of yours: a scene anyone can picture." if request.scope and request.scope.own_words_only else ""
     if not said and not (section.passages and section.about == section.passages[0]):
-        return f"{before}Tell them a short memory of yours that shows this: {section.about}. Say how it begins."
-    return (f"{before}Go on with the memory (it shows: {section.about}). Say what happened next, what someone said, "
-            "or what it taught you.")
+        return f"{before}Paint them a little scene that shows this: {section.about}. Say how it begins.{own}"
+    return (f"{before}Go on with the scene (it shows: {section.about}). Say what happens next, or what it teaches "
+            f"them.{own}")
 
 
 def _one_more(writer: LLMScript, plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence],
@@ -126,16 +129,17 @@ def _top_up(writer: LLMScript, plan: TalkPlan, parts: list[tuple[Section, list[S
     """While the talk is short of its length, one more sentence at the end of each story in turn,
     until a round adds nothing."""
     language, target = request.brief.language, request.brief.target_seconds
-    added = True
-    while added and sum(seconds_of(s, language) for _, s in parts) < (1 - TOLERANCE / 2) * target:
-        added = False
+    fruitless = 0
+    while fruitless < MISSES and sum(seconds_of(s, language) for _, s in parts) < (1 - TOLERANCE / 2) * target:
+        fruitless += 1
         for section, said in parts:
             if section.kind != "story" or sum(seconds_of(s, language) for _, s in parts) >= target:
                 continue
-            new = _one_more(writer, plan, section, request, said, [], 1, avoid=[s for _, x in parts for s in x])
+            new = _one_more(writer, plan, section, request, said, [], fruitless, avoid=[s for _, x in parts for s in x])
             if new is not None:
                 said.append(new)
-                added = True
+                fruitless = 0
+    more_of_their_words(parts, request)
 
 
 def draft_long(writer: LLMScript, request: DraftRequest) -> ScriptResult:

@@ -139,7 +139,6 @@ def _top_up(writer: LLMScript, plan: TalkPlan, parts: list[tuple[Section, list[S
             if new is not None:
                 said.append(new)
                 fruitless = 0
-    more_of_their_words(parts, request)
 
 
 def draft_long(writer: LLMScript, request: DraftRequest) -> ScriptResult:
@@ -147,20 +146,21 @@ def draft_long(writer: LLMScript, request: DraftRequest) -> ScriptResult:
     plan = plan_talk(request)
     language = request.brief.language
     write = _outline_section if writer.mode == "outline" else _whole_section
-    parts, talk, notes = [], [], []
+    parts, talk = [], []
     for section in plan.sections:
         said = write(writer, plan, section, request, talk)
         if not said and section.kind in ("opening", "closing"):
             said = [Sentence(text=("大家好！" if language == "zh" else f"Hello, {request.brief.audience}!")
                              if section.kind == "opening" else ("大家多保重。" if language == "zh" else "Take care of each other."))]
-        if seconds_of(said, language) < 0.7 * section.seconds:
-            notes.append(f"the model wrote {seconds_of(said, language):.0f} s of the {section.seconds:.0f} s planned "
-                         f"for the {section.kind} ({' '.join(section.about.split())[:40]!r})")
         if said and section.kind in ("theme", "callback"):
             said[-1] = said[-1].model_copy(update={"cues_after": [*said[-1].cues_after, Cue(kind="pause", seconds=0.5)]})
         parts.append((section, said))
         talk += said
     if writer.mode == "outline":
         _top_up(writer, plan, parts, request)
+    more_of_their_words(parts, request)
+    notes = [f"the model wrote {seconds_of(said, language):.0f} s of the {section.seconds:.0f} s planned for the "
+             f"{section.kind} ({' '.join(section.about.split())[:40]!r})"
+             for section, said in parts if seconds_of(said, language) < 0.7 * section.seconds]
     sentences = writer._styled(hold_length(parts, request.brief.target_seconds, language), request.persona.styles)
     return ScriptResult(sentences=sentences, backend=writer.name, notes=notes)

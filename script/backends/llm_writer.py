@@ -1,17 +1,14 @@
 """Script drafting and revision with a language model (any ``LLMBackend``: the local GGUF
-model, or an OpenAI-compatible server).
-
-A brief of 90 s or more is written in the sections of a long talk's plan (``long_talk``).
-Drafting ("whole"): the model gets the persona's style profile, the corpus passages retrieved
-for the brief, the brief and a length target, and writes the talk; its answer is mended into
-the studio markup (or sent back once with the parser's message), then checked. Drafting
-("outline", for small models): the studio lays the talk out (an opening in the persona's form
-of address, one sentence per point of the brief, the persona's own passages that fit it, a
-closing) and the model writes each sentence, best of ``tries`` samples; a sample is kept only
-if it says the point, in the first person, at a speakable length, breaking no check. A draft that
-breaks the consent's scope is asked for again once, naming the problems; sentences that still
-mention a forbidden topic or read as an endorsement are taken out (and said so), other
-findings go to reviewers as flags.
+model, or an OpenAI-compatible server). A brief of 90 s or more is written in the sections of a
+long talk's plan (``long_talk``). Drafting ("whole"): the model gets the persona's style profile,
+the passages retrieved for the brief, the brief and a length target, and writes the talk; its
+answer is mended into the studio markup (or sent back once with the parser's message), then
+checked. Drafting ("outline", for small models): the studio lays the talk out (an opening in the
+persona's form of address, one sentence per point, the persona's own passages that fit, a closing)
+and the model writes each sentence, best of ``tries`` samples, kept only if it says the point, in
+the first person, at a speakable length, breaking no check. A draft that breaks the consent's
+scope is asked for again once, naming the problems; sentences that still mention a forbidden
+topic or read as an endorsement are taken out (and said so), other findings go to reviewers.
 
 Revision changes only what the comments ask. A comment that says exactly what to do (``add:``,
 ``remove:``, ``replace "a" with "b"``, ``style 2 warm`` ...) is applied as written; a
@@ -33,7 +30,7 @@ from persona.retrieval import best_support, words
 from script.backends.long_talk import draft_long
 from script.checks import check_script, describe, repair_model_output, serious
 from script.contract import DraftRequest, ReviseRequest, ScriptBackend, ScriptResult
-from script.llm.contract import ChatMessage, ChatRequest, LLMBackend
+from script.llm.contract import ChatMessage, ChatRequest, LLMBackend, LLMError
 from script.longform import LONG_TALK_S
 from script.markup import MarkupError
 from script.records import ScriptFlag
@@ -45,8 +42,6 @@ _NEW = re.compile(r"^(?:please\s+)?(?:also\s+)?(?:mention|include|talk about|say
 _ABOUT = re.compile(r"(?:the (?:bit|line|part|sentence|joke|passage) (?:about|on|with)|where (?:he|she|you) (?:says|talks about))\s+(.+?)"
                     r"(?:\s+(?:is|sounds|feels|should|could|needs)\b|[,.;:]|$)", re.I)
 _QUOTED = re.compile(r"[\"“'‘]([^\"”'’]{4,})[\"”'’]")
-
-
 _GREETINGS = ["大家好", "各位好", "hello everyone", "hi everyone", "hello all"]
 
 
@@ -61,10 +56,6 @@ def _echoes(request: str, text: str, before: str) -> bool:
         grams = {" ".join(ws[i:i + 3]) for i in range(len(ws) - 2)}
         text, before = " ".join(re.findall(r"[a-z']+", text.lower())), " ".join(re.findall(r"[a-z']+", before.lower()))
     return any(g in text and g not in before for g in grams)
-
-
-class LLMError(RuntimeError):
-    """The model kept answering outside the script format."""
 
 
 class LLMScript:
@@ -213,7 +204,6 @@ class LLMScript:
         request) back; None if no sample does."""
         b, p = request.brief, request.persona
         typical = typical_sentence_length(p.profile, b.language)
-        names = [w for w in re.findall(r"[A-Za-z\u4e00-\u9fff]+", p.name.split("(")[0]) if len(w) > 2 and w.lower() not in ("uncle", "aunt")]
         system = self._persona_prompt(request)
         best: tuple[float, Sentence] | None = None
         tries = self.tries * (2 if original is not None else 1)  # a rewrite is judged more strictly
@@ -224,12 +214,17 @@ class LLMScript:
             except LLMError:
                 continue
             for s in got[:2]:  # small models often put a remark before or after the sentence
-                score = self._judge(s, request, typical, names, cover, original, echo)
+                score = self._judge(s, request, typical, self.names(request), cover, original, echo)
                 if score is not None and (best is None or score > best[0]):
                     best = (score, s)
             if best is not None and best[0] >= 0.5:  # good enough: no need to sample more
                 break
         return best[1] if best else None
+
+    @staticmethod
+    def names(request: DraftRequest | ReviseRequest) -> list[str]:  # a sentence saying them is not in the first person
+        return [w for w in re.findall(r"[A-Za-z\u4e00-\u9fff]+", request.persona.name.split("(")[0])
+                if len(w) > 2 and w.lower() not in ("uncle", "aunt")]
 
     def _judge(self, s: Sentence, request, typical: float, names: list[str], cover: str | None,
                original: Sentence | None, echo: str = "") -> float | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from persona.corpus import typical_sentence_length
 from script.contract import DraftRequest, ScriptResult
+from script.llm.contract import LLMError
 from script.longform import (
     TOLERANCE,
     Section,
@@ -34,6 +35,7 @@ from script.sentences import Cue, Sentence
 if TYPE_CHECKING:
     from script.backends.llm_writer import LLMScript
 
+PER_REQUEST = 3  # sentences asked for at once where a story goes on
 MISSES = 3  # samples in a row that a section may lose before it is left short
 _AGAIN = ["", " Say something you have not said yet.", " Make it something new: a name, a place or a moment.",
           " Keep it short and new."]
@@ -83,6 +85,33 @@ def _one_more(writer: LLMScript, plan: TalkPlan, section: Section, request: Draf
     return new
 
 
+def _some_more(writer: LLMScript, plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence],
+               talk: list[Sentence], misses: int, avoid: list[Sentence] = ()) -> list[Sentence]:
+    """The next ``PER_REQUEST`` sentences of a story already begun, in one request (a small
+    model's prompt costs as much as its answer): each kept only if it passes the writer's judge
+    (first person, speakable, no check broken), does not read its instructions back and says
+    nothing already said."""
+    b, p = request.brief, request.persona
+    typical = typical_sentence_length(p.profile, b.language)
+    ask = (_task(plan, section, request, said, talk).replace("Say what happens next", f"Say the next {PER_REQUEST} "
+                                                              "sentences: what happens next") + _AGAIN[misses % len(_AGAIN)])
+    try:
+        got, _ = writer._ask(writer._persona_prompt(request), ask, int(PER_REQUEST * typical * 2.5) + 30, p.styles)
+    except LLMError:
+        return []
+    kept: list[Sentence] = []
+    for s in got[:PER_REQUEST]:
+        m = _PREAMBLE.match(s.text)
+        if m and len(s.text) - m.end() > 8:
+            rest = s.text[m.end():].strip().strip('"“”')
+            s = s.model_copy(update={"text": rest[:1].upper() + rest[1:], "emphasis": [], "readings": []})
+        if (writer._judge(s, request, typical, writer.names(request), None, None) is None or _LEAK.search(s.text)
+                or repeats(s.text, [*talk, *said, *avoid, *kept], b.language)):
+            continue
+        kept.append(s)
+    return kept
+
+
 def _outline_section(writer: LLMScript, plan: TalkPlan, section: Section, request: DraftRequest,
                      talk: list[Sentence]) -> list[Sentence]:
     language = request.brief.language
@@ -92,11 +121,14 @@ def _outline_section(writer: LLMScript, plan: TalkPlan, section: Section, reques
         said, own = own, []  # a story of their own: it starts with their words
     misses = 0
     while seconds_of(said + own, language) < 0.9 * section.seconds and misses < MISSES:
-        new = _one_more(writer, plan, section, request, said, talk, misses, avoid=own)
-        if new is None:
+        if section.kind == "story" and said:
+            more = _some_more(writer, plan, section, request, said, talk, misses, avoid=own)
+        else:
+            more = [s for s in [_one_more(writer, plan, section, request, said, talk, misses, avoid=own)] if s]
+        if not more:
             misses += 1
             continue
-        said.append(writer._without_address(new, writer._addresses(request)) if talk or said else new)
+        said += [writer._without_address(s, writer._addresses(request)) if talk or said else s for s in more]
         if own and len(said) == 1:  # their own words right after the story's first sentence
             said, own = said + own, []
         if section.kind in ("opening", "theme", "callback") and len(said) >= sentence_share(plan, section, 8):
@@ -135,9 +167,11 @@ def _top_up(writer: LLMScript, plan: TalkPlan, parts: list[tuple[Section, list[S
         for section, said in parts:
             if section.kind != "story" or sum(seconds_of(s, language) for _, s in parts) >= target:
                 continue
-            new = _one_more(writer, plan, section, request, said, [], fruitless, avoid=[s for _, x in parts for s in x])
-            if new is not None:
-                said.append(new)
+            talk = [s for _, x in parts for s in x]
+            more = (_some_more(writer, plan, section, request, said, [], fruitless, avoid=talk) if said else
+                    [s for s in [_one_more(writer, plan, section, request, said, [], fruitless, avoid=talk)] if s])
+            if more:
+                said += more
                 fruitless = 0
 
 

@@ -38,3 +38,7 @@ class LLMBackend(Protocol):
     languages: tuple[str, ...]  # the languages it writes well enough to draft in
 
     def chat(self, request: ChatRequest, on_token: Callable[[str], None] | None = None) -> ChatResult: ...
+
+
+class LLMError(RuntimeError):
+    """The model kept answering outside the script format."""

@@ -92,6 +92,26 @@ def test_a_draft_that_runs_over_is_trimmed_but_keeps_the_persons_words_and_its_f
                                                                   for i, s in enumerate(plan.sections)]
 
 
+def test_a_chinese_long_draft_is_planned_and_composed_in_chinese():
+    from script.checks import check_script
+    from tests.test_script import PAST_TALKS_ZH
+
+    corpus = PersonaCorpus(id="bo", persona_id="bo", language="zh",
+                           passages=[CorpusPassage(text=t, upload_id="u", origin="text") for t in PAST_TALKS_ZH])
+    persona = PersonaStyle(name="伯伯", past_passages=PAST_TALKS_ZH[:4], profile=derive_style_profile(corpus), styles=["warm"])
+    brief = Brief(occasion="年会", audience="各位同事", language="zh", target_seconds=120,
+                  points=["今年大家辛苦了", "工作再忙也要回家吃饭", "梅花香自苦寒来"])
+    request = DraftRequest(brief=brief, persona=persona, corpus=PAST_TALKS_ZH)
+    plan = plan_talk(request)
+    assert [s.kind for s in plan.sections][:2] == ["opening", "theme"] and plan.sections[-1].kind == "closing"
+    home = next(s for s in plan.sections if s.about == "工作再忙也要回家吃饭")
+    assert any("回家吃饭" in p for p in home.passages)
+    draft = ComposerScript().draft(request)
+    texts = [s.text for s in draft.sentences]
+    assert texts[0].startswith("各位同事") and len(texts) == len(set(texts))
+    assert not [f for f in check_script(draft.sentences, "zh") if f.kind == "language"]
+
+
 @pytest.mark.slow
 def test_the_model_drafts_a_long_talk_in_sections_and_a_note_on_one_sentence_changes_only_it():
     from script.backends.llm_writer import LLMScript

@@ -14,6 +14,7 @@ few passages the draft stays short, and the length check says so to reviewers.""
 
 from __future__ import annotations
 
+from persona.retrieval import best_support
 from script.contract import DraftRequest, ReviseRequest, ScriptResult
 from script.longform import LONG_TALK_S, hold_length, more_of_their_words, passage_sentences, plan_talk, repeats
 from script.rules import apply_comments, apply_rule, as_sentence, content_words, fit_length
@@ -73,7 +74,9 @@ class ComposerScript:
             elif section.kind == "closing":
                 said = [Sentence(text=closing, style=warm)]
             else:
-                point = [] if section.passages and section.about == section.passages[0] else [Sentence(text=as_sentence(section.about))]
+                # a point one of their passages already says is left to their words
+                said_by_them = any(best_support(section.about, [p], language) >= 0.8 for p in section.passages)
+                point = [] if said_by_them else [Sentence(text=as_sentence(section.about))]
                 said = point + [s for p in section.passages for s in passage_sentences(p)]
             kept: list[Sentence] = []
             for s in said:

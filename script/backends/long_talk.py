@@ -47,6 +47,14 @@ _LEAK = re.compile(r"\b(?:you just said|next sentence|say (?:how|what)|what it t
                    r"link that)\b|你刚才说|下一句|接着说", re.I)
 
 
+def _without_preamble(s: Sentence) -> Sentence:
+    m = _PREAMBLE.match(s.text)
+    if not m or len(s.text) - m.end() <= 8:
+        return s
+    rest = s.text[m.end():].strip().strip('"“”')
+    return s.model_copy(update={"text": rest[:1].upper() + rest[1:], "emphasis": [], "readings": []})
+
+
 def _task(plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence], talk: list[Sentence]) -> str:
     """What the next sentence (or, in whole mode, the section) should do, for the model."""
     b = request.brief
@@ -76,10 +84,7 @@ def _one_more(writer: LLMScript, plan: TalkPlan, section: Section, request: Draf
     cover = section.about if section.kind == "story" and not said else None
     ask = _task(plan, section, request, said, talk) + _AGAIN[misses % len(_AGAIN)]
     new = writer.one_sentence(request, ask, cover=cover)
-    m = _PREAMBLE.match(new.text) if new is not None else None
-    if m and len(new.text) - m.end() > 8:
-        rest = new.text[m.end():].strip().strip('"“”')
-        new = new.model_copy(update={"text": rest[:1].upper() + rest[1:], "emphasis": [], "readings": []})
+    new = _without_preamble(new) if new is not None else None
     if new is None or _LEAK.search(new.text) or repeats(new.text, [*talk, *said, *avoid], request.brief.language):
         return None
     return new
@@ -100,11 +105,7 @@ def _some_more(writer: LLMScript, plan: TalkPlan, section: Section, request: Dra
     except LLMError:
         return []
     kept: list[Sentence] = []
-    for s in got[:PER_REQUEST]:
-        m = _PREAMBLE.match(s.text)
-        if m and len(s.text) - m.end() > 8:
-            rest = s.text[m.end():].strip().strip('"“”')
-            s = s.model_copy(update={"text": rest[:1].upper() + rest[1:], "emphasis": [], "readings": []})
+    for s in map(_without_preamble, got[:PER_REQUEST]):
         if (writer._judge(s, request, typical, writer.names(request), None, None) is None or _LEAK.search(s.text)
                 or repeats(s.text, [*talk, *said, *avoid, *kept], b.language)):
             continue

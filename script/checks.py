@@ -31,11 +31,14 @@ from script.sentences import Brief, Sentence
 _PREAMBLE = re.compile(r"^(sure|certainly|of course|okay|ok|here(?:'s| is| are)|below is|i hope|let me know|"
                        r"note:|title:|script:|\(?end\)?$|好的|以下是|当然|希望)", re.I)
 # a label the prompt's own words come back as, before the words themselves: "Your talk:", "Script:",
-# "New sentence:", 「稿子：」, 「修改后的句子：」 (the words after it are kept)
+# "New sentence:", "My first sentence is:", "I'll say:", 「稿子：」, 「修改后的句子：」, 「我说：」
+# (the words after it are kept)
 _LABEL = re.compile(
-    r"^\s*(?:(?:your|my|the|a|new|revised|rewritten|final|updated|here\s+is)\s+)*"
+    r"^\s*(?:(?:your|my|the|a|new|revised|rewritten|final|updated|here\s+is|first|next|last)\s+)*"
     r"(?:talk|script|speech|message|greeting|answer|response|version|draft|rewrite|text|line|sentence)(?:\s*\d+)?"
-    r"\s*[:：]\s*(?=\S)"
+    r"(?:\s+is)?\s*[:：]\s*(?=\S)"
+    r"|^\s*(?:i(?:'ll|\s+will|\s+would)\s+say|in\s+my\s+own\s+words|here\s+it\s+is)\s*[:：]\s*(?=\S)"
+    r"|^\s*(?:我(?:会)?说|我的第一句话是?)\s*[:：]\s*(?=\S)"
     r"|^\s*(?:(?:好的|当然)[，,、]?\s*)?(?:以下是|这是|下面是)?(?:修改后|改写后|新|最终)?的?"
     r"(?:稿子|讲稿|台词|发言稿?|致辞|回答|句子|版本|第\s*\d+\s*句)\s*[:：]\s*(?=\S)", re.I)
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,2}\s*[.)、:：]|[-*•·]\s|(?:sentence|line|句)\s*\d+\s*[:：.])\s*", re.I)
@@ -116,6 +119,7 @@ def repair_model_output(text: str, styles: list[str]) -> Repaired:
         if labelled:
             fixes.append(f"dropped a label before the words: {labelled.group(0).strip()!r}")
             line = line[labelled.end():].strip()
+            line = line[:1].upper() + line[1:]  # the words began the sentence once the label is gone
         if _PREAMBLE.match(line) or (line.endswith((":", "：")) and len(line) < 80):
             fixes.append(f"dropped a line that is not the script: {line[:60]!r}")
             continue

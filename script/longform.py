@@ -23,6 +23,8 @@ from script.rules import PER_SECOND, as_sentence, spoken_seconds
 from script.sentences import Brief, Sentence
 
 LONG_TALK_S = 90.0  # briefs at least this long are drafted in sections
+# the last words where the writer could not write its own closing
+CLOSING = {"zh": "大家多保重，我们很快再见。", "en": "Take care of each other, and I will see you all soon."}
 
 STORY_S = 40.0  # about how long one story of a long talk runs
 MAX_CALLBACKS = 5
@@ -108,14 +110,10 @@ def passage_sentences(passage: str) -> list[Sentence]:
     return [Sentence(text=as_sentence(s)) for s in split_sentences(passage) if s.strip()]
 
 
-def seconds_of(sentences: list[Sentence], language: str) -> float:
-    return spoken_seconds(sentences, language)
-
-
 def repeats(text: str, talk: list[Sentence], language: str, limit: float = 0.7) -> bool:
-    """Whether ``text`` says again what a sentence of the talk already says."""
-    mine = set(words(text, language))
-    return bool(mine) and any(len(mine & set(words(s.text, language))) / len(mine) >= limit for s in talk)
+    """Whether ``text`` says again what a sentence of the talk already says (a sentence with no
+    content words repeats nothing)."""
+    return bool(words(text, language)) and best_support(text, [s.text for s in talk], language) >= limit
 
 
 def hold_length(parts: list[tuple[Section, list[Sentence]]], target_s: float, language: str) -> list[Sentence]:
@@ -127,10 +125,10 @@ def hold_length(parts: list[tuple[Section, list[Sentence]]], target_s: float, la
            if any(s.text == p.text for passage in section.passages for p in passage_sentences(passage))}
 
     def total() -> float:
-        return sum(seconds_of(s, language) for _, s in parts)
+        return sum(spoken_seconds(s, language) for _, s in parts)
 
     while total() > target_s * (1 + TOLERANCE):
-        stories = [(seconds_of(s, language), s) for sec, s in parts if sec.kind == "story" and len(s) > 1]
+        stories = [(spoken_seconds(s, language), s) for sec, s in parts if sec.kind == "story" and len(s) > 1]
         if not stories:
             break
         _, longest = max(stories, key=lambda t: t[0])
@@ -141,17 +139,17 @@ def hold_length(parts: list[tuple[Section, list[Sentence]]], target_s: float, la
 
 def more_of_their_words(parts: list[tuple[Section, list[Sentence]]], request: DraftRequest) -> None:
     """While the talk is still short, the person's passages not yet in it, each at the end of the
-    story it fits best (the last story where none fits)."""
+    story it fits best (the first story where none fits)."""
     language, target = request.brief.language, request.brief.target_seconds
     stories = [(section, said) for section, said in parts if section.kind == "story"]
     if not stories:
         return
     for passage in candidate_passages(request, limit=len(request.corpus) + len(request.persona.past_passages)):
         talk = [s for _, said in parts for s in said]
-        if sum(seconds_of(s, language) for _, s in parts) >= (1 - TOLERANCE / 2) * target:
+        if spoken_seconds(talk, language) >= (1 - TOLERANCE / 2) * target:
             return
-        new = [s for s in passage_sentences(passage) if not repeats(s.text, talk, language, 0.9)]
-        if len(new) < len(passage_sentences(passage)):
+        new = passage_sentences(passage)
+        if any(repeats(s.text, talk, language, 0.9) for s in new):
             continue  # said already, in part
         section, said = max(stories, key=lambda st: best_support(st[0].about, [passage], language))
         section.passages.append(passage)

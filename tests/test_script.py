@@ -200,6 +200,9 @@ MODEL_OUTPUTS = {  # what small chat models tend to answer -> the sentences it s
     "稿子：家人们，过年好！院子里的梅花开了。": ["家人们，过年好！", "院子里的梅花开了。"],
     "好的，以下是修改后的稿子：家人们，过年好！": ["家人们，过年好！"],
     "好的，以下是修改后的句子：\n修改后的句子：孩子们，过年好！": ["孩子们，过年好！"],
+    'My first sentence is: "I am glad you all came tonight.': ["I am glad you all came tonight."],
+    "In my own words: a family is a garden.": ["A family is a garden."],
+    "我说：大家晚上好，今天真高兴。": ["大家晚上好，今天真高兴。"],
 }
 
 

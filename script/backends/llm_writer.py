@@ -31,7 +31,7 @@ from script.backends.long_talk import draft_long
 from script.checks import check_script, describe, repair_model_output, serious
 from script.contract import DraftRequest, ReviseRequest, ScriptBackend, ScriptResult
 from script.llm.contract import ChatMessage, ChatRequest, LLMBackend, LLMError
-from script.longform import LONG_TALK_S
+from script.longform import CLOSING, LONG_TALK_S
 from script.markup import MarkupError
 from script.records import ScriptFlag
 from script.rules import PER_SECOND, anchored, apply_comments, apply_rule, as_sentence, fit_length, spoken_seconds
@@ -192,7 +192,7 @@ class LLMScript:
         closing = self._without_address(closing, addresses) if closing else None
         sentences = [opening, *body, *own] + ([closing] if closing else [])
         if closing is None:
-            sentences.append(Sentence(text="大家多保重，我们很快再见。" if zh else "Take care of each other, and I will see you all soon."))
+            sentences.append(Sentence(text=CLOSING[b.language]))
         sentences = fit_length(self._styled(sentences, p.styles), b.target_seconds, b.language)
         return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
 

@@ -2,9 +2,10 @@
 (``script.longform``): the model writes until each section has its share of the time, and the
 person's own passages are said as they said them, in the story they fit.
 
-In "outline" mode (a small model) each sentence is its own request, told the section's purpose
-and the sentences just before it, best of a few samples; in "whole" mode (a capable model) each
-section is one request for its sentences, asked again once for what is missing. A sentence that
+In "outline" mode (a small model) a story's first sentence is its own request (best of a few
+samples, saying the point), the rest come three per request, each told the section's purpose
+and the sentences just before it; in "whole" mode (a capable model) each section is one
+request for its sentences, asked again once for what is missing. A sentence that
 repeats one already in the talk is not kept; a section the model cannot fill after a few misses
 stays short, and the length check flags the talk to reviewers.
 """
@@ -18,6 +19,7 @@ from persona.corpus import typical_sentence_length
 from script.contract import DraftRequest, ScriptResult
 from script.llm.contract import LLMError
 from script.longform import (
+    CLOSING,
     TOLERANCE,
     Section,
     TalkPlan,
@@ -27,9 +29,9 @@ from script.longform import (
     passage_sentences,
     plan_talk,
     repeats,
-    seconds_of,
     sentence_share,
 )
+from script.rules import spoken_seconds
 from script.sentences import Cue, Sentence
 
 if TYPE_CHECKING:
@@ -39,24 +41,15 @@ PER_REQUEST = 3  # sentences asked for at once where a story goes on
 MISSES = 3  # samples in a row that a section may lose before it is left short
 _AGAIN = ["", " Say something you have not said yet.", " Make it something new: a name, a place or a moment.",
           " Keep it short and new."]
-# "My first sentence is: ..." / "我说：……": a small model's preamble before the sentence itself
-_PREAMBLE = re.compile(r"^\s*(?:(?:my|the) (?:first |next |last )?sentence(?: is)?|i(?:'ll| will| would) say|"
-                       r"in my own words|here it is|here'?s (?:my|the) \w+|我(?:会)?说|我的第一句话是?)\s*[:：]\s*[\"“]?", re.I)
 # the model reading its instructions back instead of speaking
 _LEAK = re.compile(r"\b(?:you just said|next sentence|say (?:how|what)|what it taught you|one thought you want|"
                    r"link that)\b|你刚才说|下一句|接着说", re.I)
 
 
-def _without_preamble(s: Sentence) -> Sentence:
-    m = _PREAMBLE.match(s.text)
-    if not m or len(s.text) - m.end() <= 8:
-        return s
-    rest = s.text[m.end():].strip().strip('"“”')
-    return s.model_copy(update={"text": rest[:1].upper() + rest[1:], "emphasis": [], "readings": []})
-
-
-def _task(plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence], talk: list[Sentence]) -> str:
-    """What the next sentence (or, in whole mode, the section) should do, for the model."""
+def _task(plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence], talk: list[Sentence],
+          count: int = 1) -> str:
+    """What the next sentence (``count`` of them where a story goes on; in whole mode, the
+    section) should do, for the model."""
     b = request.brief
     last = " ".join(s.text for s in (said or talk)[-2:])
     before = f"You just said: {last}\n" if last else ""
@@ -73,8 +66,13 @@ def _task(plan: TalkPlan, section: Section, request: DraftRequest, said: list[Se
     own = " Not a memory of yours: a scene anyone can picture." if request.scope and request.scope.own_words_only else ""
     if not said and not (section.passages and section.about == section.passages[0]):
         return f"{before}Paint them a little scene that shows this: {section.about}. Say how it begins.{own}"
-    return (f"{before}Go on with the scene (it shows: {section.about}). Say what happens next, or what it teaches "
-            f"them.{own}")
+    what = "Say what happens next" if count == 1 else f"Say the next {count} sentences: what happens next"
+    return f"{before}Go on with the scene (it shows: {section.about}). {what}, or what it teaches them.{own}"
+
+
+def _fresh(s: Sentence, seen: list[Sentence], language: str) -> bool:
+    """Neither the model's instructions read back nor what the talk has said already."""
+    return not _LEAK.search(s.text) and not repeats(s.text, seen, language)
 
 
 def _one_more(writer: LLMScript, plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence],
@@ -84,10 +82,7 @@ def _one_more(writer: LLMScript, plan: TalkPlan, section: Section, request: Draf
     cover = section.about if section.kind == "story" and not said else None
     ask = _task(plan, section, request, said, talk) + _AGAIN[misses % len(_AGAIN)]
     new = writer.one_sentence(request, ask, cover=cover)
-    new = _without_preamble(new) if new is not None else None
-    if new is None or _LEAK.search(new.text) or repeats(new.text, [*talk, *said, *avoid], request.brief.language):
-        return None
-    return new
+    return new if new is not None and _fresh(new, [*talk, *said, *avoid], request.brief.language) else None
 
 
 def _some_more(writer: LLMScript, plan: TalkPlan, section: Section, request: DraftRequest, said: list[Sentence],
@@ -98,18 +93,16 @@ def _some_more(writer: LLMScript, plan: TalkPlan, section: Section, request: Dra
     nothing already said."""
     b, p = request.brief, request.persona
     typical = typical_sentence_length(p.profile, b.language)
-    ask = (_task(plan, section, request, said, talk).replace("Say what happens next", f"Say the next {PER_REQUEST} "
-                                                              "sentences: what happens next") + _AGAIN[misses % len(_AGAIN)])
+    ask = _task(plan, section, request, said, talk, PER_REQUEST) + _AGAIN[misses % len(_AGAIN)]
     try:
         got, _ = writer._ask(writer._persona_prompt(request), ask, int(PER_REQUEST * typical * 2.5) + 30, p.styles)
     except LLMError:
         return []
     kept: list[Sentence] = []
-    for s in map(_without_preamble, got[:PER_REQUEST]):
-        if (writer._judge(s, request, typical, writer.names(request), None, None) is None or _LEAK.search(s.text)
-                or repeats(s.text, [*talk, *said, *avoid, *kept], b.language)):
-            continue
-        kept.append(s)
+    for s in got[:PER_REQUEST]:
+        if writer._judge(s, request, typical, writer.names(request), None, None) is not None and \
+                _fresh(s, [*talk, *said, *avoid, *kept], b.language):
+            kept.append(s)
     return kept
 
 
@@ -121,7 +114,7 @@ def _outline_section(writer: LLMScript, plan: TalkPlan, section: Section, reques
     if section.kind == "story" and section.passages and section.about == section.passages[0]:
         said, own = own, []  # a story of their own: it starts with their words
     misses = 0
-    while seconds_of(said + own, language) < 0.9 * section.seconds and misses < MISSES:
+    while spoken_seconds(said + own, language) < 0.9 * section.seconds and misses < MISSES:
         if section.kind == "story" and said:
             more = _some_more(writer, plan, section, request, said, talk, misses, avoid=own)
         else:
@@ -145,7 +138,7 @@ def _whole_section(writer: LLMScript, plan: TalkPlan, section: Section, request:
     own = [s for x in section.passages for s in passage_sentences(x)]
     said: list[Sentence] = []
     for _ in range(2):
-        missing = section.seconds - seconds_of(said + own, language)
+        missing = section.seconds - spoken_seconds(said + own, language)
         if missing < 0.1 * section.seconds:
             break
         k = sentence_share(plan, section.model_copy(update={"seconds": missing}), typical)
@@ -163,10 +156,10 @@ def _top_up(writer: LLMScript, plan: TalkPlan, parts: list[tuple[Section, list[S
     until a round adds nothing."""
     language, target = request.brief.language, request.brief.target_seconds
     fruitless = 0
-    while fruitless < MISSES and sum(seconds_of(s, language) for _, s in parts) < (1 - TOLERANCE / 2) * target:
+    while fruitless < MISSES and sum(spoken_seconds(s, language) for _, s in parts) < (1 - TOLERANCE / 2) * target:
         fruitless += 1
         for section, said in parts:
-            if section.kind != "story" or sum(seconds_of(s, language) for _, s in parts) >= target:
+            if section.kind != "story" or sum(spoken_seconds(s, language) for _, s in parts) >= target:
                 continue
             talk = [s for _, x in parts for s in x]
             more = (_some_more(writer, plan, section, request, said, [], fruitless, avoid=talk) if said else
@@ -186,7 +179,7 @@ def draft_long(writer: LLMScript, request: DraftRequest) -> ScriptResult:
         said = write(writer, plan, section, request, talk)
         if not said and section.kind in ("opening", "closing"):
             said = [Sentence(text=("大家好！" if language == "zh" else f"Hello, {request.brief.audience}!")
-                             if section.kind == "opening" else ("大家多保重。" if language == "zh" else "Take care of each other."))]
+                             if section.kind == "opening" else CLOSING[language])]
         if said and section.kind in ("theme", "callback"):
             said[-1] = said[-1].model_copy(update={"cues_after": [*said[-1].cues_after, Cue(kind="pause", seconds=0.5)]})
         parts.append((section, said))
@@ -194,8 +187,8 @@ def draft_long(writer: LLMScript, request: DraftRequest) -> ScriptResult:
     if writer.mode == "outline":
         _top_up(writer, plan, parts, request)
     more_of_their_words(parts, request)
-    notes = [f"the model wrote {seconds_of(said, language):.0f} s of the {section.seconds:.0f} s planned for the "
+    notes = [f"the model wrote {spoken_seconds(said, language):.0f} s of the {section.seconds:.0f} s planned for the "
              f"{section.kind} ({' '.join(section.about.split())[:40]!r})"
-             for section, said in parts if seconds_of(said, language) < 0.7 * section.seconds]
+             for section, said in parts if spoken_seconds(said, language) < 0.7 * section.seconds]
     sentences = writer._styled(hold_length(parts, request.brief.target_seconds, language), request.persona.styles)
     return ScriptResult(sentences=sentences, backend=writer.name, notes=notes)

@@ -22,7 +22,7 @@ from core.records import AssetRef
 from materials.records import ActionSuggestion, AnalysedSegment, FootageAnalysis
 from media.analysis import sharpness, speech_regions
 from media.backends.dlib_face import box_of, find_face, landmarks, measure
-from media.face_patches import LowerFace, occluded
+from media.face_patches import LowerFace, occluded, occlusion_threshold
 from media.ffmpeg_io import MediaError, load_audio, probe, read_frames
 from storage.catalog import Catalog
 
@@ -33,7 +33,7 @@ ANALYSIS_SIDE = 640  # frames are analysed at most this many pixels on their lon
 CHUNK_S = 20.0
 MIN_SEGMENT_S = 1.0
 MAX_GAP_S = 0.3  # a face missed for this long does not break a segment
-VERSION = "v2"  # v2: idle needs still lips and a relaxed face
+VERSION = "v3"  # v2: idle needs still lips and a relaxed face; v3: drinking through half-covered frames
 
 
 @dataclass
@@ -228,13 +228,14 @@ def _lip_motion(points: np.ndarray, fps: float) -> np.ndarray:
                      else np.nan for i in range(len(move))])
 
 
-def _through_lost_face(mask: np.ndarray, face: np.ndarray, reach: int) -> np.ndarray:
-    """``mask`` carried over the frames between two of its own where the face was lost meanwhile
-    (a cup in front of the mouth often hides the face from the detector)."""
+def _through_lost_face(mask: np.ndarray, bare: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` carried over the frames between two of its own where the lower face was never seen
+    bare meanwhile (a cup in front of the mouth often hides the face from the detector, and is
+    still half in front of it in the frames where the detector finds the face again)."""
     out = mask.copy()
     hits = np.nonzero(mask)[0]
     for a, b in zip(hits[:-1], hits[1:]):
-        if 1 < b - a <= reach and not face[a + 1 : b].any():
+        if 1 < b - a <= reach and not bare[a + 1 : b].any():
             out[a:b] = True
     return out
 
@@ -285,7 +286,9 @@ def suggest_actions(tracks: Tracks, fps: float, has_audio: bool) -> list[ActionS
         lambda a, b: f"movement outside the face {np.mean(tracks.body_motion[a:b]) / max(motion0, 0.1):.1f}x the usual",
         lambda a, b: np.mean(tracks.body_motion[a:b]) / max(8 * motion0, 1))
     # drinking: something in front of the mouth and chin (a cup), often with the head tipped back
-    in_front = _through_lost_face(face & occluded(tracks.lower_face_unusual), face, int(2 * fps))
+    unusual = tracks.lower_face_unusual
+    bare = face & (np.nan_to_num(unusual, nan=1.0) < occlusion_threshold(unusual) / 2)
+    in_front = _through_lost_face(face & occluded(unusual), bare, int(2 * fps))
     add("drinking", in_front, 0.8, lambda a, b: f"something in front of the mouth and chin for {(b - a) / fps:.1f} s "
         f"({np.nanmean(tracks.lower_face_unusual[a:b]) * 100:.0f}% of the lower face unlike usual), head "
         f"{-np.nanmean(down[a:b]):.0f}° further back than usual", lambda a, b: 0.5 + 0.3 * (np.nanmean(down[a:b]) < -5))

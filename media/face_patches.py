@@ -60,7 +60,12 @@ class LowerFace:
         return out
 
 
-def occluded(shares: np.ndarray) -> np.ndarray:
-    """Which patches show something in front of the face: far more unusual than the footage's usual."""
+def occlusion_threshold(shares: np.ndarray) -> float:
+    """The share of unusual lower face above which something is in front of it: far above the footage's usual."""
     usual = float(np.nanmedian(shares)) if np.isfinite(shares).any() else 0.0
-    return np.nan_to_num(shares, nan=0.0) > max(0.2, 3 * usual)
+    return max(0.2, 3 * usual)
+
+
+def occluded(shares: np.ndarray) -> np.ndarray:
+    """Which patches show something in front of the face."""
+    return np.nan_to_num(shares, nan=0.0) > occlusion_threshold(shares)

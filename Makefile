@@ -21,9 +21,11 @@ deps:
 	fi
 	@if ! $(UV) --version >/dev/null 2>&1; then echo "installing uv ..."; $(PY) -m pip install -q uv || $(PY) -m pip install -q --user uv; fi
 
-## The Python environment from the lock file (torch + torchaudio as a matching pair).
+## The Python environment from the lock file (torch + torchaudio as a matching pair), compiled to
+## bytecode once: where PYTHONDONTWRITEBYTECODE is set (CI), every process would compile torch,
+## Prefect and the rest again (6 s and more each: every flow run is a process)
 venv: deps
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --compile-bytecode
 
 lock:
 	$(UV) lock

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import LLMSettings, PrefectSettings, SpeechCheckSettings, StudioSettings, get_settings
+from core.settings import (LLMSettings, PrefectSettings, SpeechCheckSettings, StudioSettings, TakeQualitySettings,
+                           get_settings)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -105,7 +106,8 @@ def persona_media(tmp_path_factory) -> dict[str, Path]:
 def studio_stack(tmp_path_factory, request):
     """A real Prefect server (SQLite) and runner serving the production flow, on free ports. Runs
     wait at gates suspended at once, unless the test module sets ``WARM_GATE_S``; drafts come from
-    SmolLM2, or from the composer where it sets ``LLM_BACKEND = "composer"``."""
+    SmolLM2, or from the composer where it sets ``LLM_BACKEND = "composer"``; takes get no quality
+    report (nor the safer second render it can call for) unless it sets ``TAKE_QUALITY = True``."""
     import os
 
     from app import services
@@ -115,15 +117,17 @@ def studio_stack(tmp_path_factory, request):
     prefect = PrefectSettings(api_url=f"http://127.0.0.1:{port}/api", ui_url=f"http://127.0.0.1:{port}",
                               runner_poll_seconds=1, scheduler_loop_seconds=2,
                               warm_gate_seconds=getattr(request.module, "WARM_GATE_S", 0))
+    quality = bool(getattr(request.module, "TAKE_QUALITY", False))
     settings = StudioSettings(home=home, prefect=prefect, speech_check=SpeechCheckSettings(enabled=False),
-                              llm=LLMSettings(shipped="smollm2-135m", backend=getattr(request.module, "LLM_BACKEND", "llamacpp")))
+                              quality=TakeQualitySettings(enabled=quality), llm=LLMSettings(shipped="smollm2-135m", backend=getattr(request.module, "LLM_BACKEND", "llamacpp")))
     old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL", "STUDIO_SPEECH_CHECK__ENABLED",
-                                          "STUDIO_LLM__SHIPPED")}
+                                          "STUDIO_LLM__SHIPPED", "STUDIO_QUALITY__ENABLED")}
     os.environ["STUDIO_HOME"] = str(home)
     os.environ["STUDIO_PREFECT__API_URL"] = prefect.api_url
     # these flows test gates, resumes and schedules; the speech self-check has its own tests
     # (test_voice_cues) and runs inside a production in test_demo
     os.environ["STUDIO_SPEECH_CHECK__ENABLED"] = "false"
+    os.environ["STUDIO_QUALITY__ENABLED"] = str(quality).lower()  # measured in test_flow, test_take_quality, test_demo
     os.environ["STUDIO_LLM__SHIPPED"] = "smollm2-135m"  # the fast model: these tests are about plumbing
     get_settings.cache_clear()
     try:

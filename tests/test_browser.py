@@ -17,6 +17,7 @@ from review.access import invite, set_operator_password
 from tests.conftest import free_port, new_production
 
 pytestmark = pytest.mark.slow
+TAKE_QUALITY = True  # the family sees the take's quality report
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

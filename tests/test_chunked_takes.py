@@ -23,6 +23,7 @@ from voice.records import VoiceTake
 
 WARM_GATE_S = 20
 LLM_BACKEND = "composer"  # every draft here is replaced by the family's own words
+TAKE_QUALITY = True  # the joins between chunks are measured
 TALK = [f"Sentence number {i} of the talk, about the plum tree and the family." for i in range(1, 41)]
 
 

@@ -13,12 +13,14 @@ from app.delivery_ops import DeliveryOps
 from app.material_ops import MaterialOps
 from app.review_ops import ReviewOps
 from app.warnings_ops import WarningOps
+from core.keys import studio_key
 from core.records import AssetRef, new_id, utcnow
 from core.settings import StudioSettings
 from delivery.records import Delivery
 from media.asr import speech_check_options
 from persona.consent import ConsentError, require_consent
 from persona.corpus import build_corpus, edit_style_profile, refresh_style_profile
+from persona.identity import identity_code
 from persona.records import ConsentRecord, ConsentScope, Persona, PersonaCorpus, StyleProfile
 from persona.retrieval import PassageIndex
 from production.consent import consent_for
@@ -43,6 +45,10 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps, ConsentOps, Warn
         self.runs = PrefectRuns(settings)
 
     # --------------------------------------------------------------- personas
+    def identity_code(self, persona_id: str) -> str:
+        """The persona's digital-human identity code, stable in this studio (``persona.identity``)."""
+        return identity_code(studio_key(self.settings), persona_id)
+
     def create_persona(self, display_name: str, languages: list[str], deceased: bool = False, fictional: bool = False,
                        description: str = "", persona_id: str | None = None, actor: str | None = None) -> Persona:
         persona = Persona(id=persona_id or new_id("persona"), display_name=display_name, languages=languages,
@@ -51,7 +57,8 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps, ConsentOps, Warn
             raise ValueError(f"persona {persona.id} already exists")
         self.catalog.save(persona)
         self.catalog.audit(actor or self.settings.operator, "persona.created", f"persona/{persona.id}",
-                           name=display_name, fictional=fictional, deceased=deceased)
+                           name=display_name, fictional=fictional, deceased=deceased,
+                           identity_code=self.identity_code(persona.id))
         return persona
 
     def _store_file(self, path: Path) -> AssetRef:

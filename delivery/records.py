@@ -55,6 +55,7 @@ class WatermarkRecord(Record):
     persona_id: str
     consent_id: str
     script_version: int
+    identity_code: str = ""  # the digital human's code (``persona.identity``); empty in older records
 
     @staticmethod
     def id_for(content_id: int) -> str:
@@ -79,4 +80,6 @@ class VerifyReport(BaseModel):
     watermark_audio: str | None = None
     c2pa: str = "none"  # none | Invalid | Valid | Trusted
     aigc: dict | None = None
+    identity_code: str | None = None  # the digital human the registry names (``persona.identity``)
+    aigc_integrity: Literal["signature", "hmac", "none", "invalid"] | None = None  # ReservedCode1, where there is a label
     details: list[str] = Field(default_factory=list)

@@ -15,11 +15,12 @@ from pathlib import Path
 from core.settings import StudioSettings
 from delivery.backends.c2pa_manifest import read_manifest
 from delivery.records import Delivery, VerifyReport, WatermarkRecord
-from delivery.trust.aigc_metadata import label_problems, read_label
+from delivery.trust.aigc_metadata import integrity_kind, label_problems, read_label
 from delivery.trust.audio_mark import AudioDetection, AudioDetector
 from delivery.trust.keys import c2pa_credentials, watermark_key
 from delivery.trust.video_mark import LumaDetector, VideoDetection
 from media.ffmpeg_io import MediaError, load_audio, mean_luma, probe
+from persona.identity import identity_code
 from persona.records import ConsentRecord, Persona
 from production.records import Production
 from review.gates import UnapprovedError, recorded_approvals
@@ -82,7 +83,8 @@ def verify_file(catalog: Catalog, settings: StudioSettings, path: Path) -> Verif
         return report
     key = watermark_key(settings)
 
-    manifest = read_manifest(path, c2pa_credentials(settings).anchors_pem)
+    credentials = c2pa_credentials(settings)
+    manifest = read_manifest(path, credentials.anchors_pem)
     report.c2pa = manifest.state if manifest.present else "none"
     if manifest.present:
         report.details.append(f"C2PA manifest: {manifest.state}, signed by {manifest.signer}, "
@@ -93,9 +95,12 @@ def verify_file(catalog: Catalog, settings: StudioSettings, path: Path) -> Verif
 
     report.aigc = read_label(path)
     if report.aigc is not None:
-        problems = label_problems(report.aigc, key)
-        report.details.append("GB 45438 AIGC metadata: " + ("complete, integrity code matches" if not problems
-                                                            else "; ".join(problems)))
+        problems = label_problems(report.aigc, key, credentials.chain_pem)
+        kind = integrity_kind(report.aigc)
+        report.aigc_integrity = "invalid" if any("ReservedCode1" in p for p in problems) else kind
+        report.details.append("GB 45438 AIGC metadata: " + ("; ".join(problems) if problems else
+                              "complete, integrity code signed by the studio's certificate (ES256), valid"
+                              if kind == "signature" else "complete, integrity code (older HMAC) matches"))
     else:
         report.details.append("no GB 45438 AIGC metadata")
 
@@ -133,6 +138,9 @@ def verify_file(catalog: Catalog, settings: StudioSettings, path: Path) -> Verif
     report.production_id = delivery.production_id
     report.persona = catalog.load(Persona, delivery.persona_id).display_name
     report.consent_id = consent.id
+    report.identity_code = record.identity_code or identity_code(key, delivery.persona_id)
+    report.details.append(f"digital human {report.identity_code} ({report.persona}), produced by "
+                          f"{settings.trust.content_producer} under consent {consent.id}")
     report.script_version = delivery.script_version
     report.approvers = [f"{a.reviewer} ({a.role}, {a.gate})" for a in delivery.approvals]
     report.identical_to_delivery = report.sha256 in {a.sha256 for a in (delivery.video, delivery.audio_mp3, delivery.audio_wav) if a}

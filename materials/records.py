@@ -222,3 +222,15 @@ class TranscriptCorrection(Record):
 
     def covers(self, prompt: VoicePrompt) -> bool:
         return self.source.sha256 == prompt.source.sha256 and abs(self.start_s - prompt.start_s) < 0.15
+
+
+class DerivedArray(Record):
+    """An array a named, versioned step computed from stored content (a recording's denoised
+    sound, the speaker embeddings of its clips), kept so that the same upload is never analysed
+    twice, whichever persona or production it serves. ``id`` is ``<step>-<content sha256>``."""
+
+    kind: ClassVar[str] = "derived-array"
+    immutable: ClassVar[bool] = True
+
+    step: str
+    array: AssetRef  # an NPY in the store

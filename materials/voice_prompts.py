@@ -20,6 +20,7 @@ import numpy as np
 
 from core.records import AssetRef
 from core.settings import SpeechCheckSettings
+from materials.derived import content_key, derived
 from materials.records import PromptPick, SoundEvent, VoicePrompt
 from materials.sound_bank import find_sound_events
 from media.analysis import HOP_S, frame_rms, pitch_track, resample, speech_regions
@@ -35,6 +36,9 @@ CLIP_SR = 24000  # stored prompts and sounds
 MIN_PROMPT_S, MAX_PROMPT_S = 3.0, 5.0
 DENOISE_BELOW_DB = 30.0
 OTHER_SPEAKER_BELOW = 0.70  # cosine to the main speaker's voice
+# analyses kept per content (``materials.derived``): a new version of either model changes these
+DENOISED = "denoised-deepfilternet3-v1"
+SPEAKER_EMBEDDINGS = "speaker-embeddings-resemblyzer-v1"
 # a transcript the recogniser is sure of is worth this much score: zero-shot servers and the
 # timbre learning read it as what the person said
 TRANSCRIPT_WEIGHT = 0.3
@@ -187,7 +191,7 @@ def _analyse(catalog: Catalog, ref: AssetRef) -> tuple[list[Candidate], list[tup
     if not energy.regions:
         raise MediaError(f"{name}: no speech found (silent or constant noise); upload a recording of the person talking")
     denoised = energy.snr_db < DENOISE_BELOW_DB
-    clean48 = denoise(raw48) if denoised else raw48
+    clean48 = derived(catalog, DENOISED, ref.sha256, lambda: denoise(raw48), dtype="int16") if denoised else raw48
     clean = resample(clean48, DF_SR, SR) if denoised else raw
     speech = voice_activity(clean, SR)
     if not speech:
@@ -213,12 +217,13 @@ def _analyse(catalog: Catalog, ref: AssetRef) -> tuple[list[Candidate], list[tup
     return cands, events, raw48, sum(b - a for a, b in speech)
 
 
-def _speaker_check(cands: list[Candidate]) -> None:
+def _speaker_check(catalog: Catalog, cands: list[Candidate]) -> None:
     """Similarity of each candidate to the main speaker (the centre of the voices that agree)."""
 
     if len(cands) < 2:
         return
-    vecs = np.array([embed(c.clip, SR) for c in cands])
+    vecs = derived(catalog, SPEAKER_EMBEDDINGS, content_key(*[c.clip for c in cands]),
+                   lambda: np.array([embed(c.clip, SR) for c in cands], np.float32))
     centre = vecs.mean(0)
     for _ in range(2):  # re-centre on the candidates that sound like the majority
         sims = vecs @ (centre / np.linalg.norm(centre))
@@ -281,7 +286,7 @@ def select_voice_prompts(catalog: Catalog, recordings: list[AssetRef], work: Pat
     if not cands:
         raise MediaError("no usable 3-5 s speech clips found in the recordings; upload clearer or longer speech"
                          + (f" ({'; '.join(skipped)})" if skipped else ""))
-    _speaker_check(cands)
+    _speaker_check(catalog, cands)
     for c in cands:
         c.score = _score(c)
     usable = [c for c in cands if c.similarity >= OTHER_SPEAKER_BELOW] or cands

@@ -71,10 +71,13 @@ class Heard:
     confidence: float = 0.0  # how sure the recogniser is of the text (token probability, 0-1)
 
 
-def transcribe(audio: np.ndarray, sr: int, options: SpeechCheckSettings, language: str | None = None, words: bool = False) -> Heard:
-    """Transcribe mono audio; ``language`` None lets Whisper detect it."""
+def transcribe(audio: np.ndarray, sr: int, options: SpeechCheckSettings, language: str | None = None, words: bool = False,
+               fallback: bool = False) -> Heard:
+    """Transcribe mono audio; ``language`` None lets Whisper detect it. One greedy decode, unless
+    ``fallback`` (``media.backends.whisper.recognise``): the speech check, which judges a
+    sentence by what is heard, asks for it; transcripts of uploads, judged plausible or not, do not."""
     audio16 = resample(np.asarray(audio, dtype=np.float32), sr, SR)
-    text, found, detected, confidence = whisper.recognise(audio16, options, language, words)
+    text, found, detected, confidence = whisper.recognise(audio16, options, language, words, fallback)
     joined = ("" if (language or detected) == "zh" else " ").join(text).strip()
     if (language or detected) == "zh":
         joined = to_simplified(joined)

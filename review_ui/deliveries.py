@@ -9,10 +9,20 @@ from review_ui.safe import md
 
 
 def download_buttons(api, delivery, actor: str) -> None:
+    """One button per file of the delivery. A file is read, and its download audited, only when
+    its button is pressed (Streamlit's deferred data), and the page does not run again: a rerun
+    racing the browser's fetch of the file could leave the fetch without its file."""
     for name, ref in api.delivery_files(delivery).items():
-        st.download_button(t("Download {name}", name=name), data=api.catalog.read_media(ref), file_name=name,
-                           mime=ref.media_type, key=f"download_{name}", on_click=api.note_download,
-                           args=(delivery, [name], actor))
+        st.download_button(t("Download {name}", name=name), data=_on_download(api, delivery, name, ref, actor),
+                           file_name=name, mime=ref.media_type, key=f"download_{name}", on_click="ignore")
+
+
+def _on_download(api, delivery, name: str, ref, actor: str):
+    def read() -> bytes:
+        api.note_download(delivery, [name], actor)
+        return api.catalog.read_media(ref)
+
+    return read
 
 
 def delivered_section(api, production_id: str, actor: str) -> None:

@@ -10,6 +10,7 @@ from delivery.subtitles import Captions, to_srt, to_vtt
 from delivery.trust.aigc_metadata import make_label
 from delivery.trust.keys import c2pa_credentials, watermark_key
 from delivery.watermarks import register_watermark
+from persona.identity import identity_code
 from persona.records import Persona
 from production.records import Production
 from review.gates import recorded_approvals
@@ -32,9 +33,13 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
     approved = recorded_approvals(catalog, production, script.version, video.id)
     persona = catalog.load(Persona, production.persona_id)
     key = watermark_key(settings)
-    mark = register_watermark(catalog, production, consent, script.version, delivery_id)
-    aigc = make_label(key, settings.trust.content_producer, delivery_id, settings.trust.content_propagator)
+    identity = identity_code(key, persona.id)
+    mark = register_watermark(catalog, production, consent, script.version, delivery_id, identity)
+    credentials = c2pa_credentials(settings)
+    aigc = make_label(credentials.key_pem, settings.trust.content_producer, f"{identity}/{delivery_id}",
+                      settings.trust.content_propagator)
     provenance = {"delivery_id": delivery_id, "production_id": production.id, "persona": persona.display_name,
+                  "digital_human_id": identity,
                   "consent_id": consent.id, "consent_relationship": consent.relationship,
                   "script_version": script.version, "watermark_id": mark.id,
                   "approvals": [a.model_dump(mode="json") for a in approved]}
@@ -45,7 +50,7 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
         catalog.media_path(video.video), scratch(settings), delivery_id, delivery=settings.delivery,
         trust=settings.trust, key=key, content_id=mark.content_id, language=script.language,
         title=f"{persona.display_name}: {production.brief.occasion}", delivery_id=delivery_id, aigc_label=aigc,
-        credentials=c2pa_credentials(settings), provenance=provenance, captions=captions)
+        credentials=credentials, provenance=provenance, captions=captions)
     srt = catalog.put_media(to_srt(files.cues).encode(), "application/x-subrip", name=f"{delivery_id}.srt")
     vtt = catalog.put_media(to_vtt(files.cues).encode(), "text/vtt", name=f"{delivery_id}.vtt")
     allowed(catalog, production)  # consent may have been revoked while rendering

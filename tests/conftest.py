@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import (LLMSettings, PrefectSettings, SpeechCheckSettings, StudioSettings, TakeQualitySettings,
-                           get_settings)
+from core.settings import StudioSettings, get_settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -104,32 +103,36 @@ def persona_media(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def studio_stack(tmp_path_factory, request):
-    """A real Prefect server (SQLite) and runner serving the production flow, on free ports. Runs
-    wait at gates suspended at once, unless the test module sets ``WARM_GATE_S``; drafts come from
-    SmolLM2, or from the composer where it sets ``LLM_BACKEND = "composer"``; takes get no quality
-    report (nor the safer second render it can call for) unless it sets ``TAKE_QUALITY = True``."""
+    """A real Prefect server (SQLite) and runner serving the production flow, on free ports.
+
+    The test module can set: ``WARM_GATE_S`` (runs wait at gates suspended at once otherwise),
+    ``LLM_BACKEND = "composer"`` (drafts come from SmolLM2 otherwise), ``ZOMBIE_AFTER_S`` and
+    ``REAL_MEDIA = True``: these stacks test gates, resumes, faults and schedules, so by default
+    the voice and the spoken notice are espeak-ng's, the picture is rendered 256 pixels high and
+    takes get no quality report (nor the safer second render it can call for). Kokoro, full-size
+    pictures and the report have their own tests and run in productions in test_chunked_takes,
+    test_browser_journey and test_demo."""
     import os
 
     from app import services
 
     home = tmp_path_factory.mktemp("stack")
     port = free_port()
-    prefect = PrefectSettings(api_url=f"http://127.0.0.1:{port}/api", ui_url=f"http://127.0.0.1:{port}",
-                              runner_poll_seconds=1, scheduler_loop_seconds=2,
-                              warm_gate_seconds=getattr(request.module, "WARM_GATE_S", 0))
-    quality = bool(getattr(request.module, "TAKE_QUALITY", False))
-    settings = StudioSettings(home=home, prefect=prefect, speech_check=SpeechCheckSettings(enabled=False),
-                              quality=TakeQualitySettings(enabled=quality), llm=LLMSettings(shipped="smollm2-135m", backend=getattr(request.module, "LLM_BACKEND", "llamacpp")))
-    old = {k: os.environ.get(k) for k in ("STUDIO_HOME", "STUDIO_PREFECT__API_URL", "STUDIO_SPEECH_CHECK__ENABLED",
-                                          "STUDIO_LLM__SHIPPED", "STUDIO_QUALITY__ENABLED")}
-    os.environ["STUDIO_HOME"] = str(home)
-    os.environ["STUDIO_PREFECT__API_URL"] = prefect.api_url
-    # these flows test gates, resumes and schedules; the speech self-check has its own tests
-    # (test_voice_cues) and runs inside a production in test_demo
-    os.environ["STUDIO_SPEECH_CHECK__ENABLED"] = "false"
-    os.environ["STUDIO_QUALITY__ENABLED"] = str(quality).lower()  # measured in test_flow, test_take_quality, test_demo
-    os.environ["STUDIO_LLM__SHIPPED"] = "smollm2-135m"  # the fast model: these tests are about plumbing
+    env = {"STUDIO_HOME": str(home), "STUDIO_PREFECT__API_URL": f"http://127.0.0.1:{port}/api",
+           "STUDIO_PREFECT__UI_URL": f"http://127.0.0.1:{port}", "STUDIO_PREFECT__RUNNER_POLL_SECONDS": "1",
+           "STUDIO_PREFECT__SCHEDULER_LOOP_SECONDS": "2",
+           "STUDIO_PREFECT__WARM_GATE_SECONDS": str(getattr(request.module, "WARM_GATE_S", 0)),
+           "STUDIO_PREFECT__ZOMBIE_AFTER_SECONDS": str(getattr(request.module, "ZOMBIE_AFTER_S", 90)),
+           "STUDIO_LLM__BACKEND": getattr(request.module, "LLM_BACKEND", "llamacpp"),
+           "STUDIO_LLM__SHIPPED": "smollm2-135m",  # the fast model
+           "STUDIO_SPEECH_CHECK__ENABLED": "false"}  # the self-check has its own tests and runs in test_demo
+    if not getattr(request.module, "REAL_MEDIA", False):
+        env |= {"STUDIO_VOICE__BACKEND": "espeak", "STUDIO_DELIVERY__NOTICE_VOICE": "espeak",
+                "STUDIO_VIDEO__MAX_HEIGHT": "256", "STUDIO_QUALITY__ENABLED": "false"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the runner and the processes it starts read the same
     get_settings.cache_clear()
+    settings = get_settings()
     try:
         services.start_prefect_server(settings)
         services.prepare_prefect(settings)

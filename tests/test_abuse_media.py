@@ -74,7 +74,7 @@ def test_the_label_is_whole_inside_every_frame_shape(width, height, label_kit, a
                     "-c:a", "aac", str(src)], check=True)
     files = render_delivery(src, home / f"out_{width}", f"label_{width}x{height}", delivery=settings.delivery,
                             trust=settings.trust, key=bytes.fromhex("11" * 32), content_id=7, language="en",
-                            title="t", delivery_id="d", aigc_label=make_label(bytes.fromhex("11" * 32), "test", "d"),
+                            title="t", delivery_id="d", aigc_label=make_label(credentials.key_pem, "test", "d"),
                             credentials=credentials, provenance={})
     before = read_frames(src, 1.0, 0.04, width, height, 25)[0].astype(int)
     after = read_frames(files.video, 1.0, 0.04, width, height, 25)[0].astype(int)

@@ -26,6 +26,7 @@ from tests.test_browser import (
 
 pytestmark = pytest.mark.slow
 __all__ = ["_screenshot_on_failure", "browser", "portal"]  # the fixtures this module uses from test_browser
+REAL_MEDIA = True  # Kokoro, full-size pictures and the quality report the daughter reads in Chinese
 
 
 def _shot(page, name: str) -> None:

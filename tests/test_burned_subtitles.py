@@ -34,9 +34,10 @@ def test_burned_subtitles_show_each_sentence_while_it_is_spoken(shared_data, tmp
                               delivery={"burn_subtitles": True})
     captions = Captions(sentences=["家人们，过年好！", "今年我们种的梅花开了，回家吃饭。"], language="zh", notice="本视频由人工智能生成。",
                         timings=[SentenceTiming(index=0, start_s=0.5, end_s=2.5), SentenceTiming(index=1, start_s=3.5, end_s=5.5)])
+    credentials = c2pa_credentials(settings)
     files = render_delivery(src, tmp_path / "out", "burn", delivery=settings.delivery, trust=settings.trust, key=KEY,
-                            content_id=7, language="zh", title="t", delivery_id="burn", aigc_label=make_label(KEY, "t", "burn"),
-                            credentials=c2pa_credentials(settings), provenance={}, captions=captions)
+                            content_id=7, language="zh", title="t", delivery_id="burn", aigc_label=make_label(credentials.key_pem, "t", "burn"),
+                            credentials=credentials, provenance={}, captions=captions)
     assert files.subtitles_burned and [c.text for c in files.cues][1:] == captions.sentences
     t = files.notice_s
     spoken, gap = (read_frames(files.video, t + s, 0.04, 512, 512, 25)[0] for s in (4.5, 6.5))

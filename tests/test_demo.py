@@ -32,7 +32,13 @@ def test_studio_demo_end_to_end(tmp_path):
         "小梅（助理） (stakeholder, script)", "兰兰（女儿） (family, script)",
         "兰兰（女儿） (family, video)", "小梅（助理） (stakeholder, video)"]
     assert report["verify"]["c2pa"] == "Trusted" and report["verify"]["aigc"]["Label"] == "1"
+    # the label's integrity code is a signature anyone can check with the certificate; the
+    # digital human's identity code is in the label, and verify names it
+    assert report["verify"]["aigc_integrity"] == "signature"
+    identity = report["verify"]["identity_code"]
+    assert identity.startswith("DH1-") and report["verify"]["aigc"]["ProduceID"] == f"{identity}/{report['verify']['delivery_id']}"
     copy = report["verify_copy"]  # half size, CRF 28, AAC 64k, metadata stripped
+    assert copy["identity_code"] == identity  # found again from the watermark alone
     assert copy["verdict"] == "authorised" and copy["c2pa"] == "none" and copy["aigc"] is None
     assert copy["watermark_video"] == report["verify"]["watermark_video"] is not None
     info = probe(Path(report["delivered"]))

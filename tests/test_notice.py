@@ -27,9 +27,10 @@ def test_the_notice_is_heard_in_a_natural_voice_over_a_moving_picture(shared_dat
                     "-i", str(shared_data / "footage" / "musetalk_sun.wav"), "-map", "0:v", "-map", "1:a", "-t", "4",
                     "-c:v", "libx264", "-crf", "18", "-c:a", "aac", str(src)], check=True)
     settings = StudioSettings(home=tmp_path / "home", trust={"watermark_key": KEY.hex()})
+    credentials = c2pa_credentials(settings)
     files = render_delivery(src, tmp_path / "out", "notice", delivery=settings.delivery, trust=settings.trust, key=KEY,
                             content_id=7, language=language, title="t", delivery_id="notice",
-                            aigc_label=make_label(KEY, "t", "notice"), credentials=c2pa_credentials(settings), provenance={})
+                            aigc_label=make_label(credentials.key_pem, "t", "notice"), credentials=credentials, provenance={})
     text = settings.delivery.notice_text_zh if language == "zh" else settings.delivery.notice_text_en
     notice = load_audio(files.wav, 16000)[: int(16000 * files.notice_s)]
     heard = transcribe(notice, 16000, speech_check, language)

@@ -253,7 +253,7 @@ def delivered(tmp_path_factory, shared_data):
     record = WatermarkRecord(id=WatermarkRecord.id_for(0x0BADF00D), content_id=0x0BADF00D, production_id="prod-t",
                              delivery_id=delivery_id, persona_id=persona.id, consent_id=consent.id, script_version=1)
     api.catalog.save(record)
-    label = make_label(key, "studio-test", delivery_id)
+    label = make_label(c2pa_credentials(settings).key_pem, "studio-test", delivery_id)
     files = render_delivery(src, home / "out", delivery_id, delivery=settings.delivery, trust=settings.trust, key=key,
                             content_id=record.content_id, language="en", title="t", delivery_id=delivery_id,
                             aigc_label=label, credentials=c2pa_credentials(settings),
@@ -352,7 +352,7 @@ def test_aigc_metadata_and_c2pa_round_trip_in_mp4_mp3_wav(delivered):
     for path in (files.video, files.mp3, files.wav):
         label = read_label(path)
         assert label == delivered["label"] and set(FIELDS) <= set(label)
-        assert label_problems(label, watermark_key(settings)) == []
+        assert label_problems(label, watermark_key(settings), c2pa_credentials(settings).chain_pem) == []
         manifest = read_manifest(path, anchors)
         assert manifest.state == "Trusted", manifest.problems
         assert manifest.digital_source_type == TRAINED_ALGORITHMIC_MEDIA
@@ -363,7 +363,7 @@ def test_aigc_metadata_and_c2pa_round_trip_in_mp4_mp3_wav(delivered):
     tampered.write_bytes(data)
     assert read_manifest(tampered, anchors).state == "Invalid"
     forged = dict(delivered["label"], ProduceID="someone-else")
-    assert label_problems(forged, watermark_key(settings))
+    assert label_problems(forged, watermark_key(settings), c2pa_credentials(settings).chain_pem)
 
 
 def test_user_supplied_certificate_chain_signs(tmp_path, delivered):

@@ -47,7 +47,8 @@ def test_prompts_cover_distinct_styles_of_one_speaker_with_transcripts(catalog, 
     assert selection.speaking_rate_wpm and 80 < selection.speaking_rate_wpm < 300
 
 
-def test_noisy_recording_is_denoised_before_its_clips_are_scored(catalog, shared_data, tmp_path):
+def test_noisy_recording_is_denoised_before_its_clips_are_scored(catalog, shared_data, tmp_path, monkeypatch):
+    import materials.voice_prompts
     from materials.voice_prompts import select_voice_prompts
     from media.backends.deepfilternet import denoise
 
@@ -64,6 +65,17 @@ def test_noisy_recording_is_denoised_before_its_clips_are_scored(catalog, shared
     ref = catalog.put_media_file(write_wav(tmp_path / "noisy.wav", noisy48, 48000), "audio/wav")
     selection = select_voice_prompts(catalog, [ref], tmp_path)
     assert all("(denoised)" in p.why for p in selection.prompts)
+
+    # the same upload again (another persona, another production): nothing is denoised or
+    # embedded twice, and the choice is the same
+    def computed_again(*args):
+        raise AssertionError("analysed twice")
+
+    monkeypatch.setattr(materials.voice_prompts, "denoise", computed_again)
+    monkeypatch.setattr(materials.voice_prompts, "embed", computed_again)
+    (tmp_path / "again").mkdir()
+    again = select_voice_prompts(catalog, [ref], tmp_path / "again")
+    assert [p.why for p in again.prompts] == [p.why for p in selection.prompts]
 
 
 def test_reverberation_rises_with_the_room(shared_data):

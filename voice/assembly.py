@@ -218,7 +218,7 @@ def check_sentence(index: int, text: str, audio: np.ndarray, sr: int, language: 
                    check: SpeechCheckSettings) -> tuple[SentenceCheck, list[WordTiming]]:
     """Transcribe one spoken sentence and measure it against the script."""
 
-    heard = transcribe(audio, sr, check, language=language, words=True)
+    heard = transcribe(audio, sr, check, language=language, words=True, fallback=True)
     error = error_rate(text, heard.text, language, phonetic=True)
     words = [WordTiming(word=w, start_s=s, end_s=e) for w, s, e in heard.words]
     return SentenceCheck(index=index, heard=heard.text, metric=metric_name(language), error=round(error, 3)), words

@@ -26,8 +26,11 @@ def persona_create(name: str, language: list[str] = typer.Option(["en"], "--lang
 
 @persona_app.command("list")
 def persona_list() -> None:
-    for p in open_api().catalog.find(Persona):
-        typer.echo("\t".join([p.id, p.display_name, ",".join(p.languages)] + (["deceased"] if p.deceased else [])))
+    """Each persona: id, digital-human identity code, name, languages."""
+    api = open_api()
+    for p in api.catalog.find(Persona):
+        typer.echo("\t".join([p.id, api.identity_code(p.id), p.display_name, ",".join(p.languages)]
+                             + (["deceased"] if p.deceased else [])))
 
 
 def show_profile(profile) -> None:

@@ -36,7 +36,7 @@ def _template_runs(settings, template_id):
         return [r for r in client.read_flow_runs() if (r.parameters or {}).get("template_id") == template_id]
 
 
-def _wait_completed(settings, template_id, count, timeout_s=240):
+def _wait_completed(settings, template_id, count, timeout_s=480):
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         runs = _template_runs(settings, template_id)

@@ -19,7 +19,6 @@ from production.records import Production
 from tests.conftest import new_production
 
 pytestmark = pytest.mark.slow
-ZOMBIE_AFTER_S = 60  # the least Prefect's heartbeats (every 30 s) allow: a killed runner is found sooner
 
 
 def _pid(settings, name: str) -> int:

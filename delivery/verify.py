@@ -15,7 +15,7 @@ from pathlib import Path
 from core.settings import StudioSettings
 from delivery.backends.c2pa_manifest import read_manifest
 from delivery.records import Delivery, VerifyReport, WatermarkRecord
-from delivery.trust.aigc_metadata import integrity_kind, label_problems, read_label
+from delivery.trust.aigc_metadata import integrity_state, label_problems, read_label
 from delivery.trust.audio_mark import AudioDetection, AudioDetector
 from delivery.trust.keys import c2pa_credentials, watermark_key
 from delivery.trust.video_mark import LumaDetector, VideoDetection
@@ -96,11 +96,10 @@ def verify_file(catalog: Catalog, settings: StudioSettings, path: Path) -> Verif
     report.aigc = read_label(path)
     if report.aigc is not None:
         problems = label_problems(report.aigc, key, credentials.chain_pem)
-        kind = integrity_kind(report.aigc)
-        report.aigc_integrity = "invalid" if any("ReservedCode1" in p for p in problems) else kind
+        report.aigc_integrity = integrity_state(report.aigc, key, credentials.chain_pem)
         report.details.append("GB 45438 AIGC metadata: " + ("; ".join(problems) if problems else
                               "complete, integrity code signed by the studio's certificate (ES256), valid"
-                              if kind == "signature" else "complete, integrity code (older HMAC) matches"))
+                              if report.aigc_integrity == "signature" else "complete, integrity code (older HMAC) matches"))
     else:
         report.details.append("no GB 45438 AIGC metadata")
 

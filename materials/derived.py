@@ -33,8 +33,7 @@ def derived(catalog: Catalog, step: str, content_sha256: str, compute: Callable[
     record_id = f"{step}-{content_sha256[:40]}"
     found = catalog.get(DerivedArray, record_id)
     if found is not None:
-        stored = np.load(io.BytesIO(catalog.read_media(found.array)), allow_pickle=False)
-        return stored.astype(np.float32) / 32767.0 if stored.dtype == np.int16 else stored
+        return _as_used(np.load(io.BytesIO(catalog.read_media(found.array)), allow_pickle=False))
     value = compute()
     kept = np.clip(np.round(value * 32767.0), -32767, 32767).astype(np.int16) if dtype == "int16" else value
     buffer = io.BytesIO()
@@ -44,4 +43,8 @@ def derived(catalog: Catalog, step: str, content_sha256: str, compute: Callable[
                                                                                     name=f"{record_id}.npy")))
     except ObjectExists:  # another process kept the same analysis meanwhile
         pass
-    return kept.astype(np.float32) / 32767.0 if dtype == "int16" else value
+    return _as_used(kept)
+
+
+def _as_used(kept: np.ndarray) -> np.ndarray:
+    return kept.astype(np.float32) / 32767.0 if kept.dtype == np.int16 else kept

@@ -106,7 +106,7 @@ def studio_stack(tmp_path_factory, request):
     """A real Prefect server (SQLite) and runner serving the production flow, on free ports.
 
     The test module can set: ``WARM_GATE_S`` (runs wait at gates suspended at once otherwise),
-    ``LLM_BACKEND = "composer"`` (drafts come from SmolLM2 otherwise), ``ZOMBIE_AFTER_S`` and
+    ``LLM_BACKEND = "composer"`` (drafts come from SmolLM2 otherwise) and
     ``REAL_MEDIA = True``: these stacks test gates, resumes, faults and schedules, so by default
     the voice and the spoken notice are espeak-ng's, the picture is rendered 256 pixels high and
     takes get no quality report (nor the safer second render it can call for). Kokoro, full-size
@@ -122,7 +122,6 @@ def studio_stack(tmp_path_factory, request):
            "STUDIO_PREFECT__UI_URL": f"http://127.0.0.1:{port}", "STUDIO_PREFECT__RUNNER_POLL_SECONDS": "1",
            "STUDIO_PREFECT__SCHEDULER_LOOP_SECONDS": "2",
            "STUDIO_PREFECT__WARM_GATE_SECONDS": str(getattr(request.module, "WARM_GATE_S", 0)),
-           "STUDIO_PREFECT__ZOMBIE_AFTER_SECONDS": str(getattr(request.module, "ZOMBIE_AFTER_S", 90)),
            "STUDIO_LLM__BACKEND": getattr(request.module, "LLM_BACKEND", "llamacpp"),
            "STUDIO_LLM__SHIPPED": "smollm2-135m",  # the fast model
            "STUDIO_SPEECH_CHECK__ENABLED": "false"}  # the self-check has its own tests and runs in test_demo

@@ -120,16 +120,25 @@ def integrity_kind(label: dict) -> str:
     return "signature" if code.startswith(SIGNED) else "hmac" if code else "none"
 
 
+def integrity_state(label: dict, key: bytes | None, certificate_pem: bytes | None = None) -> str:
+    """``integrity_kind``, or ``invalid`` where the code does not match (a signature checked with
+    ``certificate_pem``, an older HMAC with ``key``; unchecked where that is None)."""
+    kind = integrity_kind(label)
+    if kind == "signature" and certificate_pem is not None and not signature_valid(label, certificate_pem):
+        return "invalid"
+    if kind != "signature" and key is not None and label.get("ReservedCode1") != _hmac_code(key, label):
+        return "invalid"
+    return kind
+
+
 def label_problems(label: dict, key: bytes | None, certificate_pem: bytes | None = None) -> list[str]:
     """What is wrong with ``label``: missing fields, a Label other than 1, an integrity code that
     does not match (a signature is checked with ``certificate_pem``, an older HMAC with ``key``)."""
     problems = [f"missing field {f}" for f in FIELDS if f not in label]
     if label.get("Label") not in ("1", 1):
         problems.append(f"Label is {label.get('Label')!r}, not 1 (AI-generated)")
-    kind = integrity_kind(label)
-    if kind == "signature" and certificate_pem is not None and not signature_valid(label, certificate_pem):
+    if integrity_state(label, key, certificate_pem) == "invalid":
         problems.append("ReservedCode1's signature does not match the studio's certificate: the label was not "
-                        "written by this studio or was altered")
-    elif kind != "signature" and key is not None and label.get("ReservedCode1") != _hmac_code(key, label):
-        problems.append("ReservedCode1 does not match: the label was not written by this studio or was altered")
+                        "written by this studio or was altered" if integrity_kind(label) == "signature" else
+                        "ReservedCode1 does not match: the label was not written by this studio or was altered")
     return problems

@@ -37,11 +37,14 @@ def cluster(tmp_path_factory):
     saved = dict(os.environ)
     database = None
     try:
-        # the drafts come from the composer, the speech check and quality report are off: this is about where work runs
+        # this is about where work runs: drafts from the composer, no speech check or quality report,
+        # and the plumbing media of tests/conftest.py's stacks (espeak-ng's voice and notice, 256 px)
         base = cfg.StudioSettings(home=root / "homes" / "test",
                                   prefect=cfg.PrefectSettings(runner_poll_seconds=1, zombie_after_seconds=60),
                                   speech_check=cfg.SpeechCheckSettings(enabled=False), llm=cfg.LLMSettings(backend="composer"),
-                                  video=cfg.VideoSettings(max_concurrent_renders=2),
+                                  voice=cfg.VoiceSettings(backend="espeak"),
+                                  video=cfg.VideoSettings(max_concurrent_renders=2, max_height=256),
+                                  delivery=cfg.DeliverySettings(notice_voice="espeak"),
                                   quality=cfg.TakeQualitySettings(enabled=False))
         settings = cluster_settings(base, net["server"], ClusterPorts(), "studio", secrets.token_urlsafe(16), secrets.token_hex(32))
         started = time.time()

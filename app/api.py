@@ -10,6 +10,7 @@ from pathlib import Path
 from app.access_ops import AccessOps
 from app.consent_ops import ConsentOps
 from app.delivery_ops import DeliveryOps
+from app.family_ops import FamilyOps
 from app.material_ops import MaterialOps
 from app.review_ops import ReviewOps
 from app.warnings_ops import WarningOps
@@ -21,7 +22,7 @@ from media.asr import speech_check_options
 from persona.consent import ConsentError, require_consent
 from persona.corpus import build_corpus, edit_style_profile, refresh_style_profile
 from persona.identity import identity_code
-from persona.records import ConsentRecord, ConsentScope, Persona, PersonaCorpus, StyleProfile
+from persona.records import ConsentRecord, ConsentScope, FamilyQuorum, Persona, PersonaCorpus, StyleProfile
 from persona.retrieval import PassageIndex
 from production.consent import consent_for
 from production.records import Production, Template
@@ -38,7 +39,7 @@ from storage.catalog import guess_media_type
 ENDED = frozenset({"FAILED", "CANCELLED"})
 
 
-class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps, ConsentOps, WarningOps):
+class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps, ConsentOps, FamilyOps, WarningOps):
     def __init__(self, settings: StudioSettings, catalog: Catalog | None = None):
         self.settings = settings
         self.catalog = catalog or open_catalog(settings)
@@ -84,28 +85,35 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps, ConsentOps, Warn
         self.catalog.save(record)
         self.catalog.audit(actor or self.settings.operator, "consent.added", f"consent/{record.id}", persona=persona_id,
                            grantor=grantor_name, relationship=relationship, uses=uses,
-                           evidence=[r.sha256 for r in record.evidence])
+                           evidence=[r.sha256 for r in record.evidence],
+                           quorum=record.quorum.model_dump() if record.quorum else None)
         return record
 
     def consent_terms(self, persona_id: str, grantor_name: str, relationship: str, uses: list[str],
                       valid_days: int = 365, languages: list[str] | None = None,
                       forbidden_topics: list[str] | None = None, subject_name: str | None = None,
                       audiences: list[str] | None = None, valid_from: datetime | None = None,
-                      endorsements: bool = False, own_words_only: bool = False) -> dict:
+                      endorsements: bool = False, own_words_only: bool = False,
+                      quorum: FamilyQuorum | dict | None = None) -> dict:
         """A consent record's fields but its id and evidence, checked (the window's length, who may
-        consent for the deceased, the scope) before any evidence file is stored."""
+        consent for the deceased, the scope, a family quorum only for the deceased) before any
+        evidence file is stored."""
         valid_days = check_days(valid_days, 365, CONSENT_DAYS, "a consent")
         persona = self.catalog.load(Persona, persona_id)
         if persona.deceased and relationship == "self":
             raise ValueError("a deceased person's consent must come from next of kin, the estate or an authorised operator")
+        if quorum is not None and not persona.deceased:
+            raise ValueError("a family quorum is for a deceased person; a living person consents themselves")
         return dict(persona_id=persona.id, subject_name=subject_name or persona.display_name,
+                    quorum=FamilyQuorum.model_validate(quorum) if quorum is not None else None,
                     grantor_name=grantor_name, relationship=relationship,
                     scope=ConsentScope(uses=uses, languages=languages or persona.languages, audiences=audiences or [],
                                        forbidden_topics=forbidden_topics or [], endorsements=endorsements,
                                        own_words_only=own_words_only),
                     valid_from=valid_from or utcnow(), valid_until=(valid_from or utcnow()) + timedelta(days=valid_days))
 
-    def revoke_consent(self, consent_id: str, reason: str, actor: str | None = None) -> ConsentRecord:
+    def revoke_consent(self, consent_id: str, reason: str, actor: str | None = None,
+                       withdrawn_by: str | None = None) -> ConsentRecord:
         """Revoke a consent record, then stop what depended on it: waiting, scheduled and
         running productions that no other consent covers are cancelled, and every delivery
         made under it is marked revoked (``studio verify`` reports it so)."""
@@ -114,7 +122,8 @@ class StudioAPI(ReviewOps, MaterialOps, AccessOps, DeliveryOps, ConsentOps, Warn
         record = self.catalog.load(ConsentRecord, consent_id)
         actor = actor or self.settings.operator
         if record.revoked_at is None:
-            record = record.model_copy(update={"revoked_at": utcnow(), "revocation_reason": reason})
+            record = record.model_copy(update={"revoked_at": utcnow(), "revocation_reason": reason,
+                                               "withdrawn_by": withdrawn_by})
             self.catalog.save(record)
             self.catalog.audit(actor, "consent.revoked", f"consent/{consent_id}", reason=reason)
         self._stop_productions_without_consent(record.persona_id, actor, reason)

@@ -35,7 +35,7 @@ class ConsentOps:
         args = dict(grantor_name=old.grantor_name, relationship=old.relationship, uses=scope.uses,
                     languages=scope.languages, audiences=scope.audiences, forbidden_topics=scope.forbidden_topics,
                     endorsements=scope.endorsements, own_words_only=scope.own_words_only,
-                    subject_name=old.subject_name) | {k: v for k, v in fields.items() if v is not None}
+                    subject_name=old.subject_name, quorum=old.quorum) | {k: v for k, v in fields.items() if v is not None}
         terms = self.consent_terms(old.persona_id, **args)
         if "valid_days" not in fields:  # the same window unless a new one is given (from now)
             terms |= {"valid_from": old.valid_from, "valid_until": old.valid_until}
@@ -49,8 +49,10 @@ class ConsentOps:
             self._mark_replaced(old, new.id)
             raise ValueError(f"consent {consent_id} was corrected as {new.id} just now; reload and look again") from None
         self._mark_replaced(old, new.id)
-        before = old.scope.model_dump() | old.model_dump(include={"grantor_name", "relationship", "subject_name"})
+        before = old.scope.model_dump() | old.model_dump(include={"grantor_name", "relationship", "subject_name"}) | {
+            "quorum": old.quorum}
         changed = {k: [before.get(k), v] for k, v in args.items() if before.get(k) != v}
+        changed = {k: [x.model_dump() if hasattr(x, "model_dump") else x for x in pair] for k, pair in changed.items()}
         self.catalog.audit(actor, "consent.corrected", f"consent/{new.id}", persona=old.persona_id, replaces=old.id,
                            reason=reason.strip(), changed=changed, evidence=[r.sha256 for r in new.evidence])
         self._stop_productions_without_consent(old.persona_id, actor, f"consent corrected: {reason.strip()}")

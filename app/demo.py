@@ -17,6 +17,7 @@ from app import services
 from app.api import ENDED, StudioAPI
 from core.settings import StudioSettings
 from delivery.records import Delivery
+from delivery.verifier_server import running_verifier
 from materials.records import MaterialSet
 from persona.records import ConsentRecord, Persona, StyleProfile
 from persona.synthetic import NAME, NAME_ZH, VOICE, VOICE_ZH, espeak, make_persona_media
@@ -145,6 +146,21 @@ def ffmpeg_reencode(src: Path, dst: Path) -> Path:
     return dst
 
 
+def ask_public_verifier(settings: StudioSettings, api: StudioAPI, clip: Path) -> dict:
+    """What a stranger learns about ``clip`` from the public verifier's HTTP API: the manifests
+    its marks lead to (Soft Binding Resolution, by content), the verdict and the credentials."""
+    import httpx
+
+    with running_verifier(settings, api.catalog) as url, httpx.Client(base_url=url, timeout=300) as http:
+        matches = http.post("/matches/byContent", content=clip.read_bytes(), headers={"content-type": "video/mp4"})
+        matches.raise_for_status()
+        verdict = http.post("/verdict", content=clip.read_bytes(), params={"name": clip.name})
+        verdict.raise_for_status()
+        ids = [m["manifestId"] for m in matches.json()["matches"]]
+        manifest = http.get(f"/manifests/{ids[0]}", params={"format": "json"}).json() if ids else None
+    return {"url": url, "matches": ids, "verdict": verdict.json(), "manifest": manifest}
+
+
 def run_demo(settings: StudioSettings, log=print, language: str = "zh") -> dict:
     t0 = time.time()
     story = STORIES[language]
@@ -234,6 +250,7 @@ def run_demo(settings: StudioSettings, log=print, language: str = "zh") -> dict:
         copy = out.with_name(f"{delivery.id}.reencoded-copy.mp4")
         ffmpeg_reencode(out, copy)
         copy_verdict = api.verify(copy)
+        report["public_verifier"] = ask_public_verifier(settings, api, copy)
         report.update(
             delivered=str(out), subtitles=[str(out.with_suffix(x)) for x in (".srt", ".vtt")], reencoded_copy=str(copy), verify_copy=copy_verdict.model_dump(mode="json"), delivery_id=delivery.id, consent_id=consent.id, production_id=production.id,
             verify=verdict.model_dump(mode="json"),

@@ -15,10 +15,12 @@ from urllib.parse import urlparse
 import httpx
 
 from core.settings import StudioSettings, settings_env
+from delivery.verifier_server import serve as serve_public_verifier
 from runs.client import PrefectRuns
 from runs.recovery import ensure_automations, reschedule_interrupted_runs
 from runs.result_storage import StudioResultStorage
 from script.registry import local_model_path
+from storage import open_catalog
 from voice.server import serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,6 +210,11 @@ def _requeue(settings: StudioSettings) -> None:
 def serve_voice(settings: StudioSettings, host: str, port: int, api_key: str | None = None) -> None:
     """The offline voice over the OpenAI-compatible speech protocol, in this process (blocks)."""
     serve(settings, host, port, api_key)
+
+
+def serve_verifier(settings: StudioSettings, host: str, port: int) -> None:
+    """The public verifier (``delivery.verifier_server``) in this process (blocks)."""
+    serve_public_verifier(settings, open_catalog(settings), host, port)
 
 
 def serve_llm(settings: StudioSettings, host: str, port: int, model: Path | None = None, api_key: str | None = None,

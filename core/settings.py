@@ -209,6 +209,22 @@ class TrustSettings(BaseModel):
     content_propagator: str = ""  # GB 45438 ContentPropagator, filled by whoever publishes it
 
 
+class VerifierSettings(BaseModel):
+    """``studio verify serve``: the public verifier (``delivery.verifier_server``). Strangers get
+    the verdict and the public credentials; with ``operator_token`` (``Authorization: Bearer``)
+    also the studio's full report: names, consent and approvals."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8600, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8600"  # the address strangers use, for links to manifests
+    max_upload_mb: float = Field(default=300, gt=0)
+    max_minutes: float = Field(default=15, gt=0)  # longer clips are refused: send a part
+    checks_per_minute: int = Field(default=6, ge=1)  # uploads per client address
+    lookups_per_minute: int = Field(default=120, ge=1)  # look-ups by binding value or manifest id
+    show_persona_name: bool = True  # strangers see whose likeness it is (the manifest's title says it too)
+    operator_token: SecretStr | None = None
+
+
 class NotifySettings(BaseModel):
     """Where to say that a review is waiting or a delivery is ready (both optional)."""
 
@@ -256,6 +272,7 @@ class StudioSettings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     trust: TrustSettings = TrustSettings()
     notify: NotifySettings = NotifySettings()
+    verifier: VerifierSettings = VerifierSettings()
     portal: PortalSettings = PortalSettings()
 
     @property

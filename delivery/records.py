@@ -1,4 +1,4 @@
-"""What left the studio (deliveries), the watermark registry, and verify reports."""
+"""What left the studio (deliveries), the watermark registry, the manifest repository, and verify reports."""
 
 from __future__ import annotations
 
@@ -9,6 +9,25 @@ from pydantic import BaseModel, Field
 
 from core.records import AssetRef, Record
 from review.records import Approval
+
+PICTURE_MARK_ALG = "org.digital-human-studio.luma-spread.1"  # delivery.trust.video_mark
+SOUND_MARK_ALG = "org.digital-human-studio.stft-spread.1"  # delivery.trust.audio_mark
+MARK_ALGORITHMS = {PICTURE_MARK_ALG: "picture", SOUND_MARK_ALG: "sound"}
+
+
+class SoftBinding(BaseModel):
+    """One mark as the manifest names it: which algorithm, which value, over which time span."""
+
+    alg: str
+    value: str
+    start_ms: int = 0
+    end_ms: int
+
+    def assertion(self) -> dict:
+        """The ``c2pa.soft-binding`` assertion's data for this mark."""
+        return {"alg": self.alg, "name": f"the studio's invisible {MARK_ALGORITHMS.get(self.alg, 'content')} mark",
+                "blocks": [{"scope": {"timespan": {"start": self.start_ms, "end": self.end_ms}}, "value": self.value}],
+                "pad": []}
 
 
 class Delivery(Record):
@@ -41,6 +60,30 @@ class Delivery(Record):
     loudness_lufs: float | None = None  # integrated (EBU R128), before the lossy encodes
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    manifests: list[str] = Field(default_factory=list)  # the C2PA manifest ids of the MP4, MP3 and WAV
+
+
+class ManifestRecord(Record):
+    """One delivered file's C2PA manifest store, kept in the manifest repository: what a
+    verifier gets back for a copy whose metadata was stripped, found through its marks."""
+
+    kind: ClassVar[str] = "c2pa-manifest"
+    immutable: ClassVar[bool] = True
+
+    manifest_id: str  # urn:c2pa:<uuid>, the active manifest's label
+    delivery_id: str
+    file: Literal["mp4", "mp3", "wav"]
+    asset_sha256: str  # the signed file's bytes
+    store: AssetRef  # application/c2pa
+    bindings: list[SoftBinding]
+
+    @staticmethod
+    def id_for(manifest_id: str) -> str | None:
+        """The record id for a manifest id (``urn:c2pa:<uuid>``), or None if it is not one."""
+        head, _, uuid = manifest_id.strip().lower().rpartition(":")
+        if head not in ("urn:c2pa", "urn:uuid") or len(uuid) != 36 or any(c not in "0123456789abcdef-" for c in uuid):
+            return None
+        return f"c2pa-{uuid}"
 
 
 class WatermarkRecord(Record):

@@ -8,7 +8,9 @@ From a reviewed video take it writes an MP4 (H.264/AAC) and the sound alone as M
 3. the visible "AI生成 / AI-generated" label for the first seconds and a persistent corner mark,
    and the subtitles burned in where ``burn_subtitles`` asks (their times follow the notice);
 4. GB 45438 AIGC metadata (``delivery.trust.aigc_metadata``) and the delivery id;
-5. last, a signed C2PA manifest (``delivery.backends.c2pa_manifest``): any later write would break it.
+5. last, a signed C2PA manifest (``delivery.backends.c2pa_manifest``) naming the marks as soft
+   bindings and saying how the content was made (``delivery.credentials``): any later write would
+   break it. The manifest stores come back for the manifest repository (``delivery.manifests``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import ffmpeg
 import numpy as np
 
 from core.settings import DeliverySettings, TrustSettings
-from delivery.backends.c2pa_manifest import SigningCredentials, sign_file
+from delivery.backends.c2pa_manifest import SignedFile, SigningCredentials, sign_file
+from delivery.credentials import soft_bindings
+from delivery.records import SoftBinding
 from delivery.subtitles import Captions, SubtitleCue, burn_style, to_srt
 from delivery.trust.aigc_metadata import ffmpeg_metadata
 from delivery.trust.audio_mark import embed_audio, snr_db
@@ -67,6 +71,8 @@ class DeliveredFiles:
     loudness_lufs: float
     cues: list[SubtitleCue]  # timed to these files
     subtitles_burned: bool = False
+    signed: dict[str, SignedFile] | None = None  # "mp4", "mp3", "wav": each file's manifest
+    marks: dict[str, list[SoftBinding]] | None = None  # the soft bindings each manifest names
 
 
 def notice_text(delivery: DeliverySettings, language: str) -> str:
@@ -172,7 +178,7 @@ def _run(stream, what: str, media_seconds: float) -> None:
 def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySettings, trust: TrustSettings,
                     key: bytes, content_id: int, language: str, title: str, delivery_id: str,
                     aigc_label: dict, credentials: SigningCredentials, provenance: dict,
-                    captions: Captions | None = None) -> DeliveredFiles:
+                    captions: Captions | None = None, disclosure: dict | None = None) -> DeliveredFiles:
     """Write ``<name>.mp4``, ``<name>.mp3`` and ``<name>.wav`` under ``out_dir``, fully labelled and
     signed; the ``captions``' cues come back timed to them (and burned in where settings ask)."""
     require_ffmpeg()
@@ -257,13 +263,16 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
     _run(ffmpeg.output(ffmpeg.input(str(marked_wav)).audio, str(wav_tmp), acodec="pcm_s16le",
                        **{"metadata:g:1": f"title={title}"}, **ffmpeg_metadata(aigc_label, "wav")), "WAV writing", info.duration_s)
 
-    outputs = []
-    for tmp, suffix in ((mp4_tmp, ".mp4"), (mp3_tmp, ".mp3"), (wav_tmp, ".wav")):
-        outputs.append(sign_file(tmp, out_dir / f"{name}{suffix}", credentials, title, provenance))
+    signed, marks = {}, {}
+    for tmp, kind in ((mp4_tmp, "mp4"), (mp3_tmp, "mp3"), (wav_tmp, "wav")):
+        marks[kind] = soft_bindings(content_id, probe(tmp).duration_s, picture=kind == "mp4")
+        signed[kind] = sign_file(tmp, out_dir / f"{name}.{kind}", credentials, title, provenance,
+                                 soft_bindings=[m.assertion() for m in marks[kind]], disclosure=disclosure)
+    outputs = [f.path for f in signed.values()]
     for leftover in work.iterdir():
         leftover.unlink()
     work.rmdir()
     return DeliveredFiles(video=outputs[0], mp3=outputs[1], wav=outputs[2], duration_s=probe(outputs[0]).duration_s,
                           notice_s=round(notice_s, 3), video_psnr_db=round(float(psnr), 2),
                           audio_snr_db=round(audio_snr, 2), loudness_lufs=loudness["lufs"], embed_fps=round(frames / max(embed_time, 1e-9), 1),
-                          cues=cues, subtitles_burned=burn)
+                          cues=cues, subtitles_burned=burn, signed=signed, marks=marks)

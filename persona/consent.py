@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from persona.records import ConsentRecord, Persona
+from persona.records import ConsentRecord, FamilyGrant, Persona
 
 if TYPE_CHECKING:
     from storage.catalog import Catalog
@@ -30,11 +30,36 @@ def require_consent(
         )
     problems = []
     for record in sorted(records, key=lambda c: c.created_at, reverse=True):
-        problem = record.problem(use, language, at, audience)
+        problem = record.problem(use, language, at, audience) or quorum_problem(catalog, record)
         if problem is None:
             return record
         problems.append(problem)
     raise ConsentError(f"no valid consent for persona {persona_id} ({use}, {language}): " + "; ".join(problems))
+
+
+def family_agreement(catalog: Catalog, record: ConsentRecord) -> tuple[list[FamilyGrant], list[str]]:
+    """A family consent's grants so far, and the members who have not agreed yet."""
+    if record.quorum is None:
+        return [], []
+    grants, waiting = [], []
+    for index, member in enumerate(record.quorum.members):
+        grant_id = FamilyGrant.id_for(record.id, index)
+        if catalog.exists(FamilyGrant, grant_id):
+            grants.append(catalog.load(FamilyGrant, grant_id))
+        else:
+            waiting.append(member.name)
+    return grants, waiting
+
+
+def quorum_problem(catalog: Catalog, record: ConsentRecord) -> str | None:
+    """Why a family consent does not count yet (too few members agreed); None once it does."""
+    if record.quorum is None:
+        return None
+    grants, waiting = family_agreement(catalog, record)
+    if len(grants) >= record.quorum.needed:
+        return None
+    return (f"consent {record.id} waits for the family: {len(grants)} of the {record.quorum.needed} needed have "
+            f"agreed (not yet: {', '.join(waiting)})")
 
 
 def forbidden_in_sentences(consent: ConsentRecord, sentences: list[str] | str) -> list[str]:

@@ -46,6 +46,34 @@ class ConsentScope(BaseModel):
         return forbidden_hits(self.forbidden_topics, text)
 
 
+class FamilyMember(BaseModel):
+    """One person whose agreement a family consent names (a spouse, an adult child, the executor)."""
+
+    name: str = Field(min_length=1, max_length=120)
+    relationship: str = Field(min_length=1, max_length=60)
+
+
+class FamilyQuorum(BaseModel):
+    """Who must agree for a deceased person, and how many of them: nothing is generated until
+    ``needed`` of ``members`` have each agreed with their own evidence; any one of them can
+    withdraw at any time, which revokes the consent."""
+
+    members: list[FamilyMember] = Field(min_length=1, max_length=20)
+    needed: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> FamilyQuorum:
+        names = [m.name.casefold() for m in self.members]
+        if len(set(names)) != len(names):
+            raise ValueError("each family member is named once")
+        if self.needed > len(self.members):
+            raise ValueError(f"{self.needed} must agree, but only {len(self.members)} are named")
+        return self
+
+    def member(self, name: str) -> tuple[int, FamilyMember] | None:
+        return next(((i, m) for i, m in enumerate(self.members) if m.name.casefold() == name.strip().casefold()), None)
+
+
 class ConsentRecord(Record):
     """Permission to make a persona's digital human, from the person or their family.
 
@@ -65,6 +93,8 @@ class ConsentRecord(Record):
     evidence: list[AssetRef] = Field(min_length=1)
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
+    quorum: FamilyQuorum | None = None  # a family's agreement, each member's own (``FamilyGrant``)
+    withdrawn_by: str | None = None  # the family member whose withdrawal revoked it
     # corrections: each makes the next version (a new record); the one it replaces stops counting
     version: int = Field(default=1, ge=1)
     replaces: str | None = None
@@ -101,6 +131,26 @@ class ConsentRecord(Record):
     def forbidden_in(self, text: str) -> list[str]:
         """The forbidden topics that ``text`` speaks of (``persona.topics``: the one matcher)."""
         return self.scope.forbidden_in(text)
+
+
+class FamilyGrant(Record):
+    """One named family member's agreement to a consent, with their own evidence
+    (id ``<consent>-agree-<member index>``: a member agrees once)."""
+
+    kind: ClassVar[str] = "family-grant"
+    immutable: ClassVar[bool] = True
+
+    consent_id: str
+    member: str
+    relationship: str
+    evidence: list[AssetRef] = Field(min_length=1)
+    statement: str = ""  # what they declared, in their words
+    invitation_id: str | None = None  # the link they used; None when an operator recorded a paper form
+    recorded_by: str
+
+    @staticmethod
+    def id_for(consent_id: str, index: int) -> str:
+        return f"{consent_id}-agree-{index}"
 
 
 class Upload(Record):

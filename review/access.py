@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from core.records import utcnow
 from core.settings import StudioSettings
+from persona.records import ConsentRecord
 from production.records import Production
 from review.records import Invitation, InvitationRedemption
 from storage import Catalog
@@ -43,6 +44,7 @@ class Identity:
     role: str | None = None
     invitation_id: str | None = None
     language: str = "en"
+    consent_id: str | None = None  # a family member asked to agree to this consent
 
     @property
     def is_operator(self) -> bool:
@@ -167,6 +169,26 @@ def invite(catalog: Catalog, settings: StudioSettings, production_id: str, revie
     return invitation, f"{settings.portal.public_url.rstrip('/')}/?invite={token}"
 
 
+def invite_family_member(catalog: Catalog, settings: StudioSettings, consent: ConsentRecord, member: str,
+                         created_by: str, days: int | None = None, language: str = "en") -> tuple[Invitation, str]:
+    """A link for one family member named in ``consent``'s quorum: to read the terms, agree with
+    their own evidence, or withdraw (the only place the token ever appears)."""
+    days = check_days(days, settings.portal.invitation_days, INVITATION_DAYS, "an invitation")
+    found = consent.quorum.member(member) if consent.quorum else None
+    if found is None:
+        named = ", ".join(m.name for m in consent.quorum.members) if consent.quorum else "nobody: it needs no family quorum"
+        raise ValueError(f"{member} is not named in consent {consent.id} (it names {named})")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        id=f"inv-{secrets.token_hex(6)}", consent_id=consent.id, reviewer=found[1].name, role="consent",
+        language=language, token_sha256=_token_hash(token), created_by=created_by,
+        expires_at=utcnow() + timedelta(days=days))
+    catalog.save(invitation)
+    catalog.audit(created_by, "invitation.created", f"invitation/{invitation.id}", consent=consent.id,
+                  reviewer=found[1].name, role="consent", expires=invitation.expires_at.isoformat())
+    return invitation, f"{settings.portal.public_url.rstrip('/')}/?invite={token}"
+
+
 def revoke_invitation(catalog: Catalog, invitation_id: str, actor: str) -> Invitation:
     invitation = catalog.load(Invitation, invitation_id)
     if invitation.revoked_at is None:
@@ -181,6 +203,9 @@ def reissue_invitation(catalog: Catalog, settings: StudioSettings, invitation_id
     """A fresh link for the same person, production and role (the old link stops working)."""
     old = catalog.load(Invitation, invitation_id)
     revoke_invitation(catalog, invitation_id, actor)
+    if old.consent_id:
+        return invite_family_member(catalog, settings, catalog.load(ConsentRecord, old.consent_id), old.reviewer, actor,
+                                    days, old.language)
     return invite(catalog, settings, old.production_id, old.reviewer, old.role, actor, days, old.language)
 
 
@@ -211,8 +236,8 @@ def redeem(catalog: Catalog, token: str, browser: str | None = None) -> Identity
                           production=match.production_id)
             raise AccessError("this link was already opened in another browser; ask the studio to send you a new "
                               "one (studio invite reissue)") from None
-    return Identity(name=match.reviewer, kind="reviewer", production_id=match.production_id, role=match.role,
-                    invitation_id=match.id, language=match.language)
+    return Identity(name=match.reviewer, kind="reviewer", production_id=match.production_id or None, role=match.role,
+                    invitation_id=match.id, language=match.language, consent_id=match.consent_id)
 
 
 def still_valid(catalog: Catalog, identity: Identity) -> Identity:

@@ -140,15 +140,18 @@ def _clock(seconds: float) -> str:
 
 
 class Invitation(Record):
-    """A link that lets one named reviewer see and decide one production, in one role.
+    """A link that lets one named reviewer see and decide one production, in one role, or one
+    named family member agree to (or withdraw from) one consent.
 
     Only the token's SHA-256 is stored; the token itself is shown once, inside the link."""
 
     kind: ClassVar[str] = "invitation"
 
-    production_id: str
+    production_id: str = ""  # empty for a family member asked to agree to a consent
     reviewer: str = Field(min_length=1, max_length=120)
-    role: Literal["stakeholder", "family", "recipient"]  # recipient: sees and downloads the delivery, decides nothing
+    # recipient: sees and downloads the delivery, decides nothing; consent: a family member named in a consent's quorum
+    role: Literal["stakeholder", "family", "recipient", "consent"]
+    consent_id: str | None = None
     language: Literal["en", "zh"] = "en"
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     expires_at: datetime

@@ -2,7 +2,8 @@
 
 Operators sign in with a password and see every page. Reviewers and family members arrive
 through an invitation link (``/?invite=TOKEN``): the token is exchanged for a session and
-removed from the address bar at once, and they see only their production's reviews."""
+removed from the address bar at once, and they see only their production's reviews; a family
+member asked to agree to a consent sees only that consent."""
 
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # streamlit run
 
 import streamlit as st
 
+from review_ui.family_page import family_page
 from review_ui.i18n import language_switch, t
 from review_ui.materials_page import materials_page
 from review_ui.personas_page import personas_page
@@ -37,9 +39,12 @@ elif identity.is_operator:
         st.Page(templates_page, title=t("Templates"), icon=":material/event_repeat:", url_path="templates"),
         st.Page(verify_page, title=t("Verify a file"), icon=":material/verified:", url_path="verify"),
     ]
+elif identity.consent_id:
+    pages = [st.Page(family_page, title=t("Your agreement"), icon=":material/family_restroom:", url_path="consent",
+                     default=True)]
 else:
     pages = [st.Page(reviews_page, title=t("Your review"), icon=":material/rate_review:", url_path="reviews", default=True)]
 if identity is not None:
-    st.sidebar.caption(t("Signed in as **{name}** ({role})", name=identity.name, role=t(identity.role or "operator")))
+    st.sidebar.caption(t("Signed in as **{name}** ({role})", name=identity.name, role=t("family member") if identity.consent_id else t(identity.role or "operator")))
     st.sidebar.button(t("Sign out"), on_click=sign_out, key="sign_out")
 st.navigation(pages).run()

@@ -11,6 +11,7 @@ import streamlit as st
 from core.errors import one_line
 from core.records import AssetRef, utcnow
 from persona.records import ConsentRecord, Persona
+from review_ui.family_page import family_panel
 from review_ui.i18n import explain, fixed, label, language, t
 from review_ui.safe import md
 from review_ui.session import get_api, require_operator
@@ -42,6 +43,8 @@ def personas_page() -> None:
     persona = pick_persona(api, "consent_persona", t("No personas yet."))
     if persona is None:
         return
+    st.caption(t("Digital-human identity code: {code} (in every delivery's label, credentials and watermark record)",
+                 code=api.identity_code(persona.id)))
     consents = api.consents(persona.id)
     st.subheader(t("Consent"))
     if not consents:
@@ -63,10 +66,13 @@ def consent_state(c: ConsentRecord) -> str:
 
 def _consent_card(api, c: ConsentRecord, actor: str) -> None:
     """One consent record: who gave it, for what, its evidence; correcting it makes a new version."""
+    state = consent_state(c)
+    if c.quorum is not None and state == t("valid") and not api.family_status(c.id).complete:
+        state = t("waiting for the family's agreement")
     with st.container(border=True):
         st.markdown(t("**Version {version}** · from **{grantor}** ({relationship}) for {subject} · {state}",
                       version=c.version, grantor=c.grantor_name, relationship=label(c.relationship), subject=c.subject_name,
-                      state=consent_state(c)) + f" · {md(c.id)}")
+                      state=state) + f" · {md(c.id)}")
         sc = c.scope
         st.caption(t("uses: {uses} · languages: {languages} · audiences: {audiences} · forbidden topics: {topics} · "
                      "valid {start} to {end}", uses=", ".join(label(u) for u in sc.uses),
@@ -77,6 +83,8 @@ def _consent_card(api, c: ConsentRecord, actor: str) -> None:
                       if c.revoked_at else ""))
         for n, ref in enumerate(c.evidence):
             _show_evidence(api, ref, f"{c.id}-{n}")
+        if c.quorum is not None and not c.superseded_by:
+            _family_section(api, c, actor)
         if c.revoked_at is not None or c.superseded_by:
             return
         with st.expander(t("Correct this record (saved as a new version)")):
@@ -90,6 +98,27 @@ def _consent_card(api, c: ConsentRecord, actor: str) -> None:
                     st.rerun()
                 except Exception as exc:
                     st.error(t("Not revoked: {error}", error=explain(one_line(exc))))
+
+
+def _family_section(api, c: ConsentRecord, actor: str) -> None:
+    """The family quorum: who has agreed, and a link for each member (shown once)."""
+    st.markdown(t("**Family agreement**"))
+    status = family_panel(api, c.id)
+    if status.revoked_at:
+        return
+    waiting = [m.name for m in status.members if m.agreed_at is None]
+    if not waiting:
+        return
+    with st.form(f"family-invite-{c.id}"):
+        member = st.selectbox(t("Invite a family member to agree"), waiting, key=f"family-member-{c.id}")
+        lang = st.selectbox(t("Their language"), ["en", "zh"], format_func=fixed(t), key=f"family-lang-{c.id}")
+        if st.form_submit_button(t("Make their link"), key=f"family-link-{c.id}"):
+            try:
+                _, link = api.invite_family_member(c.id, member, language=lang, actor=actor)
+                st.success(t("Send this link to {name} (it is shown only now):", name=member))
+                st.code(link, language=None)
+            except Exception as exc:
+                st.error(t("No link made: {error}", error=explain(one_line(exc))))
 
 
 PERSONA_PICKERS = ("consent_persona", "materials_persona", "start_persona")
@@ -171,6 +200,11 @@ def _consent_form(api, persona, actor: str, correcting: ConsentRecord | None = N
         evidence = st.file_uploader(t("Evidence: a signed form, a recorded statement")
                                     + (t(" (empty keeps the evidence on file)") if correcting else ""),
                                     accept_multiple_files=True, key=f"consent_evidence-{k}")
+        family, needed = "", 0
+        if persona.deceased and correcting is None:
+            family = st.text_area(t("Family members whose agreement is needed, one per line: name, relationship "
+                                    "(empty: the person above alone)"), key=f"consent_family-{k}")
+            needed = st.number_input(t("How many of them must agree (0: all)"), 0, 20, 0, key=f"consent_needed-{k}")
         reason = st.text_input(t("What is corrected, and why"), key=f"consent_reason-{k}") if correcting else ""
         button = t("Save as a new version") if correcting else t("Add consent")
         if not st.form_submit_button(button, key=f"consent_add-{k}"):
@@ -179,6 +213,12 @@ def _consent_form(api, persona, actor: str, correcting: ConsentRecord | None = N
     fields = dict(valid_days=int(days), languages=languages, audiences=split(audiences), forbidden_topics=split(forbidden),
                   actor=actor, endorsements=endorsements, own_words_only=own_words)
     try:
+        members = [[x.strip() for x in line.replace("，", ",").split(",", 1)] for line in family.splitlines() if line.strip()]
+        if any(len(m) != 2 or not all(m) for m in members):
+            raise ValueError("write each family member on a line of their own as: name, relationship")
+        if members:
+            fields["quorum"] = {"members": [{"name": n, "relationship": r} for n, r in members],
+                                "needed": int(needed) or len(members)}
         with tempfile.TemporaryDirectory() as tmp:
             files = [saved_upload(f, Path(tmp), n) for n, f in enumerate(evidence or [])]
             if correcting:

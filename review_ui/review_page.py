@@ -39,6 +39,10 @@ def _visible(identity: Identity, request: ReviewRequest) -> bool:
 def reviews_page() -> None:
     identity = require_identity()
     st.title(t("Waiting for your review"))
+    if identity.production_id:
+        notice = get_api().withdrawal_notice(identity.production_id)
+        if notice:  # a family member withdrew: the production was stopped and its reviews closed
+            st.error(t("This production was stopped: {notice}", notice=explain(notice)))
     if "decided" in st.session_state:  # what the last decision did (made by ``t``: escaped)
         st.success(st.session_state.pop("decided"))
     api = get_api()

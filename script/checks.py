@@ -121,8 +121,14 @@ def repair_model_output(text: str, styles: list[str]) -> Repaired:
             line = line[labelled.end():].strip()
             line = line[:1].upper() + line[1:]  # the words began the sentence once the label is gone
         if _PREAMBLE.match(line) or (line.endswith((":", "：")) and len(line) < 80):
-            fixes.append(f"dropped a line that is not the script: {line[:60]!r}")
-            continue
+            said = re.split(r"[:：]\s*", line, maxsplit=1)
+            meta = re.match(r"\W*(?:note|title|let me know)\b", said[0], re.I)  # about the script, not of it
+            if len(said) == 2 and not meta and len(re.findall(r"\w+", said[1])) >= 3:  # "Here's my toast: to the ..."
+                fixes.append(f"dropped what came before the words: {said[0][:60]!r}")
+                line = said[1][:1].upper() + said[1][1:]
+            else:
+                fixes.append(f"dropped a line that is not the script: {line[:60]!r}")
+                continue
         if line.startswith("#"):
             fixes.append(f"dropped a heading: {line[:60]!r}")
             continue

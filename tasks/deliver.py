@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prefect import task
 
+from delivery.credentials import disclosure
+from delivery.manifests import keep_manifests
 from delivery.records import Delivery
 from delivery.render import notice_text, render_delivery
 from delivery.subtitles import Captions, to_srt, to_vtt
@@ -38,19 +40,21 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
     credentials = c2pa_credentials(settings)
     aigc = make_label(credentials.key_pem, settings.trust.content_producer, f"{identity}/{delivery_id}",
                       settings.trust.content_propagator)
+    # anyone holding a file reads its manifest: who approved is said by role, names stay in the records
     provenance = {"delivery_id": delivery_id, "production_id": production.id, "persona": persona.display_name,
-                  "digital_human_id": identity,
-                  "consent_id": consent.id, "consent_relationship": consent.relationship,
-                  "script_version": script.version, "watermark_id": mark.id,
-                  "approvals": [a.model_dump(mode="json") for a in approved]}
+                  "digital_human_id": identity, "consent_id": consent.id,
+                  "script_version": script.version, "watermark_id": mark.id}
     voice = catalog.load(VoiceTake, video.voice_take_id)
+    made_with = disclosure({"script": script.backend, "voice": voice.backend, "video": video.backend},
+                           approved, script.version, video.take)
     captions = Captions(sentences=[s.text for s in script.sentences], timings=voice.sentence_timings,
                         language=script.language, notice=notice_text(settings.delivery, script.language))
     files = render_delivery(
         catalog.media_path(video.video), scratch(settings), delivery_id, delivery=settings.delivery,
         trust=settings.trust, key=key, content_id=mark.content_id, language=script.language,
         title=f"{persona.display_name}: {production.brief.occasion}", delivery_id=delivery_id, aigc_label=aigc,
-        credentials=credentials, provenance=provenance, captions=captions)
+        credentials=credentials, provenance=provenance, captions=captions, disclosure=made_with)
+    manifests = keep_manifests(catalog, delivery_id, files.signed, files.marks)
     srt = catalog.put_media(to_srt(files.cues).encode(), "application/x-subrip", name=f"{delivery_id}.srt")
     vtt = catalog.put_media(to_vtt(files.cues).encode(), "text/vtt", name=f"{delivery_id}.vtt")
     allowed(catalog, production)  # consent may have been revoked while rendering
@@ -63,7 +67,7 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
         subtitles_burned=files.subtitles_burned,
         duration_s=round(files.duration_s, 3), spoken_notice_s=files.notice_s, label_text=settings.delivery.label_text,
         approvals=approved, watermark_id=mark.id, aigc=aigc, c2pa_signed=True, video_psnr_db=files.video_psnr_db,
-        audio_snr_db=files.audio_snr_db, loudness_lufs=files.loudness_lufs)
+        audio_snr_db=files.audio_snr_db, loudness_lufs=files.loudness_lufs, manifests=manifests)
     catalog.save(delivery)
     catalog.save(production.model_copy(update={"status": "delivered"}))
     catalog.audit("studio", "delivery.created", f"delivery/{delivery.id}", sha256=delivery.video.sha256,

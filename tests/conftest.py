@@ -35,6 +35,15 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def delivered(tmp_path_factory, shared_data) -> dict:
+    """A delivery rendered from real footage and speech (``tests.trust_delivery``); a test that
+    revokes it puts it back."""
+    from tests.trust_delivery import make_delivery
+
+    return make_delivery(tmp_path_factory, shared_data)
+
+
+@pytest.fixture(scope="session")
 def speech_check(tmp_path_factory):
     """The shipped Whisper-base as the studio's recogniser (assembled once per session)."""
     from core.settings import SpeechCheckSettings

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.usefixtures("one_browser")
 
 GENERATING_COMMANDS = {"up", "demo", "produce", "review approve", "review request-changes", "review edit", "template run",
                        "template schedule", "template resume"}
-OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "consent list", "consent correct", "materials add",
+OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "consent revoke", "consent list", "consent correct",
+                  "consent family", "consent invite", "consent agree", "consent withdraw", "materials add",
                   "materials withdraw", "materials list", "invite reissue",
                   "review list", "review show", "verify", "status", "audit", "invite create", "invite revoke",
                   "operator set-password", "template save", "template list", "template pause", "review comment",
@@ -279,3 +280,38 @@ def test_portal_cannot_resume_a_schedule_without_consent(world):
     assert not at.exception and at.error and "revoked" in shown(at.error[0].value), [shown(e.value) for e in at.error]
     assert world["api"].catalog.load(Template, "tpl-test").schedule_active is False
     get_api.clear()
+
+
+def test_a_family_consent_from_the_command_line(settings, tmp_path):
+    """`consent add --member NAME:RELATIONSHIP --needed N`, invite, agree (a paper form), family, withdraw."""
+    from app.cli import app
+
+    api = StudioAPI(settings)
+    persona = api.create_persona("Grandma Test (fictional)", ["en"], deceased=True, fictional=True)
+    living = api.create_persona("Aunt Test (fictional)", ["en"], fictional=True)
+    form = tmp_path / "estate.txt"
+    form.write_text("the estate's instruction")
+    runner = CliRunner()
+    family = ["--member", "Mei:spouse", "--member", "Bo:son"]
+    add = ["consent", "add", "--grantor", "the Test family", "--relationship", "next_of_kin", "--evidence", str(form)]
+    added = runner.invoke(app, [*add[:2], persona.id, *add[2:], *family, "--needed", "2"])
+    assert added.exit_code == 0, added.output
+    consent_id = added.output.strip()
+    for args, problem in (([*add[:2], persona.id, *add[2:], "--member", "Mei"], "NAME:RELATIONSHIP"),
+                          ([*add[:2], persona.id, *add[2:], *family, "--needed", "3"], "only 2 are named"),
+                          (["consent", "add", living.id, "--grantor", "Aunt Test", "--evidence", str(form), *family],
+                           "living person consents themselves"),
+                          (["consent", "invite", consent_id, "--member", "Eve"], "Eve is not named")):
+        refused = runner.invoke(app, args)
+        assert refused.exit_code == 1 and problem in refused.output, (args, refused.output)
+    assert "waits for the family: 0 of the 2 needed" in runner.invoke(app, ["consent", "list", persona.id]).output
+    link = runner.invoke(app, ["consent", "invite", consent_id, "--member", "bo"])  # names match whatever the case
+    assert link.exit_code == 0 and "\tBo\t" in link.output and "?invite=" in link.output, link.output
+    agreed = runner.invoke(app, ["consent", "agree", consent_id, "--member", "Mei", "--evidence", str(form)])
+    assert agreed.exit_code == 0 and "Mei (spouse) agreed" in agreed.output, agreed.output
+    status = runner.invoke(app, ["consent", "family", consent_id]).output
+    assert "1 of the 2 needed have agreed" in status and "Bo (son)\tnot yet" in status, status
+    withdrawn = runner.invoke(app, ["consent", "withdraw", consent_id, "--member", "Bo", "--reason", "not what she wanted"])
+    assert withdrawn.exit_code == 0 and "Bo (son) withdrew: not what she wanted" in withdrawn.output, withdrawn.output
+    assert "\trevoked" in runner.invoke(app, ["consent", "list", persona.id]).output
+    assert [e.actor for e in api.catalog.audit_events(f"consent/{consent_id}")][-2:] == ["Bo", "Bo"]

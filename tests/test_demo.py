@@ -41,6 +41,14 @@ def test_studio_demo_end_to_end(tmp_path):
     assert copy["identity_code"] == identity  # found again from the watermark alone
     assert copy["verdict"] == "authorised" and copy["c2pa"] == "none" and copy["aigc"] is None
     assert copy["watermark_video"] == report["verify"]["watermark_video"] is not None
+    # the same copy through the public verifier's HTTP API: its credentials come back, no names
+    public = report["public_verifier"]
+    assert public["matches"] and public["verdict"]["verdict"] == "authorised"
+    assert public["verdict"]["digital_human_id"] == identity and "兰兰" not in json.dumps(public, ensure_ascii=False)
+    [mp4, *_] = public["verdict"]["credentials"]
+    assert mp4["trusted"] and not mp4["covers_these_bytes"] and mp4["manifest_id"] == public["matches"][0]
+    assert [b["value"] for b in mp4["soft_bindings"]] == [copy["watermark_video"]] * 2
+    assert "POST /matches/byContent -> urn:c2pa:" in proc.stdout and "signed by the studio's certificate" in proc.stdout
     info = probe(Path(report["delivered"]))
     assert (info.video_codec, info.audio_codec) == ("h264", "aac") and info.duration_s > 10
     actions = [e["action"] for e in report["events"]]

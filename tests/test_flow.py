@@ -177,3 +177,72 @@ def test_portal_shows_prefect_errors_instead_of_raising(monkeypatch, tmp_path):
     assert not at.exception and at.error and "Could not read" in shown(at.error[0].value)
     get_settings.cache_clear()
     get_api.clear()
+
+
+def test_a_family_quorum_must_agree_and_one_members_withdrawal_stops_a_waiting_production(studio_stack, persona_media):
+    """For a deceased person: two of three named family members must each agree (through their own
+    link, or a paper form an operator records) before anything is made; the third, who never
+    agreed, withdraws through his link while the production waits for review: it is stopped at
+    once, and its reviewers are told why."""
+    from streamlit.testing.v1 import AppTest
+
+    from app.api import StudioAPI
+    from review.access import AccessError, invite
+    from review_ui.session import get_api
+    from script.sentences import Brief
+
+    api = StudioAPI(studio_stack)
+    persona = api.create_persona("Grandpa Wang (fictional)", ["en"], deceased=True, fictional=True)
+    family = [{"name": "Mei", "relationship": "spouse"}, {"name": "Lan", "relationship": "daughter"},
+              {"name": "Bo", "relationship": "son"}]
+    consent = api.add_consent(persona.id, "the Wang family", "next_of_kin", ["greeting"], [persona_media["text"]],
+                              quorum={"members": family, "needed": 2})
+    for role in ("voice", "footage", "text"):
+        api.add_material(persona.id, role, persona_media[role])
+    brief = Brief(occasion="birthday", audience="family", points=["Come home for dinner"], target_seconds=12)
+    with pytest.raises(ConsentError, match="waits for the family: 0 of the 2 needed"):
+        api.create_production(persona.id, "greeting", brief, ["Mei"], ["Lan"])
+
+    def portal_as(link: str) -> AppTest:
+        get_api.clear()
+        at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
+        at.query_params["invite"] = link.split("invite=")[1]
+        return at.run()
+
+    mei = portal_as(api.invite_family_member(consent.id, "Mei")[1])  # Mei agrees through her own link
+    assert not mei.exception and mei.title[0].value.startswith("Consent for Grandpa Wang")
+    mei.text_area(key="family_words").input("Yes, for the grandchildren's birthday.")
+    mei.checkbox(key="family_sure").check()
+    mei.button(key="family_agree_button").click().run()
+    assert not mei.exception and "your agreement is recorded" in shown(mei.success[0].value), [e.value for e in mei.error]
+    mei_identity = mei.session_state["identity"]
+    with pytest.raises(AccessError, match="only they can answer"):
+        api.agree_to_consent(consent.id, "Lan", identity=mei_identity, statement="yes")  # nobody agrees for another
+    with pytest.raises(ConsentError, match="1 of the 2 needed"):
+        api.create_production(persona.id, "greeting", brief, ["Mei"], ["Lan"])
+    api.agree_to_consent(consent.id, "Lan", evidence=[persona_media["text"]])  # her paper form, recorded by the operator
+    assert api.family_status(consent.id).complete
+
+    production = api.create_production(persona.id, "greeting", brief, ["Mei"], ["Lan"])
+    run_id = api.start_production(production.id)
+    request = wait_for_review(api, production.id, "script-1", timeout_s=300)
+    bo = portal_as(api.invite_family_member(consent.id, "Bo")[1])  # Bo never agreed; he objects
+    bo.text_input(key="family_reason").input("Father would not have wanted a birthday video.")
+    bo.checkbox(key="family_withdraw_sure").check()
+    bo.button(key="family_withdraw_button").click().run()
+    assert not bo.exception and "stopped everything" in shown(bo.success[0].value), [e.value for e in bo.error]
+
+    assert api.run_state(run_id).type.value == "CANCELLED"
+    assert api.catalog.load(Production, production.id).status == "stopped"
+    assert request.id not in [r.id for r in api.pending_reviews()]
+    record = api.catalog.load(type(consent), consent.id)
+    assert record.withdrawn_by == "Bo" and record.revocation_reason.startswith("Bo (son) withdrew: Father")
+    events = [(e.actor, e.action) for e in api.catalog.audit_events(f"consent/{consent.id}")]
+    assert events == [("operator", "consent.added"), ("Mei", "consent.family_agreed"), ("Lan", "consent.family_agreed"),
+                      ("Lan", "consent.quorum_complete"), ("Bo", "consent.withdrawn_by_family"), ("Bo", "consent.revoked")]
+    with pytest.raises(ValueError, match="was revoked"):
+        api.agree_to_consent(consent.id, "Bo", statement="I changed my mind")  # a new consent is needed now
+    get_api.clear()
+    _, link = invite(api.catalog, studio_stack, production.id, "Lan", "family", "operator")
+    lan = portal_as(link)  # her review is gone; she is told why
+    assert not lan.exception and any("This production was stopped: Bo (son) withdrew" in shown(e.value) for e in lan.error)

@@ -131,6 +131,13 @@ def test_every_page_reads_in_chinese_and_in_english(settings, tmp_path, shared_d
     family = chinese_family(StudioAPI(settings), tmp_path, shared_data)
     api = family.api
     monkeypatch.setattr(StudioAPI, "pending_reviews", lambda self: [api.catalog.load(ReviewRequest, family.video_review)])
+    # the late father's memorial needs his widow and his son to agree: the family's page, and the operator's panel
+    evidence = tmp_path / "遗产执行人.txt"
+    evidence.write_text("家人共同决定。", encoding="utf-8")
+    quorum = api.add_consent(family.persona_id, "王家", "next_of_kin", ["memorial"], [evidence], languages=["zh"],
+                             quorum={"members": [{"name": "李秀英", "relationship": "妻子"},
+                                                 {"name": "王强", "relationship": "儿子"}], "needed": 2}, actor="ops")
+    api.agree_to_consent(quorum.id, "李秀英", evidence=[evidence])
     problems: list[str] = []
     for language in ("zh", "en"):
         visits = [("sign in", AppTest.from_file("../review_ui/app.py", default_timeout=120))]
@@ -144,6 +151,9 @@ def test_every_page_reads_in_chinese_and_in_english(settings, tmp_path, shared_d
             at = AppTest.from_file("../review_ui/app.py", default_timeout=120)
             at.query_params["invite"] = link.split("invite=")[1]
             visits.append((f"{role}'s link", at))
+        at = AppTest.from_file("../review_ui/app.py", default_timeout=120)
+        at.query_params["invite"] = api.invite_family_member(quorum.id, "王强", language=language)[1].split("invite=")[1]
+        visits.append(("a family member's consent link", at))
         for name, at in visits:
             at = _page(at, language)
             if at.exception:

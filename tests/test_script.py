@@ -203,6 +203,9 @@ MODEL_OUTPUTS = {  # what small chat models tend to answer -> the sentences it s
     'My first sentence is: "I am glad you all came tonight.': ["I am glad you all came tonight."],
     "In my own words: a family is a garden.": ["A family is a garden."],
     "我说：大家晚上好，今天真高兴。": ["大家晚上好，今天真高兴。"],
+    # a preamble with the words on the same line: the words after the colon are the script
+    "Here's my toast: to the plum tree behind the old house.": ["To the plum tree behind the old house."],
+    "Sure! Here is the script: Come home for dinner, all of you.": ["Come home for dinner, all of you."],
 }
 
 

@@ -11,15 +11,9 @@ import pytest
 
 from app.api import StudioAPI
 from core.settings import StudioSettings
-from delivery.records import Delivery, WatermarkRecord
+from delivery.records import Delivery
 from media.ffmpeg_io import load_audio, probe, read_frames
-from review.records import Approval
-
-KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+from tests.trust_delivery import KEY, ffmpeg
 
 
 def test_payload_round_trip_corrects_errors_and_rejects_noise():
@@ -208,64 +202,6 @@ def test_audio_watermark_absent_from_unmarked_speech(shared_data):
 # ------------------------------------------------------------------ a whole delivery
 
 
-def _record_approvals(api, persona_id: str) -> list[Approval]:
-    """The production behind the delivery, and Lan's approval of its script and take, recorded as the studio does."""
-    from production.records import Production
-    from review import gates
-    from review.records import ReviewDecision, ReviewRequest
-    from script.sentences import Brief
-
-    production = Production(id="prod-t", persona_id=persona_id, use="greeting", brief=Brief(occasion="x", audience="family"),
-                            script_reviewers=["Lan"], family_reviewers=["Lan"],
-                            gate_roles={"script": ["family"], "video": ["family"]})
-    api.catalog.save(production)
-    approvals = []
-    for gate, take in (("script", None), ("video", "take")):
-        request = ReviewRequest(id=f"prod-t-{gate}-1", production_id="prod-t", flow_run_id="x", gate=gate, round=1,
-                                gate_key=f"{gate}-1", roles={"family": ["Lan"]}, script_version=1, video_take_id=take)
-        api.catalog.save(request)
-        gates.record_approval(api.catalog, request, ReviewDecision(decision="approve", reviewer="Lan", role="family"), "Lan")
-        approvals += gates.seal(api.catalog, request).approvals
-    return approvals
-
-
-@pytest.fixture(scope="module")
-def delivered(tmp_path_factory, shared_data):
-    """A delivery rendered from real footage and speech, registered in a real catalog."""
-    from delivery.render import render_delivery
-    from delivery.trust.aigc_metadata import make_label
-    from delivery.trust.keys import c2pa_credentials, watermark_key
-
-    home = tmp_path_factory.mktemp("trust-home")
-    # a fixed key keeps the run reproducible (keys are random per studio otherwise)
-    settings = StudioSettings(home=home, trust={"watermark_key": KEY.hex()})
-    src = home / "take.mp4"
-    ffmpeg("-stream_loop", "1", "-i", str(shared_data / "footage" / "lp_d3.mp4"),
-           "-i", str(shared_data / "footage" / "musetalk_sun.wav"), "-map", "0:v", "-map", "1:a", "-t", "20",
-           "-c:v", "libx264", "-crf", "18", "-c:a", "aac", "-b:a", "160k", str(src))
-    api = StudioAPI(settings)
-    persona = api.create_persona("Test Person", ["en"])
-    evidence = home / "form.txt"
-    evidence.write_text("signed consent form")
-    consent = api.add_consent(persona.id, "Test Person", "self", ["greeting"], [evidence])
-    key = watermark_key(settings)
-    delivery_id = "prod-t-delivery-v001-t1"
-    record = WatermarkRecord(id=WatermarkRecord.id_for(0x0BADF00D), content_id=0x0BADF00D, production_id="prod-t",
-                             delivery_id=delivery_id, persona_id=persona.id, consent_id=consent.id, script_version=1)
-    api.catalog.save(record)
-    label = make_label(c2pa_credentials(settings).key_pem, "studio-test", delivery_id)
-    files = render_delivery(src, home / "out", delivery_id, delivery=settings.delivery, trust=settings.trust, key=key,
-                            content_id=record.content_id, language="en", title="t", delivery_id=delivery_id,
-                            aigc_label=label, credentials=c2pa_credentials(settings),
-                            provenance={"consent_id": consent.id, "script_version": 1, "approvals": ["Lan"]})
-    approvals = _record_approvals(api, persona.id)
-    delivery = Delivery(id=delivery_id, production_id="prod-t", persona_id=persona.id, consent_id=consent.id,
-                        script_version=1, video_take_id="take", video=api.catalog.put_media_file(files.video, "video/mp4"),
-                        duration_s=files.duration_s, label_text="x", approvals=approvals, watermark_id=record.id)
-    api.catalog.save(delivery)
-    return dict(settings=settings, api=api, files=files, src=src, consent=consent, label=label, home=home)
-
-
 def test_delivery_carries_visible_labels_and_spoken_notice(delivered):
     files, src = delivered["files"], delivered["src"]
     info = probe(files.video)
@@ -378,7 +314,7 @@ def test_user_supplied_certificate_chain_signs(tmp_path, delivered):
     unsigned = tmp_path / "plain.wav"
     ffmpeg("-i", str(delivered["files"].wav), "-map_metadata", "-1", "-c:a", "pcm_s16le", str(unsigned))
     signed = sign_file(unsigned, tmp_path / "signed.wav", creds, "t", {"consent_id": "c"})
-    report = read_manifest(signed, own.anchors_pem)
+    report = read_manifest(signed.path, own.anchors_pem)
     assert report.state == "Trusted" and "Example Broadcaster" in report.signer
     with pytest.raises(ValueError, match="set both"):
         c2pa_credentials(StudioSettings(home=tmp_path, trust={"c2pa_cert_chain": tmp_path / "missing.pem"}))
@@ -425,11 +361,16 @@ def test_verify_traces_a_stripped_reencoded_copy_and_reports_revocation(delivere
     other = StudioAPI(StudioSettings(home=tmp_path / "other", trust={"watermark_key": KEY.hex()}))
     assert verify_file(other.catalog, other.settings, copy).verdict == "unknown_watermark"
 
-    api.revoke_consent(delivered["consent"].id, "the family withdrew consent")
-    report = verify_file(api.catalog, settings, copy)
-    assert report.verdict == "revoked"
-    assert api.catalog.load(Delivery, "prod-t-delivery-v001-t1").revoked_at is not None
-    assert api.catalog.load(ConsentRecord, delivered["consent"].id).revocation_reason == "the family withdrew consent"
+    consent, delivery = api.catalog.load(ConsentRecord, delivered["consent"].id), api.deliveries("prod-t")[0]
+    api.revoke_consent(consent.id, "the family withdrew consent")
+    try:
+        report = verify_file(api.catalog, settings, copy)
+        assert report.verdict == "revoked"
+        assert api.catalog.load(Delivery, "prod-t-delivery-v001-t1").revoked_at is not None
+        assert api.catalog.load(ConsentRecord, consent.id).revocation_reason == "the family withdrew consent"
+    finally:  # the session's other tests verify this delivery as in force
+        api.catalog.save(consent)
+        api.catalog.save(delivery)
 
 
 def test_subtitles_follow_the_spoken_sentences_after_the_notice():

@@ -107,6 +107,19 @@ def demo(json_out: Optional[Path] = typer.Option(None, "--json", help="Also writ
                    f"script v{v['script_version']}  approvers: {', '.join(v['approvers'])}")
         typer.echo(f"C2PA: {v['c2pa']}  AIGC metadata: {'yes' if v['aigc'] else 'no'}  "
                    f"watermark picture/sound: {v['watermark_video']}/{v['watermark_audio']}")
+    public = report["public_verifier"]
+    seen = public["verdict"]
+    typer.echo(f"\n=== the same copy, asked of the public verifier as a stranger would ({public['url']}) ===")
+    typer.echo(f"POST /matches/byContent -> {', '.join(public['matches']) or 'no match'}")
+    typer.echo(f"POST /verdict -> {seen['verdict']}: {seen['summary']}")
+    for c in seen.get("credentials", []):
+        made = c.get("made_with") or {}
+        typer.echo(f"  credentials of the {c['file']} ({c['manifest_id']}): {c['signature']}")
+        typer.echo(f"    title: {c['title']}  signed by: {c['signer']}  at {c['signed_at']}")
+        typer.echo("    marks: " + ", ".join(f"{b['alg']} = {b['value']} ({b['start_ms']}-{b['end_ms']} ms)"
+                                            for b in c["soft_bindings"]))
+        typer.echo("    made with: " + ", ".join(f"{k}: {m}" for k, m in (made.get("models") or {}).items())
+                   + "; approved: " + ", ".join(f"{o['role']} ({o['approved']})" for o in made.get("human_oversight", [])))
     typer.echo(f"\napprove-to-resume latency (s): {report['approve_to_resume_s']}")
     typer.echo(f"demo wall time: {report['wall_s']} s")
     typer.echo(f"\nDelivered MP4: {report['delivered']}")
@@ -133,12 +146,22 @@ def produce(persona_id: str, occasion: str = typer.Option(...), audience: str = 
 
 @app.command()
 @guard
-def verify(file: Path) -> None:
+def verify(file: Path = typer.Argument(..., help="The file to trace, or `serve` to run the public verifier."),
+           host: Optional[str] = typer.Option(None, help="serve: the address (default STUDIO_VERIFIER__HOST)."),
+           port: Optional[int] = typer.Option(None, help="serve: the port (default STUDIO_VERIFIER__PORT).")) -> None:
     """Trace a file (even a re-encoded copy) to its delivery, consent and approvals. Exit code 0:
-    authorised; 2: any other verdict; 1: the file could not be read."""
+    authorised; 2: any other verdict; 1: the file could not be read. `studio verify serve` runs
+    the public verifier: a page and the C2PA Soft Binding Resolution API for anyone."""
 
+    if str(file) == "serve":
+        settings = get_settings()
+        host, port = host or settings.verifier.host, port or settings.verifier.port
+        typer.echo(f"public verifier: http://{host}:{port}/ (Soft Binding Resolution API: /matches/byBinding, "
+                   "/matches/byContent, /manifests/{id})")
+        services.serve_verifier(settings, host, port)
+        return
     if not file.is_file():
-        raise FileNotFoundError(f"{file} is not a file; give the path of a video or sound file")
+        raise FileNotFoundError(f"{file} is not a file; give the path of a video or sound file (./serve for a file named serve)")
     api = open_api()
     report = api.verify(file)
     typer.echo(report.model_dump_json(indent=2))

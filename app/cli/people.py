@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from app.cli.common import guard, open_api
+from persona.consent import quorum_problem
 from persona.records import HumourDevice, Persona
 
 persona_app = typer.Typer(no_args_is_help=True, help="Personas: the people whose digital human is made.")
@@ -106,12 +107,65 @@ def consent_add(persona_id: str, grantor: str = typer.Option(..., help="Who give
                 language: list[str] = typer.Option([], help="Languages allowed (en, zh); default: the persona's."),
                 endorsements: bool = typer.Option(False, help="Allow recommending products, brands or services."),
                 own_words_only: bool = typer.Option(False, help="Views, memories, sayings and figures only as their "
-                                                                 "corpus or the brief supports.")) -> None:
-    """Record consent, with evidence, for a persona (the person, or for the deceased their next of kin)."""
+                                                                 "corpus or the brief supports."),
+                member: list[str] = typer.Option([], help="Deceased persons: a family member whose agreement is "
+                                                          "needed, 'NAME:RELATIONSHIP' (repeatable)."),
+                needed: Optional[int] = typer.Option(None, help="How many of the members must agree (default: all).")) -> None:
+    """Record consent, with evidence, for a persona (the person, or for the deceased their next of kin;
+    with --member, nothing is generated until enough of the named family have each agreed)."""
+    quorum = None
+    if member:
+        pairs = [m.split(":", 1) for m in member]
+        if any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+            raise ValueError("give each family member as NAME:RELATIONSHIP, e.g. --member 'Mei:spouse'")
+        quorum = {"members": [{"name": n.strip(), "relationship": r.strip()} for n, r in pairs],
+                  "needed": needed or len(pairs)}
     c = open_api().add_consent(persona_id, grantor, relationship, use, evidence, valid_days=days, forbidden_topics=forbidden,
-                           audiences=audience or None, languages=language or None, endorsements=endorsements,
-                           own_words_only=own_words_only)
+                               audiences=audience or None, languages=language or None, endorsements=endorsements,
+                               own_words_only=own_words_only, quorum=quorum)
     typer.echo(c.id)
+
+
+@consent_app.command("family")
+@guard
+def consent_family(consent_id: str) -> None:
+    """Where a family consent stands: who must agree, who has, and any withdrawal."""
+    status = open_api().family_status(consent_id)
+    agreed = sum(m.agreed_at is not None for m in status.members)
+    typer.echo(f"{status.consent_id}: {agreed} of the {status.needed} needed have agreed"
+               + (" (complete)" if status.complete else ""))
+    for m in status.members:
+        typer.echo(f"  {m.name} ({m.relationship})\t" + (f"agreed {m.agreed_at:%Y-%m-%d %H:%M}" if m.agreed_at else "not yet"))
+    if status.revoked_at:
+        typer.echo(f"revoked {status.revoked_at:%Y-%m-%d %H:%M}: {status.revocation_reason}")
+
+
+@consent_app.command("invite")
+@guard
+def consent_invite(consent_id: str, member: str = typer.Option(..., help="A family member the consent names."),
+                   days: Optional[int] = typer.Option(None, help="Days the link works."),
+                   language: str = typer.Option("en", help="en or zh: the portal's language for them.")) -> None:
+    """A link for one family member to read the consent, agree with their own evidence, or withdraw."""
+    invitation, link = open_api().invite_family_member(consent_id, member, days, language)
+    typer.echo(f"{invitation.id}\t{invitation.reviewer}\tuntil {invitation.expires_at:%Y-%m-%d}\n{link}")
+
+
+@consent_app.command("agree")
+@guard
+def consent_agree(consent_id: str, member: str = typer.Option(..., help="The family member who agreed."),
+                  evidence: list[Path] = typer.Option(..., help="Their signed form or recorded statement (repeatable).")) -> None:
+    """Record a family member's agreement from their paper form or recording (audited as recorded by the operator)."""
+    grant = open_api().agree_to_consent(consent_id, member, evidence=evidence)
+    typer.echo(f"{grant.member} ({grant.relationship}) agreed to {consent_id}")
+
+
+@consent_app.command("withdraw")
+@guard
+def consent_withdraw(consent_id: str, member: str = typer.Option(..., help="The family member who withdraws."),
+                     reason: str = typer.Option(..., help="Their reason, in a few words (audited, shown to reviewers).")) -> None:
+    """A named family member withdraws (or objects): the consent is revoked at once in their name."""
+    c = open_api().withdraw_from_consent(consent_id, member, reason)
+    typer.echo(f"{c.id} revoked at {c.revoked_at:%Y-%m-%d %H:%M}: {c.revocation_reason}")
 
 
 @consent_app.command("list")
@@ -121,7 +175,7 @@ def consent_list(persona_id: str) -> None:
     api = open_api()
     for c in api.consents(persona_id):
         state = ("revoked" if c.revoked_at else f"replaced by {c.superseded_by}" if c.superseded_by
-                 else c.problem(c.scope.uses[0], c.scope.languages[0]) or "valid")
+                 else c.problem(c.scope.uses[0], c.scope.languages[0]) or quorum_problem(api.catalog, c) or "valid")
         typer.echo(f"{c.id}\tv{c.version}\t{c.grantor_name} ({c.relationship.replace('_', ' ')})\t{', '.join(c.scope.uses)}\t"
                    f"{', '.join(c.scope.languages)}\tuntil {c.valid_until:%Y-%m-%d}\t{state}")
 

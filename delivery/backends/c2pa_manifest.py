@@ -12,6 +12,7 @@ remux drops the manifest (a verifier then reports "no manifest" rather than "val
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 STUDIO_ASSERTION = "org.digital-human-studio.provenance"
+DISCLOSURE_ASSERTION = "org.digital-human-studio.ai-disclosure"
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 MIME = {".mp4": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg", ".wav": "audio/wav"}
 
@@ -106,31 +108,60 @@ def _context(anchors_pem: bytes) -> c2pa.Context:
     return c2pa.Context(settings)
 
 
+@dataclass(frozen=True)
+class SignedFile:
+    path: Path
+    manifest_id: str  # the active manifest's label, urn:c2pa:...
+    store: bytes  # the manifest store as embedded (application/c2pa), for the manifest repository
+
+
 def sign_file(src: Path, dst: Path, credentials: SigningCredentials, title: str, studio_assertion: dict,
-              generator: str = "digital-human-studio/0.1") -> Path:
-    """Write ``dst``: ``src`` with a signed manifest (c2pa.created by trained algorithmic media,
-    and the studio's provenance assertion)."""
+              generator: str = "digital-human-studio/0.1", soft_bindings: list[dict] = (),
+              disclosure: dict | None = None) -> SignedFile:
+    """Write ``dst``: ``src`` with a signed manifest: c2pa.created by trained algorithmic media,
+    the studio's provenance assertion, and where the file carries invisible marks, one
+    ``c2pa.soft-binding`` assertion per mark with a ``c2pa.watermarked.bound`` action, and the
+    statement of how it was made (``disclosure``)."""
     mime = MIME.get(Path(src).suffix.lower())
     if mime is None:
         raise ValueError(f"cannot sign {Path(src).name}: supported types are {', '.join(MIME)}")
+    agent = {"name": "digital-human-studio"}
+    actions = [{"action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA, "softwareAgent": agent}]
+    if soft_bindings:
+        actions.append({"action": "c2pa.watermarked.bound", "softwareAgent": agent,
+                        "description": "invisible marks that lead back to these credentials (see c2pa.soft-binding)"})
+    assertions = [{"label": "c2pa.actions", "data": {"actions": actions}},
+                  *({"label": "c2pa.soft-binding", "data": binding} for binding in soft_bindings),
+                  {"label": STUDIO_ASSERTION, "data": studio_assertion}]
+    if disclosure:
+        assertions.append({"label": DISCLOSURE_ASSERTION, "data": disclosure})
     manifest = {
         "claim_generator_info": [{"name": "digital-human-studio", "version": generator.rsplit('/', 1)[-1]}],
         "title": title,
-        "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": [{
-                "action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                "softwareAgent": {"name": "digital-human-studio"}}]}},
-            {"label": STUDIO_ASSERTION, "data": studio_assertion},
-        ],
+        "assertions": assertions,
     }
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
         alg=b"es256", sign_cert=credentials.chain_pem, private_key=credentials.key_pem, ta_url=None))
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with signer, c2pa.Builder.from_json(json.dumps(manifest), _context(credentials.anchors_pem)) as builder:
+    context = _context(credentials.anchors_pem)
+    with signer, c2pa.Builder.from_json(json.dumps(manifest), context) as builder:
         with open(src, "rb") as source, open(dst, "wb") as dest:
-            builder.sign(signer, mime, source, dest)
-    return dst
+            store = builder.sign(signer, mime, source, dest)
+    with open(dst, "rb") as stream, c2pa.Reader(mime, stream, context=context) as reader:
+        active = json.loads(reader.json())["active_manifest"]
+    return SignedFile(dst, active, bytes(store))
+
+
+def read_store(store: bytes, asset: Path | None = None, anchors_pem: bytes | None = None) -> tuple[dict, str]:
+    """A manifest store kept apart from its asset (the manifest repository's copy), read and
+    validated: against ``asset`` where given (a copy's bytes then show whether they are the
+    signed ones), else on its own (signature and certificate; the content hash cannot match)."""
+    mime = MIME.get(Path(asset).suffix.lower()) if asset is not None else None
+    context = _context(anchors_pem) if anchors_pem else None
+    with open(asset, "rb") if mime else io.BytesIO(b"") as stream, \
+            c2pa.Reader(mime or "audio/wav", stream, manifest_data=store, context=context) as reader:
+        return json.loads(reader.json()), str(reader.get_validation_state() or "Valid")
 
 
 @dataclass
@@ -141,6 +172,9 @@ class ManifestReport:
     digital_source_type: str | None = None
     studio: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    soft_bindings: list[dict] = field(default_factory=list)  # each c2pa.soft-binding assertion's data
+    disclosure: dict = field(default_factory=dict)
 
 
 def read_manifest(path: Path, anchors_pem: bytes | None = None) -> ManifestReport:
@@ -162,10 +196,15 @@ def read_manifest(path: Path, anchors_pem: bytes | None = None) -> ManifestRepor
     for assertion in active.get("assertions", []):
         if assertion.get("label", "").startswith("c2pa.actions"):
             for action in assertion.get("data", {}).get("actions", []):
+                report.actions.append(action.get("action"))
                 if action.get("action") == "c2pa.created":
                     report.digital_source_type = action.get("digitalSourceType")
+        elif assertion.get("label", "").startswith("c2pa.soft-binding"):
+            report.soft_bindings.append(assertion.get("data", {}))
         elif assertion.get("label") == STUDIO_ASSERTION:
             report.studio = assertion.get("data", {})
+        elif assertion.get("label") == DISCLOSURE_ASSERTION:
+            report.disclosure = assertion.get("data", {})
     for status in store.get("validation_status") or []:
         report.problems.append(f"{status.get('code')}: {status.get('explanation', '')}"[:200])
     return report

@@ -118,9 +118,10 @@ def studio_stack(tmp_path_factory, request):
     ``LLM_BACKEND = "composer"`` (drafts come from SmolLM2 otherwise) and
     ``REAL_MEDIA = True``: these stacks test gates, resumes, faults and schedules, so by default
     the voice and the spoken notice are espeak-ng's, the picture is rendered 256 pixels high and
-    takes get no quality report (nor the safer second render it can call for). Kokoro, full-size
-    pictures and the report have their own tests and run in productions in test_chunked_takes,
-    test_browser_journey and test_demo."""
+    takes get no quality report (nor the safer second render it can call for); ``REAL_MEDIA =
+    "picture"`` keeps espeak-ng's voice but renders full size with the report. Kokoro, full-size
+    pictures and the report have their own tests and run in productions in test_chunked_takes
+    (pictures), test_browser_journey and test_demo."""
     import os
 
     from app import services
@@ -134,9 +135,11 @@ def studio_stack(tmp_path_factory, request):
            "STUDIO_LLM__BACKEND": getattr(request.module, "LLM_BACKEND", "llamacpp"),
            "STUDIO_LLM__SHIPPED": "smollm2-135m",  # the fast model
            "STUDIO_SPEECH_CHECK__ENABLED": "false"}  # the self-check has its own tests and runs in test_demo
-    if not getattr(request.module, "REAL_MEDIA", False):
-        env |= {"STUDIO_VOICE__BACKEND": "espeak", "STUDIO_DELIVERY__NOTICE_VOICE": "espeak",
-                "STUDIO_VIDEO__MAX_HEIGHT": "256", "STUDIO_QUALITY__ENABLED": "false"}
+    real = getattr(request.module, "REAL_MEDIA", False)
+    if real is not True:
+        env |= {"STUDIO_VOICE__BACKEND": "espeak", "STUDIO_DELIVERY__NOTICE_VOICE": "espeak"}
+    if not real:
+        env |= {"STUDIO_VIDEO__MAX_HEIGHT": "256", "STUDIO_QUALITY__ENABLED": "false"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the runner and the processes it starts read the same
     get_settings.cache_clear()

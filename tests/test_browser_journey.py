@@ -27,6 +27,7 @@ from tests.test_browser import (
 pytestmark = pytest.mark.slow
 __all__ = ["_screenshot_on_failure", "browser", "portal"]  # the fixtures this module uses from test_browser
 REAL_MEDIA = True  # Kokoro, full-size pictures and the quality report the daughter reads in Chinese
+WARM_GATE_S = 120  # a decision resumes the waiting run at once (test_flow tests the suspended gates)
 
 
 def _shot(page, name: str) -> None:

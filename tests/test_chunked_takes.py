@@ -23,7 +23,7 @@ from voice.records import VoiceTake
 
 WARM_GATE_S = 20
 LLM_BACKEND = "composer"  # every draft here is replaced by the family's own words
-REAL_MEDIA = True  # Kokoro and full-size pictures: the joins between chunks are measured in the quality report
+REAL_MEDIA = "picture"  # full-size pictures and the quality report, which measures the joins between chunks
 TALK = [f"Sentence number {i} of the talk, about the plum tree and the family." for i in range(1, 41)]
 
 

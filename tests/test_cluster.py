@@ -40,7 +40,7 @@ def cluster(tmp_path_factory):
         # this is about where work runs: drafts from the composer, no speech check or quality report,
         # and the plumbing media of tests/conftest.py's stacks (espeak-ng's voice and notice, 256 px)
         base = cfg.StudioSettings(home=root / "homes" / "test",
-                                  prefect=cfg.PrefectSettings(runner_poll_seconds=1, zombie_after_seconds=60),
+                                  prefect=cfg.PrefectSettings(runner_poll_seconds=1, zombie_after_seconds=60, warm_gate_seconds=120),
                                   speech_check=cfg.SpeechCheckSettings(enabled=False), llm=cfg.LLMSettings(backend="composer"),
                                   voice=cfg.VoiceSettings(backend="espeak"),
                                   video=cfg.VideoSettings(max_concurrent_renders=2, max_height=256),

@@ -1,6 +1,7 @@
 """The production flow with its review gates, on a real Prefect server and runner: suspend,
 request changes, resume with comments, approve, deliver; resume after a server restart;
-decisions refused without a named reviewer or valid consent; and the portal (AppTest)."""
+decisions refused without a named reviewer or valid consent; a family's quorum and veto; and the
+portal (AppTest)."""
 
 from __future__ import annotations
 
@@ -129,36 +130,6 @@ def test_decisions_need_a_named_reviewer_and_valid_consent(studio_stack, persona
         api.start_production(production.id)
 
 
-def test_portal_lists_and_approves_a_waiting_review(studio_stack, persona_media):
-    from streamlit.testing.v1 import AppTest
-
-    from review_ui.session import get_api
-
-    api, production, _ = new_production(studio_stack, persona_media)
-    run_id = api.start_production(production.id)
-    request = wait_for_review(api, production.id, "script-1", timeout_s=300)
-    from review.access import invite
-
-    get_api.clear()
-    _, link = invite(api.catalog, studio_stack, production.id, "Mei", "stakeholder", "operator")
-    at = AppTest.from_file("../review_ui/app.py", default_timeout=60)
-    at.query_params["invite"] = link.split("invite=")[1]
-    at.run()
-    assert not at.exception and "invite" not in at.query_params  # the token leaves the address bar
-    at.selectbox(key="review_pick").set_value(request.id).run()
-    closing = api.script(production.id, 1).sentences[-1].text
-    assert any(closing in shown(m.value) for m in at.markdown)
-    at.text_area(key="comment").input("")
-    at.button(key="request_changes").click().run()  # request changes without a comment: refused, shown, not raised
-    assert not at.exception and "needs at least one comment" in shown(at.error[0].value)
-    at.button(key="approve").click().run()  # approve: one role of two
-    assert not at.exception and "Still waiting for: family" in shown(at.success[0].value), [shown(e.value) for e in at.error]
-    assert api.run_state(run_id).name == "Suspended"
-    approve_as_every_role(api, api.review(request.id))
-    api.wait_past_gate(run_id, "script-1", timeout_s=120)
-    wait_for_review(api, production.id, "video-1", timeout_s=300)
-
-
 def test_portal_shows_prefect_errors_instead_of_raising(monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
@@ -226,6 +197,20 @@ def test_a_family_quorum_must_agree_and_one_members_withdrawal_stops_a_waiting_p
     production = api.create_production(persona.id, "greeting", brief, ["Mei"], ["Lan"])
     run_id = api.start_production(production.id)
     request = wait_for_review(api, production.id, "script-1", timeout_s=300)
+    # the stakeholder reviews in the portal: her link leaves the address bar, an empty request
+    # for changes is refused on the page, her approval is one role of two
+    mei_review = portal_as(invite(api.catalog, studio_stack, production.id, "Mei", "stakeholder", "operator")[1])
+    assert not mei_review.exception and "invite" not in mei_review.query_params
+    mei_review.selectbox(key="review_pick").set_value(request.id).run()
+    closing = api.script(production.id, 1).sentences[-1].text
+    assert any(closing in shown(m.value) for m in mei_review.markdown)
+    mei_review.text_area(key="comment").input("")
+    mei_review.button(key="request_changes").click().run()
+    assert not mei_review.exception and "needs at least one comment" in shown(mei_review.error[0].value)
+    mei_review.button(key="approve").click().run()
+    assert "Still waiting for: family" in shown(mei_review.success[0].value), [shown(e.value) for e in mei_review.error]
+    assert api.run_state(run_id).name == "Suspended"
+
     bo = portal_as(api.invite_family_member(consent.id, "Bo")[1])  # Bo never agreed; he objects
     bo.text_input(key="family_reason").input("Father would not have wanted a birthday video.")
     bo.checkbox(key="family_withdraw_sure").check()
@@ -242,7 +227,6 @@ def test_a_family_quorum_must_agree_and_one_members_withdrawal_stops_a_waiting_p
                       ("Lan", "consent.quorum_complete"), ("Bo", "consent.withdrawn_by_family"), ("Bo", "consent.revoked")]
     with pytest.raises(ValueError, match="was revoked"):
         api.agree_to_consent(consent.id, "Bo", statement="I changed my mind")  # a new consent is needed now
-    get_api.clear()
     _, link = invite(api.catalog, studio_stack, production.id, "Lan", "family", "operator")
     lan = portal_as(link)  # her review is gone; she is told why
     assert not lan.exception and any("This production was stopped: Bo (son) withdrew" in shown(e.value) for e in lan.error)

@@ -115,7 +115,8 @@ def demo(json_out: Optional[Path] = typer.Option(None, "--json", help="Also writ
     for c in seen.get("credentials", []):
         made = c.get("made_with") or {}
         typer.echo(f"  credentials of the {c['file']} ({c['manifest_id']}): {c['signature']}")
-        typer.echo(f"    title: {c['title']}  signed by: {c['signer']}  at {c['signed_at']}")
+        typer.echo(f"    title: {c.get('title')}  signed by: {c.get('signer')}"
+                   + (f" at {c['signed_at']}" if c.get("signed_at") else ""))
         typer.echo("    marks: " + ", ".join(f"{b['alg']} = {b['value']} ({b['start_ms']}-{b['end_ms']} ms)"
                                             for b in c["soft_bindings"]))
         typer.echo("    made with: " + ", ".join(f"{k}: {m}" for k, m in (made.get("models") or {}).items())

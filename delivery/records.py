@@ -60,7 +60,7 @@ class Delivery(Record):
     loudness_lufs: float | None = None  # integrated (EBU R128), before the lossy encodes
     revoked_at: datetime | None = None
     revocation_reason: str | None = None
-    manifests: list[str] = Field(default_factory=list)  # the C2PA manifest ids of the MP4, MP3 and WAV
+    manifests: list[str] = Field(default_factory=list)  # the C2PA manifest ids of the MP4, MP3, WAV and VTT
 
 
 class ManifestRecord(Record):
@@ -72,7 +72,7 @@ class ManifestRecord(Record):
 
     manifest_id: str  # urn:c2pa:<uuid>, the active manifest's label
     delivery_id: str
-    file: Literal["mp4", "mp3", "wav"]
+    file: Literal["mp4", "mp3", "wav", "vtt"]
     asset_sha256: str  # the signed file's bytes
     store: AssetRef  # application/c2pa
     bindings: list[SoftBinding]

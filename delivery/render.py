@@ -10,7 +10,8 @@ From a reviewed video take it writes an MP4 (H.264/AAC) and the sound alone as M
 4. GB 45438 AIGC metadata (``delivery.trust.aigc_metadata``) and the delivery id;
 5. last, a signed C2PA manifest (``delivery.backends.c2pa_manifest``) naming the marks as soft
    bindings and saying how the content was made (``delivery.credentials``): any later write would
-   break it. The manifest stores come back for the manifest repository (``delivery.manifests``).
+   break it; the WebVTT subtitles get a manifest of their own (``delivery.backends.c2pa_vtt_manifest``).
+   The manifest stores come back for the manifest repository (``delivery.manifests``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -27,9 +28,10 @@ import numpy as np
 
 from core.settings import DeliverySettings, TrustSettings
 from delivery.backends.c2pa_manifest import SignedFile, SigningCredentials, sign_file
+from delivery.backends.c2pa_vtt_manifest import sign_vtt
 from delivery.credentials import soft_bindings
 from delivery.records import SoftBinding
-from delivery.subtitles import Captions, SubtitleCue, burn_style, to_srt
+from delivery.subtitles import Captions, SubtitleCue, burn_style, to_srt, to_vtt
 from delivery.trust.aigc_metadata import ffmpeg_metadata
 from delivery.trust.audio_mark import embed_audio, snr_db
 from delivery.trust.video_mark import LumaMarker
@@ -71,7 +73,7 @@ class DeliveredFiles:
     loudness_lufs: float
     cues: list[SubtitleCue]  # timed to these files
     subtitles_burned: bool = False
-    signed: dict[str, SignedFile] | None = None  # "mp4", "mp3", "wav": each file's manifest
+    signed: dict[str, SignedFile] | None = None  # "mp4", "mp3", "wav" (and "vtt"): each file's manifest
     marks: dict[str, list[SoftBinding]] | None = None  # the soft bindings each manifest names
 
 
@@ -269,6 +271,11 @@ def render_delivery(src: Path, out_dir: Path, name: str, *, delivery: DeliverySe
         signed[kind] = sign_file(tmp, out_dir / f"{name}.{kind}", credentials, title, provenance,
                                  soft_bindings=[m.assertion() for m in marks[kind]], disclosure=disclosure)
     outputs = [f.path for f in signed.values()]
+    if captions is not None:  # the WebVTT sidecar carries its own manifest (no mark of its own)
+        text, vtt = sign_vtt(to_vtt(cues), credentials, title, provenance, disclosure)
+        path = out_dir / f"{name}.vtt"
+        path.write_text(text, encoding="utf-8")
+        signed["vtt"], marks["vtt"] = replace(vtt, path=path), []
     for leftover in work.iterdir():
         leftover.unlink()
     work.rmdir()

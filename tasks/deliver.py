@@ -8,7 +8,7 @@ from delivery.credentials import disclosure
 from delivery.manifests import keep_manifests
 from delivery.records import Delivery
 from delivery.render import notice_text, render_delivery
-from delivery.subtitles import Captions, to_srt, to_vtt
+from delivery.subtitles import Captions, to_srt
 from delivery.trust.aigc_metadata import make_label
 from delivery.trust.keys import c2pa_credentials, watermark_key
 from delivery.watermarks import register_watermark
@@ -56,7 +56,7 @@ def deliver(production: Production, script: ScriptVersion, video: VideoTake) -> 
         credentials=credentials, provenance=provenance, captions=captions, disclosure=made_with)
     manifests = keep_manifests(catalog, delivery_id, files.signed, files.marks)
     srt = catalog.put_media(to_srt(files.cues).encode(), "application/x-subrip", name=f"{delivery_id}.srt")
-    vtt = catalog.put_media(to_vtt(files.cues).encode(), "text/vtt", name=f"{delivery_id}.vtt")
+    vtt = catalog.put_media_file(files.signed["vtt"].path, "text/vtt", name=f"{delivery_id}.vtt")  # signed
     allowed(catalog, production)  # consent may have been revoked while rendering
     delivery = Delivery(
         id=delivery_id, production_id=production.id, persona_id=persona.id, consent_id=consent.id,

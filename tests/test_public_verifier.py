@@ -159,3 +159,24 @@ def test_bad_input_big_and_long_files_and_floods_get_clear_answers(delivered, st
                         "-c:v", "libx264", "-crf", "40", "-c:a", "aac", "-b:a", "16k", str(short)], check=True)
         long = http.post("/verdict", content=short.read_bytes())
         assert long.status_code == 413 and "min long" in long.json()["error"], long.text
+
+
+def test_the_subtitles_carry_a_manifest_bound_to_their_bytes(delivered):
+    """WebVTT: the manifest in a NOTE after the header (c2pa-vtt), a data hash over every other
+    byte; c2pa validates signature, certificate and hash; an edited cue or another studio's
+    certificate is caught."""
+    from delivery.backends.c2pa_manifest import create_chain
+    from delivery.backends.c2pa_vtt_manifest import read_vtt, sign_vtt
+    from delivery.trust.keys import c2pa_credentials
+
+    credentials = c2pa_credentials(delivered["settings"])
+    vtt = "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\n这段视频是人工智能生成的。\n\n00:00:04.000 --> 00:00:07.000\nCome home for dinner.\n"
+    signed, manifest = sign_vtt(vtt, credentials, "Test Person: a greeting", {"delivery_id": "d"}, {"models": {"voice": "kokoro"}})
+    lines = signed.splitlines()
+    assert lines[0] == "WEBVTT" and lines[2].startswith("NOTE -----BEGIN C2PA MANIFEST----- data:application/c2pa;base64,")
+    assert signed.endswith(vtt.split("\n\n", 1)[1])  # the cues as they were
+    read, problems = read_vtt(signed, credentials.anchors_pem)
+    assert problems == [] and read["active_manifest"] == manifest.manifest_id
+    assert read_vtt(signed.replace("Come home", "Stay away"), credentials.anchors_pem)[1]
+    assert any("not one this verifier trusts" in p for p in read_vtt(signed, create_chain(delivered["home"] / "other-ca").anchors_pem)[1])
+    assert read_vtt(vtt, credentials.anchors_pem)[1] == ["no C2PA manifest in these subtitles"]

@@ -110,21 +110,17 @@ def _context(anchors_pem: bytes) -> c2pa.Context:
 
 @dataclass(frozen=True)
 class SignedFile:
-    path: Path
+    path: Path | None  # None for a text signed in memory (the subtitles)
     manifest_id: str  # the active manifest's label, urn:c2pa:...
     store: bytes  # the manifest store as embedded (application/c2pa), for the manifest repository
 
 
-def sign_file(src: Path, dst: Path, credentials: SigningCredentials, title: str, studio_assertion: dict,
-              generator: str = "digital-human-studio/0.1", soft_bindings: list[dict] = (),
-              disclosure: dict | None = None) -> SignedFile:
-    """Write ``dst``: ``src`` with a signed manifest: c2pa.created by trained algorithmic media,
-    the studio's provenance assertion, and where the file carries invisible marks, one
-    ``c2pa.soft-binding`` assertion per mark with a ``c2pa.watermarked.bound`` action, and the
-    statement of how it was made (``disclosure``)."""
-    mime = MIME.get(Path(src).suffix.lower())
-    if mime is None:
-        raise ValueError(f"cannot sign {Path(src).name}: supported types are {', '.join(MIME)}")
+def manifest_definition(title: str, studio_assertion: dict, generator: str = "digital-human-studio/0.1",
+                        soft_bindings: list[dict] = (), disclosure: dict | None = None) -> dict:
+    """The manifest the studio signs: c2pa.created by trained algorithmic media, the studio's
+    provenance assertion, and where the file carries invisible marks, one ``c2pa.soft-binding``
+    assertion per mark with a ``c2pa.watermarked.bound`` action, and the statement of how it was
+    made (``disclosure``)."""
     agent = {"name": "digital-human-studio"}
     actions = [{"action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA, "softwareAgent": agent}]
     if soft_bindings:
@@ -135,11 +131,18 @@ def sign_file(src: Path, dst: Path, credentials: SigningCredentials, title: str,
                   {"label": STUDIO_ASSERTION, "data": studio_assertion}]
     if disclosure:
         assertions.append({"label": DISCLOSURE_ASSERTION, "data": disclosure})
-    manifest = {
-        "claim_generator_info": [{"name": "digital-human-studio", "version": generator.rsplit('/', 1)[-1]}],
-        "title": title,
-        "assertions": assertions,
-    }
+    return {"claim_generator_info": [{"name": "digital-human-studio", "version": generator.rsplit('/', 1)[-1]}],
+            "title": title, "assertions": assertions}
+
+
+def sign_file(src: Path, dst: Path, credentials: SigningCredentials, title: str, studio_assertion: dict,
+              generator: str = "digital-human-studio/0.1", soft_bindings: list[dict] = (),
+              disclosure: dict | None = None) -> SignedFile:
+    """Write ``dst``: ``src`` with the signed manifest ``manifest_definition`` describes."""
+    mime = MIME.get(Path(src).suffix.lower())
+    if mime is None:
+        raise ValueError(f"cannot sign {Path(src).name}: supported types are {', '.join(MIME)}")
+    manifest = manifest_definition(title, studio_assertion, generator, soft_bindings, disclosure)
     signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
         alg=b"es256", sign_cert=credentials.chain_pem, private_key=credentials.key_pem, ta_url=None))
     dst = Path(dst)

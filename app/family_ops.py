@@ -55,10 +55,14 @@ class FamilyOps:
         return invite_family_member(self.catalog, self.settings, consent, member, actor or self.settings.operator,
                                     days, language)
 
-    def family_status(self, consent_id: str) -> FamilyStatus:
+    def _family_consent(self, consent_id: str) -> ConsentRecord:
         consent = self.catalog.load(ConsentRecord, consent_id)
         if consent.quorum is None:
             raise ValueError(f"consent {consent_id} needs no family quorum: {consent.grantor_name} gave it")
+        return consent
+
+    def family_status(self, consent_id: str) -> FamilyStatus:
+        consent = self._family_consent(consent_id)
         grants = {g.member: g for g in family_agreement(self.catalog, consent)[0]}
         members = [MemberState(name=m.name, relationship=m.relationship,
                                agreed_at=grants[m.name].created_at if m.name in grants else None)
@@ -69,8 +73,6 @@ class FamilyOps:
 
     def _named_member(self, consent: ConsentRecord, member: str, identity: Identity | None) -> tuple[int, FamilyMember]:
         """The member acting: through their own link, or an operator on their behalf."""
-        if consent.quorum is None:
-            raise ValueError(f"consent {consent.id} needs no family quorum: {consent.grantor_name} gave it")
         found = consent.quorum.member(member)
         if found is None:
             raise ValueError(f"{member} is not named in consent {consent.id} "
@@ -85,7 +87,7 @@ class FamilyOps:
                          evidence: list[Path] | None = None, statement: str = "") -> FamilyGrant:
         """``member``'s agreement, with their evidence (files, or their own words kept as a
         file). Agreeing twice keeps the first; a revoked or replaced consent takes none."""
-        consent = self.catalog.load(ConsentRecord, consent_id)
+        consent = self._family_consent(consent_id)
         index, named = self._named_member(consent, member, identity)
         if consent.revoked_at or consent.superseded_by or utcnow() >= consent.valid_until:
             state = ("was revoked" if consent.revoked_at else f"was replaced by {consent.superseded_by}"
@@ -123,7 +125,7 @@ class FamilyOps:
         at once in their name, with everything a revocation stops."""
         if not reason.strip():
             raise ValueError("say why, in a few words; it is kept in the audit log and shown to the reviewers")
-        consent = self.catalog.load(ConsentRecord, consent_id)
+        consent = self._family_consent(consent_id)
         _, named = self._named_member(consent, member, identity)
         if consent.revoked_at is None:
             self.catalog.audit(named.name, "consent.withdrawn_by_family", f"consent/{consent.id}", member=named.name,

@@ -3,8 +3,8 @@ store, found by manifest id or through the soft bindings its marks carry.
 
 A copy stripped of its metadata still carries the invisible marks; their value (the content
 id, ``delivery.credentials``) leads to the watermark registry, the registry to the delivery,
-and the delivery to the manifests of its MP4, MP3 and WAV. This is the look-up behind the
-C2PA Soft Binding Resolution API (``app.verifier``).
+and the delivery to the manifests of its MP4, MP3, WAV and VTT. This is the look-up behind the
+C2PA Soft Binding Resolution API (``delivery.verifier_server``).
 """
 
 from __future__ import annotations

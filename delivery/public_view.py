@@ -16,9 +16,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from core.settings import StudioSettings
-from delivery.backends.c2pa_manifest import DISCLOSURE_ASSERTION, STUDIO_ASSERTION, read_store
-from delivery.manifests import delivery_for_content_id, manifests_of
-from delivery.records import ManifestRecord, SoftBinding, VerifyReport
+from delivery.backends.c2pa_manifest import DISCLOSURE_ASSERTION, STUDIO_ASSERTION, read_store, validation_codes
+from delivery.manifests import manifests_of
+from delivery.records import Delivery, ManifestRecord, SoftBinding, VerifyReport
 from delivery.trust.keys import c2pa_credentials
 from storage.catalog import Catalog
 
@@ -70,9 +70,8 @@ def read_credentials(catalog: Catalog, settings: StudioSettings, record: Manifes
     store = catalog.read_media(record.store)
     read, _ = read_store(store, copy if same_type else None, anchors)
     manifest = read["manifests"][read["active_manifest"]]
-    results = (read.get("validation_results") or {}).get("activeManifest") or {}
-    passed = {s.get("code") for s in results.get("success") or []}
-    failed = {s.get("code") for s in results.get("failure") or []}
+    passed, failures = validation_codes(read)
+    failed = {s.get("code") for s in failures}
     covers = same_type and not failed & set(_HASH_MISMATCH)
     signature_ok = "claimSignature.validated" in passed and not failed - set(_HASH_MISMATCH)
     trusted = signature_ok and "signingCredential.trusted" in passed
@@ -99,7 +98,7 @@ def public_verdict(catalog: Catalog, settings: StudioSettings, report: VerifyRep
     found = report.watermark_video or report.watermark_audio
     out = PublicVerdict(verdict=verdict, summary="", marks={"picture": report.watermark_video, "sound": report.watermark_audio},
                         operator_report=report if operator else None)
-    delivery = delivery_for_content_id(catalog, int(found, 16)) if found and report.delivery_id else None
+    delivery = catalog.load(Delivery, report.delivery_id) if report.delivery_id else None  # verify found it
     if delivery is not None:
         out.digital_human_id = report.identity_code
         out.digital_human = report.persona if settings.verifier.show_persona_name else None

@@ -150,10 +150,20 @@ def sign_file(src: Path, dst: Path, credentials: SigningCredentials, title: str,
     context = _context(credentials.anchors_pem)
     with signer, c2pa.Builder.from_json(json.dumps(manifest), context) as builder:
         with open(src, "rb") as source, open(dst, "wb") as dest:
-            store = builder.sign(signer, mime, source, dest)
-    with open(dst, "rb") as stream, c2pa.Reader(mime, stream, context=context) as reader:
-        active = json.loads(reader.json())["active_manifest"]
-    return SignedFile(dst, active, bytes(store))
+            store = bytes(builder.sign(signer, mime, source, dest))
+    return SignedFile(dst, store_label(store), store)
+
+
+def store_label(store: bytes) -> str:
+    """The active manifest's label (``urn:c2pa:...``) of a manifest store, read from the store alone."""
+    with c2pa.Reader("application/c2pa", io.BytesIO(store)) as reader:
+        return json.loads(reader.json())["active_manifest"]
+
+
+def validation_codes(read: dict) -> tuple[set[str], list[dict]]:
+    """Of a store as c2pa reads it: the codes of the active manifest's passed checks, and its failures."""
+    results = (read.get("validation_results") or {}).get("activeManifest") or {}
+    return {s.get("code") for s in results.get("success") or []}, list(results.get("failure") or [])
 
 
 def read_store(store: bytes, asset: Path | None = None, anchors_pem: bytes | None = None) -> tuple[dict, str]:

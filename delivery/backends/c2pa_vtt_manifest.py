@@ -28,7 +28,14 @@ try:
 except ImportError as exc:  # pragma: no cover
     raise ImportError("signing subtitles needs c2pa-python and c2pa-vtt: uv sync") from exc
 
-from delivery.backends.c2pa_manifest import SignedFile, SigningCredentials, _context, manifest_definition
+from delivery.backends.c2pa_manifest import (
+    SignedFile,
+    SigningCredentials,
+    _context,
+    manifest_definition,
+    store_label,
+    validation_codes,
+)
 
 _BYTES = ctypes.POINTER(ctypes.c_ubyte)
 _NOT_A_LOCATION = "data hash exclusion does not match the manifest location"  # base64 in text: expected
@@ -55,7 +62,7 @@ def _taken(lib, size: int, pointer: _BYTES, what: str) -> bytes:
 
 
 def sign_vtt(text: str, credentials: SigningCredentials, title: str, studio_assertion: dict,
-             disclosure: dict | None = None) -> tuple[str, SignedFile | None]:
+             disclosure: dict | None = None) -> tuple[str, SignedFile]:
     """``text`` (a WebVTT file) with its signed manifest embedded, and the manifest's id and store."""
     lib = _native()
     definition = manifest_definition(title, studio_assertion, disclosure=disclosure)
@@ -78,8 +85,7 @@ def sign_vtt(text: str, credentials: SigningCredentials, title: str, studio_asse
     signed = c2pa_vtt.embed_manifest(text, store)
     if c2pa_vtt.data_hash_exclusion(signed) != (start, length):
         raise RuntimeError("the signed subtitles' manifest changed size; nothing was delivered")
-    read, _ = read_vtt(signed, credentials.anchors_pem)
-    return signed, SignedFile(path=None, manifest_id=read["active_manifest"], store=store)
+    return signed, SignedFile(path=None, manifest_id=store_label(store), store=store)
 
 
 def read_vtt(text: str, anchors_pem: bytes | None = None) -> tuple[dict, list[str]]:
@@ -95,10 +101,9 @@ def read_vtt(text: str, anchors_pem: bytes | None = None) -> tuple[dict, list[st
     context = _context(anchors_pem) if anchors_pem else None
     with c2pa.Reader("application/c2pa", io.BytesIO(text.encode()), manifest_data=store, context=context) as reader:
         read = json.loads(reader.json())
-    results = (read.get("validation_results") or {}).get("activeManifest") or {}
-    problems = [f"{s.get('code')}: {s.get('explanation', '')}" for s in results.get("failure") or []
+    passed, failures = validation_codes(read)
+    problems = [f"{s.get('code')}: {s.get('explanation', '')}" for s in failures
                 if _NOT_A_LOCATION not in (s.get("explanation") or "")]
-    passed = {s.get("code") for s in results.get("success") or []}
     problems += [f"not {code}" for code in ("claimSignature.validated", "assertion.dataHash.match") if code not in passed]
     if anchors_pem and "signingCredential.trusted" not in passed:
         problems.append("the signing certificate is not one this verifier trusts")

@@ -76,7 +76,8 @@ def demo_settings(settings: StudioSettings) -> StudioSettings:
 
 
 def wait_for_review(api: StudioAPI, production_id: str, gate_key: str, timeout_s: float = 600) -> ReviewRequest:
-    deadline = time.time() + timeout_s
+    started = time.time()
+    deadline = started + timeout_s
     while time.time() < deadline:
         for request in api.pending_reviews():
             if request.production_id == production_id and request.gate_key == gate_key:
@@ -85,7 +86,7 @@ def wait_for_review(api: StudioAPI, production_id: str, gate_key: str, timeout_s
         state = api.run_state(run_id) if run_id else None
         if state is not None and state.type.value in ENDED | {"COMPLETED"}:
             raise RuntimeError(f"the production's run ended {state.type.value} before {gate_key}: {state.message}")
-        time.sleep(0.5)
+        time.sleep(min(2.0, 0.5 + (time.time() - started) / 60))  # each look reads every review: less often on long waits
     raise TimeoutError(f"the production did not reach the {gate_key} review within {timeout_s:.0f} s")
 
 

@@ -39,6 +39,7 @@ from app.cluster import ClusterPorts, cluster_settings, start_cluster
 from app.demo import approve_as_every_role, wait_for_review
 from core import settings as cfg
 from delivery.records import Delivery
+from persona.corpus import split_sentences
 from persona.records import Persona
 from persona.synthetic import LINES, LINES_ZH, PAST_TALKS, PAST_TALKS_ZH, make_persona_media
 from review.records import ReviewDecision
@@ -50,16 +51,27 @@ STEPS = ("select_materials", "learn_voice", "study_persona", "draft_script", "pl
          "plan_video", "render_chunk", "assemble_video", "deliver")
 
 
+NINE_MINUTES = {"en": 140, "zh": 120}  # sentences of talk() that take about 9 minutes to say
+OPENERS = {"en": ["", "You know, ", "Honestly, ", "So ", "And ", "Well, ", "Listen, ", "Again, ", "Friends, ", "Remember, ", "Yes, "],
+           "zh": ["", "你们知道，", "说实话，", "所以，", "还有，", "嗯，", "听我说，", "再说一遍，", "朋友们，", "记住，", "是啊，"]}
+
+
 def talk(language: str, n: int) -> list[str]:
-    """``n`` distinct sentences in the persona's manner (about 4.5 s each spoken), with a pause or
-    a laugh now and then, as a 9-minute annual talk has."""
-    pool = [text for _, text in (LINES_ZH if language == "zh" else LINES)] + (PAST_TALKS_ZH if language == "zh" else PAST_TALKS)
+    """``n`` distinct sentences in the persona's manner (the synthetic persona's lines, one
+    sentence each, behind openers a speaker uses), with a pause or a laugh now and then, as a
+    9-minute annual talk has. Words only, no numbering: the speech check hears what is said."""
+    lines = [text for _, text in (LINES_ZH if language == "zh" else LINES)] + (PAST_TALKS_ZH if language == "zh" else PAST_TALKS)
+    pool = [s for line in lines for s in split_sentences(line) if len(s) <= 40 or language == "en"]
+    openers = OPENERS[language]
+    if n > len(pool) * len(openers):
+        raise SystemExit(f"--sentences: at most {len(pool) * len(openers)} distinct sentences")
     out = []
     for i in range(n):
-        base = pool[i % len(pool)]
-        text = f"第{i + 1}件事，{base}" if language == "zh" else f"Point {i + 1}: {base}"
+        base, opener = pool[i % len(pool)], openers[i // len(pool)]
+        if opener and language == "en" and not base.startswith("I "):
+            base = base[0].lower() + base[1:]
         cue = " [pause 0.6s]" if i % 9 == 8 else ""
-        out.append(("[laugh] " if i % 15 == 7 else "") + text + cue)
+        out.append(("[laugh] " if i % 15 == 7 else "") + opener + base + cue)
     return out
 
 
@@ -126,7 +138,7 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
     steps = step_table(api, run_id, started, probe)
     log(f"{language}: {len(lines)} sentences, {voice.duration_s / 60:.1f} min spoken, {len(voice.chunks)} chunks, "
         f"approved script to the video gate in {first_take:.0f} s")
-    # the family changes one sentence of 120 at the video gate
+    # the family changes one sentence at the video gate
     changed = lines[:]
     k = len(changed) // 2
     changed[k] = ("这一句我们改一下，大家辛苦了。" if language == "zh" else "Let me say this one differently: thank you all.")
@@ -210,7 +222,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--language", choices=["en", "zh", "both"], default="both")
     ap.add_argument("--setup", choices=["local", "cluster", "both"], default="local")
-    ap.add_argument("--sentences", type=int, default=120, help="sentences in the talk (0: no long talk)")
+    ap.add_argument("--sentences", type=int, default=None,
+                    help="sentences in the talk (0: no long talk; default: about 9 minutes, 140 in English, 120 in Chinese)")
     ap.add_argument("--concurrent", type=int, default=0, help="short productions at once (cluster setup)")
     ap.add_argument("--no-speech-check", action="store_true", help="without the per-sentence speech check (faster)")
     args = ap.parse_args()
@@ -232,16 +245,20 @@ def main() -> None:
             api.add_consent(persona.id, "Uncle Bo (fictional)", "self", ["greeting"], [media["text"]])
             for role in ("voice", "footage", "text"):
                 api.add_material(persona.id, role, media[role])
-            for language in (["en", "zh"] if args.language == "both" else [args.language]) if args.sentences else []:
-                rows.append(dict(setup=setup, **one_talk(api, language, args.sentences, probe, print)))
+            for language in (["en", "zh"] if args.language == "both" else [args.language]) if args.sentences != 0 else []:
+                n = args.sentences or NINE_MINUTES[language]
+                rows.append(dict(setup=setup, **one_talk(api, language, n, probe, print)))
+                report(rows[-1:])  # as soon as it is measured: a later failure keeps it
             if args.concurrent:
                 rows.append(dict(setup=setup, concurrent=concurrent(api, args.concurrent, print)))
+                report(rows[-1:])
         finally:
             probe.stop()
             close()
             os.environ.clear()
             os.environ.update(saved)
             cfg.get_settings.cache_clear()
+    print("\n# all together")
     report(rows)
 
 

@@ -19,7 +19,7 @@ import time
 
 from bench.script_cases import LANGUAGES, Language
 from core.settings import StudioSettings
-from persona.corpus import derive_style_profile, sentence_length
+from persona.corpus import derive_style_profile
 from persona.records import CorpusPassage, PersonaCorpus
 from persona.retrieval import PassageIndex, best_support
 from script.backends.llm_writer import LLMScript
@@ -28,7 +28,7 @@ from script.contract import DraftRequest, PersonaStyle, ReviseRequest
 from script.longform import plan_talk
 from script.markup import MarkupError
 from script.registry import llm_backend
-from script.rules import PER_SECOND, spoken_seconds
+from script.rules import spoken_seconds
 from script.sentences import Brief
 
 STYLES = ["warm", "teasing", "neutral", "solemn"]
@@ -113,7 +113,7 @@ class Bench:
                     ok_ = all(s in d.sentences for n, s in enumerate(v2.sentences, 1) if n not in touched)
                     figures["exact"].append(ok_)
                     rev, ok = f"{figures['revise'][-1]:.1f}", "yes" if ok_ else "NO"
-                spoken = sum(sentence_length(s.text, lang.code) for s in d.sentences) / PER_SECOND[lang.code]
+                spoken = spoken_seconds(d.sentences, lang.code)
                 print(f"| {brief.occasion} ({brief.target_seconds:.0f} s) | {r + 1} | {len(d.sentences)} | {spoken:.0f} | "
                       f"{took:.1f} | {said:.0%} | {marked:.0%} | {len(leaks)} | {rev} | {ok} |")
         return figures
@@ -132,7 +132,8 @@ class Bench:
         placed = sum(any(s.text in c for c in lang.corpus) for s in d.sentences)
         n = len(d.sentences) // 2
         t0 = time.perf_counter()
-        v2 = self.revise(w, brief, d.sentences, [f"[sentence {n}] {lang.comments[0]}"])
+        note = re.sub(r"^\s*(\[sentence \d+\]|第\s*\d+\s*句)\s*", "", lang.comments[0])  # this note's own anchor is n
+        v2 = self.revise(w, brief, d.sentences, [f"[sentence {n}] {note}"])
         changed = [i + 1 for i, (a, b) in enumerate(zip(d.sentences, v2.sentences)) if a != b]
         print(f"\n## {lang.code}: a {seconds:.0f} s brief ({len(brief.points)} points), drafted in sections\n")
         print(f"plan: {' '.join(s.kind for s in plan.sections)}")

@@ -23,7 +23,7 @@ from persona.retrieval import best_support, words
 from persona.topics import forbidden_hits
 from script.markup import MarkupError, parse_markup
 from script.records import ScriptFlag
-from script.rules import PER_SECOND
+from script.rules import spoken_seconds
 from script.sentences import Brief, Sentence
 
 # ---------------------------------------------------------------- repair
@@ -280,10 +280,7 @@ LENGTH_TOLERANCE = 0.15
 def length_flags(sentences: list[Sentence], language: str, target_s: float) -> list[ScriptFlag]:
     """A flag where the script would take more than 15 % more or less time to say than the brief
     asks (its pauses counted): reviewers and the operator see it before anything is made."""
-    size = sum(len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z0-9]+", s.text)) if language == "zh" else len(s.text.split())
-               for s in sentences)
-    pauses = sum(c.seconds or 0.0 for s in sentences for c in s.cues_before + s.cues_after if c.kind == "pause")
-    spoken = size / PER_SECOND[language] + pauses
+    spoken = spoken_seconds(sentences, language)
     off = spoken / target_s - 1
     if abs(off) <= LENGTH_TOLERANCE:
         return []

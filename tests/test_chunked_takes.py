@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from app.demo import approve_as_every_role, wait_for_review
+from persona.synthetic import LINES, PAST_TALKS
 from review.records import ReviewDecision
 from script.markup import parse_markup
-from script.sentences import Sentence
+from script.sentences import Cue, Sentence
 from tests.conftest import new_production
 from video.base_track import round_trip
 from video.records import VideoTake
@@ -49,6 +50,25 @@ def test_chunk_keys_hold_when_sentences_elsewhere_change():
     # a note anchored to one sentence re-makes its chunk alone; a note for all re-makes all
     assert len(set(keys) - set(_keys(TALK, ["[sentence 30] a little slower please"]))) == 1
     assert not set(keys) & set(_keys(TALK, ["a little slower please"]))
+
+
+def test_one_changed_sentence_of_a_long_talk_remakes_at_most_three_chunks_wherever_it_is():
+    """Cuts are decided by the sentences beside them: in bench/longform's first talk a change at
+    sentence 61 of 120 moved every cut up to the next pause (7 chunks re-made for one sentence)."""
+    pool = [text for _, text in LINES] + PAST_TALKS
+    talk = [Sentence(text=f"Point {i}: {pool[(i - 1) % len(pool)]}",
+                     cues_after=[Cue(kind="pause", seconds=0.6)] if i % 9 == 0 else []) for i in range(1, 121)]
+
+    def keys(sentences):
+        from datetime import datetime, timezone
+
+        return {j.key for j in plan_chunks(sentences, [], "context", 0.04, datetime.now(timezone.utc)).jobs}
+
+    before = keys(talk)
+    remade = [len(before - keys(talk[:i] + [Sentence(text="Let me say this one differently: thank you all.")] + talk[i + 1:]))
+              for i in range(len(talk))]
+    assert max(remade) <= 4 and sum(remade) / len(remade) < 1.35, remade
+    assert remade[60] <= 2
 
 
 def test_notes_reach_their_sentence_only():

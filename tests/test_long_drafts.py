@@ -5,6 +5,8 @@ anchored to one sentence of a long draft changes that sentence only."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from persona.corpus import derive_style_profile
@@ -14,7 +16,7 @@ from script.checks import length_flags
 from script.contract import DraftRequest, PersonaStyle, ReviseRequest
 from script.longform import hold_length, passage_sentences, plan_talk
 from script.rules import spoken_seconds
-from script.sentences import Brief, Sentence
+from script.sentences import Brief, Cue, Sentence
 from tests.test_script import PAST_TALKS_EN
 
 POINTS = ["the plum tree we planted bloomed in the coldest month", "everyone should go home for dinner",
@@ -142,3 +144,19 @@ def test_the_model_drafts_a_long_talk_in_sections_and_a_note_on_one_sentence_cha
     texts = [s.text for s in whole.sentences]
     assert len(texts) >= 10 and any(p in texts for p in MORE_EN + PAST_TALKS_EN)
     assert abs(spoken_seconds(whole.sentences, "en") / 100 - 1) <= 0.15 or [f for f in whole.flags if f.kind == "length"]
+
+
+def test_the_planner_and_the_length_check_measure_a_talk_the_same_way():
+    """The planner fills sections by ``spoken_seconds`` and reviewers see ``length_flags``: one
+    measure, or a Chinese talk the planner calls full is flagged short (punctuation is not spoken,
+    pauses are)."""
+    talk = [Sentence(text="各位同事，大家好！今年，我们一起种的梅花开了。", cues_after=[Cue(kind="pause", seconds=0.8)]),
+            Sentence(text="“家是一个花园”——这是我常说的话，对吧？"),
+            Sentence(text="明年见，2027年再聚！")]
+    spoken = spoken_seconds(talk, "zh")
+    assert spoken == pytest.approx(sum(len(re.findall(r"[\u4e00-\u9fff]|[0-9A-Za-z]+", s.text)) for s in talk) / 4.5 + 0.8)
+    for target in (spoken / 1.149, spoken / 0.851):  # just inside the tolerance on either side: no flag
+        assert length_flags(talk, "zh", target) == []
+    assert length_flags(talk, "zh", spoken / 1.17) and length_flags(talk, "zh", spoken / 0.83)
+    english = [Sentence(text="Friends, the plum tree bloomed -- in the coldest month!", cues_before=[Cue(kind="pause", seconds=1.0)])]
+    assert spoken_seconds(english, "en") == pytest.approx(9 / 2.6 + 1.0)

@@ -72,18 +72,27 @@ class VoiceChunk(BaseModel):
 
 
 def cut_points(sentences: list[Sentence]) -> list[list[int]]:
-    """The script's sentence indices in chunks: a cut after a sentence followed by a pause (or
-    before one that starts with one), else after about one in ``CUT_ONE_IN`` sentences as their
-    words decide; no chunk under ``MIN_SENTENCES`` (but the last) or over ``MAX_SENTENCES``."""
-    chunks, current = [], []
+    """The script's sentence indices in chunks. A sentence ends a run where a pause follows it (or
+    the next sentence starts with one) or, about one in ``CUT_ONE_IN``, where its own words say
+    so: each cut is decided by the sentences beside it alone. Then a run of one sentence joins
+    the run before it (the first, the run after it), and a run over ``MAX_SENTENCES`` is cut into
+    even parts; so a changed sentence moves only the cuts of its own run and its neighbours',
+    never those further on."""
+    runs, current = [], []
     for i, s in enumerate(sentences):
         current.append(i)
         nxt = sentences[i + 1] if i + 1 < len(sentences) else None
         pause = any(c.kind == "pause" for c in s.cues_after) or bool(nxt and any(c.kind == "pause" for c in nxt.cues_before))
         by_words = int(hashlib.sha1(s.text.encode()).hexdigest()[:8], 16) % CUT_ONE_IN == 0
-        if nxt is None or len(current) >= MAX_SENTENCES or (len(current) >= MIN_SENTENCES and (pause or by_words)):
-            chunks.append(current)
+        if nxt is None or pause or by_words:
+            runs.append(current)
             current = []
+    chunks: list[list[int]] = []
+    for run in runs:
+        if chunks and (len(run) < MIN_SENTENCES or len(chunks[-1]) < MIN_SENTENCES):
+            run = chunks.pop() + run
+        parts = -(-len(run) // MAX_SENTENCES)
+        chunks += [run[k * len(run) // parts:(k + 1) * len(run) // parts] for k in range(parts)]
     return chunks
 
 

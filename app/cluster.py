@@ -172,12 +172,14 @@ def start_dask_scheduler(run_dir: Path, port: int, env: dict[str, str], host: Ho
 
 
 def start_worker_host(run_dir: Path, settings: StudioSettings, env: dict[str, str], host: Host,
-                      chunks_at_once: int = 1) -> list[subprocess.Popen]:
-    """One worker machine: a Prefect process worker on the studio's pool (flow runs, each in a
-    fresh process) and a Dask worker taking ``chunks_at_once`` chunks at a time."""
+                      chunks_at_once: int = 1, runs_at_once: int = 4) -> list[subprocess.Popen]:
+    """One worker machine: a Prefect process worker on the studio's pool taking up to
+    ``runs_at_once`` flow runs (each in a fresh process; one waiting warm at a gate counts, a
+    suspended one does not) and a Dask worker taking ``chunks_at_once`` chunks at a time."""
     name = host.name
     prefect = _start(run_dir, f"prefect-worker-{name}", [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
-                                                          "--name", f"worker-{name}", "--type", "process"], env, host)
+                                                          "--name", f"worker-{name}", "--type", "process",
+                                                          "--limit", str(runs_at_once)], env, host)
     dask = _start(run_dir, f"dask-worker-{name}", [_tool("dask"), "worker", settings.prefect.dask_address or "",
                                                     "--name", name, "--nthreads", str(chunks_at_once), "--nworkers", "1",
                                                     "--host", host.address, "--no-dashboard", "--death-timeout", "60"],

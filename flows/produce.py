@@ -29,13 +29,15 @@ from video.records import VideoTake
 
 
 def review_gate(production: Production, gate: str, round: int, script: ScriptVersion,
-                previous_version: int | None = None, video: VideoTake | None = None) -> GateOutcome:
+                previous_version: int | None = None, video: VideoTake | None = None,
+                warm_s: int | None = None) -> GateOutcome:
     """Suspend until the gate's decision is recorded. What the run is resumed with is never
-    read: a resume that finds no recorded decision suspends the run again (``script-1#1``)."""
+    read: a resume that finds no recorded decision suspends the run again (``script-1#1``).
+    ``warm_s``: how long to wait with the process held first (default: the settings')."""
     request = open_review(production, gate, round, script, previous_version, video)
     for attempt in count():
         key = request.gate_key if attempt == 0 else f"{request.gate_key}{PAUSE_KEY_SEPARATOR}{attempt}"
-        wait_at_gate(key, get_settings().prefect.warm_gate_seconds)
+        wait_at_gate(key, get_settings().prefect.warm_gate_seconds if warm_s is None else warm_s)
         outcome = record_decision(request)
         if outcome is not None:
             return outcome

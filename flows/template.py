@@ -29,7 +29,9 @@ def rerun_template(template_id: str, values: dict[str, str] | None = None) -> De
     voice = make_voice(production, materials, script, 1, [], timbre)
     video = make_video(production, materials, voice, 1)
     if template_delivery_mode(production) == "light_review":
-        reviewed = review_gate(production, "video", 1, script, None, video)
+        # unattended re-runs hold a deployment slot (one at a time), which a warm pause would
+        # lose (see prefect.yaml): they suspend at once
+        reviewed = review_gate(production, "video", 1, script, None, video, warm_s=0)
         if reviewed.status != "approved":
             print(f"the family asked for changes to {production.id}: {reviewed.decision.comments}; edit the template")
             return None

@@ -52,3 +52,22 @@ def test_the_projects_own_imports_are_at_the_top():
                 if module and module.split(".")[0] in PACKAGES:
                     lazy.append(f"{rel}:{node.lineno} {module}")
     assert not lazy, "import these at the top of the file: " + ", ".join(sorted(set(lazy)))
+
+
+def test_runs_that_wait_warm_at_gates_hold_no_deployment_concurrency_slot():
+    """Prefect's server revokes a run's deployment concurrency lease when the run pauses, and
+    the run's process, still renewing it, then crashes itself ("Concurrency lease renewal failed",
+    PrefectHQ/prefect#22885): seen in bench/longform on the cluster, 2 min after a warm gate.
+    Productions wait warm, so their deployment has no such limit (each worker takes a bounded
+    number of runs); template re-runs keep theirs and suspend at their gate at once."""
+    import yaml
+
+    import flows.template
+    from app.cluster import start_worker_host
+
+    deployments = {d["name"]: d for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]}
+    assert deployments["produce"].get("concurrency_limit") is None
+    serve = (ROOT / "flows" / "serve.py").read_text()
+    assert 'name="produce", concurrency_limit=None' in serve
+    assert "warm_s=0" in ast.unparse(ast.parse(Path(flows.template.__file__).read_text()))
+    assert "--limit" in ast.unparse(ast.parse(Path(sys.modules[start_worker_host.__module__].__file__).read_text()))

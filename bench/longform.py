@@ -105,16 +105,24 @@ class MemoryProbe:
 
 
 def step_table(api: StudioAPI, run_id: str, since: float, probe: MemoryProbe) -> list[tuple[str, float, dict]]:
-    """(step, wall seconds, peak GiB per host) of every step the run did after ``since``."""
-    spans: dict[str, list[float]] = {}
+    """(step, wall seconds, peak GiB per host) of every step the run did after ``since``: the
+    time some task of the step was running (chunks at once count once; a step done twice, as a
+    take rendered again, counts both)."""
+    spans: dict[str, list[tuple[float, float]]] = {}
     for r in api.runs.task_runs(run_id):
         name = r.name.rsplit("-", 1)[0]
         if name in STEPS and r.start_time and r.end_time and r.state and r.state.name == "Completed":
             a, b = r.start_time.timestamp(), r.end_time.timestamp()
             if a >= since:
-                span = spans.setdefault(name, [a, b])
-                span[0], span[1] = min(span[0], a), max(span[1], b)
-    return [(name, b - a, probe.peak(a, b)) for name in STEPS if name in spans for a, b in [spans[name]]]
+                spans.setdefault(name, []).append((a, b))
+    rows = []
+    for name in (n for n in STEPS if n in spans):
+        busy, end = 0.0, float("-inf")
+        for a, b in sorted(spans[name]):
+            busy += max(0.0, b - max(a, end))
+            end = max(end, b)
+        rows.append((name, busy, probe.peak(min(a for a, _ in spans[name]), max(b for _, b in spans[name]))))
+    return rows
 
 
 def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> dict:
@@ -160,7 +168,9 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
     return dict(language=language, sentences=len(lines), minutes=voice.duration_s / 60, chunks=len(voice.chunks),
                 first_take_s=first_take, steps=steps, joins=joins, change_to_gate_s=at_gate, change_to_delivered_s=delivered,
                 deliver_s=deliver_s, remade=remade, resume_s=resume_s, delivery=d.id,
-                hosts=sorted({c.made_on for c in voice.chunks + take.chunks}))
+                hosts=sorted({c.made_on for c in voice.chunks + take.chunks}),
+                by_host={kind: {h: [c.sentences for c in chunks if c.made_on == h] for h in sorted({c.made_on for c in chunks})}
+                         for kind, chunks in (("voice", voice.chunks), ("picture", take.chunks))})
 
 
 def concurrent(api: StudioAPI, n: int, log) -> dict:
@@ -276,6 +286,8 @@ def report(rows: list[dict]) -> None:
         for name, seconds, peak in r["steps"]:
             print(f"| {name} | {seconds:.1f} | {', '.join(f'{h} {g:.2f}' for h, g in peak.items())} |")
         print(f"| approved script to video gate | {r['first_take_s']:.0f} | |")
+        for kind, hosts in r["by_host"].items():
+            print(f"{kind} chunks (sentences) by host: " + "; ".join(f"{h}: {spans}" for h, spans in hosts.items()))
         print(f"\none sentence changed at the video gate: at the next video gate in {r['change_to_gate_s']:.0f} s, delivered "
               f"{r['change_to_delivered_s']:.0f} s after the change (delivery {r['deliver_s']:.0f} s); chunks made again: "
               f"{r['remade']}; approve-to-resume {r['resume_s']:.2f} s; chunk joins {r['joins']}")

@@ -46,7 +46,10 @@ def _automations(settings: StudioSettings) -> list:
         "Scheduled", "Late")}
     return [
         Automation(name=ZOMBIES, description="A run whose process died sends no heartbeat: mark it Crashed.",
-                   trigger=EventTrigger(match=ours, match_related=flows, after={"prefect.flow-run.heartbeat"},
+                   # armed by a heartbeat or by the run starting or resuming: a process killed
+                   # before its first heartbeat after a warm gate is a zombie too
+                   trigger=EventTrigger(match=ours, match_related=flows,
+                                        after={"prefect.flow-run.heartbeat", "prefect.flow-run.Running"},
                                         expect=alive, for_each={"prefect.resource.id"}, posture=Posture.Proactive,
                                         threshold=1, within=timedelta(seconds=settings.prefect.zombie_after_seconds)),
                    actions=[ChangeFlowRunState(state=StateType.CRASHED, force=True,

@@ -24,11 +24,12 @@ from persona.records import CorpusPassage, PersonaCorpus
 from persona.retrieval import PassageIndex, best_support
 from script.backends.llm_writer import LLMScript
 from script.checks import repair_model_output
+from script.comments_zh import read_comment
 from script.contract import DraftRequest, PersonaStyle, ReviseRequest
 from script.longform import plan_talk
 from script.markup import MarkupError
 from script.registry import llm_backend
-from script.rules import spoken_seconds
+from script.rules import anchored, spoken_seconds
 from script.sentences import Brief
 
 STYLES = ["warm", "teasing", "neutral", "solemn"]
@@ -132,7 +133,7 @@ class Bench:
         placed = sum(any(s.text in c for c in lang.corpus) for s in d.sentences)
         n = len(d.sentences) // 2
         t0 = time.perf_counter()
-        note = re.sub(r"^\s*(\[sentence \d+\]|第\s*\d+\s*句)\s*", "", lang.comments[0])  # this note's own anchor is n
+        _, note = anchored(read_comment(lang.comments[0]), [])  # the note's words, without its own anchor: n is its anchor
         v2 = self.revise(w, brief, d.sentences, [f"[sentence {n}] {note}"])
         changed = [i + 1 for i, (a, b) in enumerate(zip(d.sentences, v2.sentences)) if a != b]
         print(f"\n## {lang.code}: a {seconds:.0f} s brief ({len(brief.points)} points), drafted in sections\n")

@@ -27,6 +27,7 @@ from persona.uploads import usable_uploads
 from video.base_track import FrameSource
 from video.contract import FootageClip, VideoRequest
 from video.mouth_bank import bank_sheet
+from video.sources import bank_drops
 
 ROLES = ("voice", "footage", "photo", "text")
 
@@ -187,8 +188,7 @@ class MaterialOps:
         sources = {self.catalog.media_path(s.source): s.source for s in base}
         clips = [FootageClip(path=self.catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s,
                              face_box=s.face_box) for s in base]
-        choice = self.catalog.get(MouthBankChoice, persona_id)
-        drops = [(self.catalog.media_path(f.source), f.time_s) for f in choice.dropped] if choice else []
+        drops = bank_drops(self.catalog, persona_id)
         source = FrameSource(VideoRequest(audio_path=Path("unused.wav"), footage=clips, fps=self.settings.video.fps,
                                           max_height=self.settings.video.max_height, bank_drops=drops,
                                           out_path=Path("unused.mp4")), 1.0)

@@ -48,7 +48,7 @@ from video.records import VideoTake
 from voice.records import VoiceTake
 
 STEPS = ("select_materials", "learn_voice", "study_persona", "draft_script", "plan_voice", "speak_chunk", "assemble_voice",
-         "plan_video", "render_chunk", "assemble_video", "deliver")
+         "plan_video", "render_carefully", "render_chunk", "assemble_video", "deliver")
 
 
 NINE_MINUTES = {"en": 140, "zh": 120}  # sentences of talk() that take about 9 minutes to say

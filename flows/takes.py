@@ -7,8 +7,9 @@ from __future__ import annotations
 from materials.records import MaterialSet
 from production.records import Production
 from script.records import ScriptVersion
-from tasks.video import assemble_video, plan_video, render_chunk
+from tasks.video import assemble_video, plan_video, render_carefully, render_chunk
 from tasks.voice import assemble_voice, plan_voice, speak_chunk
+from video.chunks import VideoPlan
 from video.records import VideoTake
 from voice.records import VoiceTake, VoiceTimbre
 
@@ -21,12 +22,15 @@ def make_voice(production: Production, materials: MaterialSet, script: ScriptVer
 
 
 def make_video(production: Production, materials: MaterialSet, voice: VoiceTake, render: int) -> VideoTake:
-    """The picture; where it falls short in ways a safer render mends, rendered once more so."""
+    """The picture: the safer way from the start where this persona's first chunk fell short in
+    ways it mends; else the usual way, rendered once more the safer way where the take falls short."""
 
-    def take(careful: bool, first: VideoTake | None = None) -> VideoTake:
-        plan = plan_video(production, materials, voice, careful)
+    def take(plan: VideoPlan, first: VideoTake | None = None) -> VideoTake:
         chunks = [render_chunk.submit(production, materials, job) for job in plan.jobs]
         return assemble_video(production, materials, voice, render, plan, [c.result() for c in chunks], first)
 
-    video = take(careful=False)
-    return take(careful=True, first=video) if video.quality and video.quality.mendable else video
+    usual = plan_video(production, materials, voice)
+    if render_carefully(production, materials, usual):
+        return take(plan_video(production, materials, voice, careful=True))
+    video = take(usual)
+    return take(plan_video(production, materials, voice, careful=True), video) if video.quality and video.quality.mendable else video

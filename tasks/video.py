@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import socket
 import time
-from pathlib import Path
 
 from prefect import task
 
 from core.keys import source_digest
 from core.records import TakeChunk, utcnow
+from core.settings import get_settings
 from delivery.trust.keys import watermark_key
 from delivery.trust.mark_check import mark_survives
 from materials.records import MaterialSet, MouthBankChoice
@@ -20,21 +20,13 @@ from script.records import ScriptVersion
 from tasks.context import CHUNK, PERSISTED, allowed, scratch, studio
 from tasks.voice import chunk_key
 from video.chunks import VideoChunk, VideoChunkJob, VideoPlan, plan_video_chunks
-from video.contract import CUE_ACTIONS, FootageClip, VideoRequest
+from video.contract import CUE_ACTIONS, VideoRequest
 from video.records import VideoTake
 from video.registry import video_backend
+from video.sources import bank_drops, footage_sources
 from video.take_quality import keep_better, measure_take
 from voice.chunks import digest
 from voice.records import VoiceTake
-
-
-def _sources(catalog, materials: MaterialSet) -> tuple[list[FootageClip], list[FootageClip], Path | None]:
-    """(the base footage, the tagged action clips, the photo where there is no footage)."""
-    clips = [FootageClip(path=catalog.media_path(s.source), start_s=s.start_s, duration_s=s.duration_s, face_box=s.face_box,
-                         label=s.label) for s in materials.footage]
-    footage = [c for c in clips if c.label == "base"]
-    photo = catalog.media_path(materials.photo) if materials.photo and not footage else None
-    return footage, [c for c in clips if c.label != "base"], photo
 
 
 @task(**PERSISTED)
@@ -53,7 +45,7 @@ def render_chunk(production: Production, materials: MaterialSet, job: VideoChunk
     started = time.perf_counter()
     settings, catalog = studio()
     allowed(catalog, production)
-    footage, actions, photo = _sources(catalog, materials)
+    footage, actions, photo = footage_sources(catalog, materials)
     v = settings.video
     request = VideoRequest(
         audio_path=catalog.media_path(job.audio), footage=footage, actions=actions, cues=job.cues, words=job.words,
@@ -63,6 +55,28 @@ def render_chunk(production: Production, materials: MaterialSet, job: VideoChunk
     return VideoChunk(key=job.key, video=catalog.put_media_file(result.path, "video/mp4"), frames=round(result.duration_s * v.fps),
                       width=result.width, height=result.height, fps=v.fps, backend=result.backend, notes=result.notes,
                       made_on=socket.gethostname(), made_at=utcnow(), seconds=round(time.perf_counter() - started, 2))
+
+
+def choice_key(context, parameters) -> str:
+    """One choice per persona's materials, video settings and quality limits (any run, any production)."""
+    return digest("render-choice", parameters["plan"].context, get_settings().quality.model_dump(mode="json"))
+
+
+@task(**CHUNK, cache_key_fn=choice_key)
+def render_carefully(production: Production, materials: MaterialSet, plan: VideoPlan) -> bool:
+    """Whether takes of these materials are rendered the safer way from the start: decided once,
+    on the first chunk of ``plan`` (the usual way) rendered and measured as a take is. A take whose
+    picture falls short where the safer render mends it is otherwise rendered twice, whole."""
+    settings, catalog = studio()
+    allowed(catalog, production)
+    if not settings.quality.enabled:
+        return False
+    job = plan.jobs[0]
+    first = render_chunk(production, materials, job)  # kept under its key: the take reuses it if the usual way holds
+    footage, _, photo = footage_sources(catalog, materials)
+    quality = measure_take(catalog.media_path(first.video), catalog.media_path(job.audio), footage, photo, [], [],
+                           settings.quality, settings.video.fps)
+    return quality.mendable
 
 
 @task(**PERSISTED)
@@ -81,7 +95,7 @@ def assemble_video(production: Production, materials: MaterialSet, voice: VoiceT
             for job, c in zip(plan.jobs, chunks)]
     quality = None
     if settings.quality.enabled:
-        footage, actions, photo = _sources(catalog, materials)
+        footage, actions, photo = footage_sources(catalog, materials)
         trust = settings.trust
         labels = {c.label for c in actions}
         quality = measure_take(
@@ -100,12 +114,7 @@ def assemble_video(production: Production, materials: MaterialSet, voice: VoiceT
     if first is None and not plan.careful and quality and quality.mendable:
         return video
     video = keep_better(first, video) if first is not None else video
-    return catalog.keep(video, "studio", "video.rendered", duration_s=video.duration_s, backend=video.backend,
+    return catalog.keep(video, "studio", "video.rendered", duration_s=video.duration_s, backend=video.backend, careful=plan.careful,
                         flagged=video.quality.flags if video.quality else [], chunks=len(used),
                         remade=sum(not c.reused for c in video.chunks))
 
-
-def bank_drops(catalog, persona_id: str) -> list[tuple]:
-    """The footage frames an operator struck out of the persona's mouth bank, as (path, seconds)."""
-    choice = catalog.get(MouthBankChoice, persona_id)
-    return [(catalog.media_path(f.source), f.time_s) for f in choice.dropped] if choice else []

@@ -103,6 +103,11 @@ def test_a_sentence_changed_at_the_video_gate_remakes_only_its_chunk(studio_stac
     voice1 = api.catalog.load(VoiceTake, api.catalog.load(VideoTake, video1.video_take_id).voice_take_id)
     assert len(voice1.chunks) >= 2 and not any(c.reused for c in voice1.chunks)
     assert [c.sentences for c in voice1.chunks][0][0] == 0 and voice1.chunks[-1].sentences[1] == len(parse_markup(markup)) - 1
+    # this persona's usual render falls short where the safer one mends it (mouth sharpness): found on
+    # the first chunk, so the take is rendered once, the safer way (not whole, then whole again)
+    take1 = api.catalog.load(VideoTake, video1.video_take_id)
+    renders = [r for r in api.runs.task_runs(run_id) if r.name.startswith("render_chunk") and r.state.name == "Completed"]
+    assert len(renders) <= len(take1.chunks) + 1, [r.name for r in renders]
     api.submit_decision(video1.id, ReviewDecision(decision="request_changes", reviewer="Lan", role="family",
                                                   comments=["[sentence 6] a little slower please"], redo="voice"))
     video2 = wait_for_review(api, production.id, "video-2", timeout_s=600)

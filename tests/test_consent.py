@@ -40,8 +40,8 @@ OTHER_COMMANDS = {"down", "persona create", "persona list", "consent add", "cons
                   "review history", "materials tag", "materials prompts", "materials choose", "materials transcript", "materials analyse",
                   "voice serve", "llm serve", "delivery list", "delivery get", "persona corpus", "persona style", "persona search"}  # a component: the calling studio's steps check consent before they call it
 GENERATING_TASKS = {"select_materials", "study_persona", "draft_script", "revise_script", "plan_voice", "speak_chunk",
-                    "assemble_voice", "plan_video", "render_chunk", "assemble_video", "deliver", "production_from_template",
-                    "learn_voice"}
+                    "assemble_voice", "plan_video", "render_carefully", "render_chunk", "assemble_video", "deliver",
+                    "production_from_template", "learn_voice"}
 OTHER_TASKS = {"load_production", "check_consent", "open_review", "record_decision", "refuse_resume", "load_script",
                "template_delivery_mode"}
 
@@ -187,6 +187,7 @@ def test_flow_tasks_refuse_without_consent(world):
         "assemble_voice": lambda: steps.assemble_voice.fn(production, script, 1, voice_plan, []),
         "learn_voice": lambda: steps.learn_voice.fn(production, materials),
         "plan_video": lambda: steps.plan_video.fn(production, materials, voice),
+        "render_carefully": lambda: steps.render_carefully.fn(production, materials, video_plan),
         "render_chunk": lambda: steps.render_chunk.fn(production, materials, video_job),
         "assemble_video": lambda: steps.assemble_video.fn(production, materials, voice, 1, video_plan, []),
         "deliver": lambda: steps.deliver.fn(production, script, video),

@@ -319,9 +319,9 @@ def test_operator_sees_the_mouth_bank_as_a_sheet_and_strikes_frames_out(review, 
     """The bank the video step would use, numbered on a sheet; struck-out frames are never picked
     again (the renderer's bank leaves them out and says so), and all can be brought back."""
     from materials.records import FootageSegment, MaterialSet, MouthBankChoice
-    from tasks.video import bank_drops
     from video.base_track import FrameSource
     from video.contract import FootageClip, VideoRequest
+    from video.sources import bank_drops
 
     api, production, _ = review
     upload = api.add_material(production.persona_id, "footage", shared_data / "footage" / "lp_d3.mp4")

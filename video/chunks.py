@@ -36,6 +36,7 @@ class VideoChunkJob(BaseModel):
 
 class VideoPlan(BaseModel):
     jobs: list[VideoChunkJob]
+    context: str = ""  # the persona's materials, the mouth bank's struck frames, the video settings and code
     careful: bool = False
     made_at: datetime  # chunks made before this were made for an earlier take
 
@@ -69,4 +70,4 @@ def plan_video_chunks(voice: VoiceTake, context: str, careful: bool, made_at: da
         key = digest("video-chunk", CHUNK_FORMAT, context, chunk.key, chunk.asset.sha256, careful)
         jobs.append(VideoChunkJob(key=key, position=position, sentences=chunk.sentences, audio=chunk.asset, start_s=a,
                                   seconds=round(b - a, 3), words=words, cues=cues, careful=careful))
-    return VideoPlan(jobs=jobs, careful=careful, made_at=made_at)
+    return VideoPlan(jobs=jobs, context=context, careful=careful, made_at=made_at)

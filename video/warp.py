@@ -14,7 +14,12 @@ GRID = 4  # the spline is evaluated every GRID pixels and interpolated between
 
 
 def _kernel(r2: np.ndarray) -> np.ndarray:
-    return np.where(r2 > 0, r2 * np.log(np.maximum(r2, 1e-12)), 0.0)
+    return r2 * np.log(np.maximum(r2, 1e-12))  # r^2 log r^2, 0 at r = 0 (1e-12 * log 1e-12 is 0 to float precision)
+
+
+def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a_i - b_j|^2 for every pair, as one matrix product (no [len(a), len(b), 2] array)."""
+    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T, 0.0)
 
 
 def tps_map(dst: np.ndarray, src: np.ndarray, box: tuple[int, int, int, int], regular: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
@@ -26,7 +31,7 @@ def tps_map(dst: np.ndarray, src: np.ndarray, box: tuple[int, int, int, int], re
     d = (dst.astype(np.float64) - (x0, y0)) / scale
     s = src.astype(np.float64) - (x0, y0)
     n = len(d)
-    k = _kernel(((d[:, None, :] - d[None, :, :]) ** 2).sum(-1)) + regular * np.eye(n)
+    k = _kernel(_squared_distances(d, d)) + regular * np.eye(n)
     p = np.hstack([np.ones((n, 1)), d])
     a = np.zeros((n + 3, n + 3))
     a[:n, :n], a[:n, n:], a[n:, :n] = k, p, p.T
@@ -36,7 +41,7 @@ def tps_map(dst: np.ndarray, src: np.ndarray, box: tuple[int, int, int, int], re
     cols, rows = -(-(x1 - x0) // GRID) + 2, -(-(y1 - y0) // GRID) + 2
     gx, gy = np.meshgrid((np.arange(cols) - 0.5) * GRID - 0.5, (np.arange(rows) - 0.5) * GRID - 0.5)
     g = np.stack([gx.ravel(), gy.ravel()], 1) / scale
-    u = _kernel(((g[:, None, :] - d[None, :, :]) ** 2).sum(-1))
+    u = _kernel(_squared_distances(g, d))
     grid = (u @ coef[:n] + np.hstack([np.ones((len(g), 1)), g]) @ coef[n:]).astype(np.float32)
     mx = cv2.resize(grid[:, 0].reshape(rows, cols), (cols * GRID, rows * GRID))[GRID : GRID + y1 - y0, GRID : GRID + x1 - x0]
     my = cv2.resize(grid[:, 1].reshape(rows, cols), (cols * GRID, rows * GRID))[GRID : GRID + y1 - y0, GRID : GRID + x1 - x0]

@@ -20,15 +20,15 @@ from typing import Callable
 
 import numpy as np
 
-from core.settings import SpeechCheckSettings
 from media.analysis import resample
-from media.asr import error_rate, metric_name, normalise, transcribe
+from media.asr import normalise
 from media.ffmpeg_io import load_audio, write_wav
 from media.loudness import integrated_lufs
 from script.markup import DEFAULT_CUE_SECONDS
 from script.sentences import Cue, Sentence
 from voice.contract import Line, PromptClip, VoiceBackend, VoiceRequest, VoiceResult
 from voice.records import CueTiming, SentenceCheck, SentenceTiming, WordTiming
+from voice.speech_check import check_sentence, check_together
 
 LAUGH_TEXT = {"en": "Ha ha ha!", "zh": "哈哈哈！"}
 LEAD_S, GAP_S = 0.3, 0.25
@@ -213,17 +213,6 @@ def emphasise(audio: np.ndarray, sr: int, spans: list[tuple[float, float]], gain
     return (out * env).astype(np.float32)
 
 
-# ---------------------------------------------------------------------- self-check
-def check_sentence(index: int, text: str, audio: np.ndarray, sr: int, language: str,
-                   check: SpeechCheckSettings) -> tuple[SentenceCheck, list[WordTiming]]:
-    """Transcribe one spoken sentence and measure it against the script."""
-
-    heard = transcribe(audio, sr, check, language=language, words=True, fallback=True)
-    error = error_rate(text, heard.text, language, phonetic=True)
-    words = [WordTiming(word=w, start_s=s, end_s=e) for w, s, e in heard.words]
-    return SentenceCheck(index=index, heard=heard.text, metric=metric_name(language), error=round(error, 3)), words
-
-
 def estimated_words(text: str, duration: float, language: str) -> list[WordTiming]:
     """Word timings in proportion to length, where no recogniser listened."""
     tokens = list(re.sub(r"\s+", "", text)) if language == "zh" else text.split()
@@ -296,35 +285,48 @@ def speak_sentences(backend: VoiceBackend, request: VoiceRequest, seed: int = 0,
         add(sound)
         cue_timings.append(CueTiming(kind=cue.kind, start_s=round(start, 3), end_s=round(t, 3), sentence=index))
 
+    # said, each sentence (its speed, pitch and prompt from its style and the notes that reach it)
+    asked = []
     for k, sentence in enumerate(request.sentences):
-        i = first_index + k
         speed, pitch = directions(request.notes + (sentence_notes[k] if sentence_notes else []))
-        prompt = prompt_for(sentence.style, request.prompts)
-        laugh = lambda: said(LAUGH_TEXT.get(request.language, LAUGH_TEXT["en"]), prompt, speed * 1.1, pitch)  # noqa: E731
-        for cue in sentence.cues_before:
-            add_cue(cue, i, laugh)
         text = annotated_text(sentence)
         text = text if backend.reads_pinyin or not sentence.readings else homophone_text(text)
-        speech = said(text, prompt, speed * sentence.speed, pitch)
-        if request.check is not None:
-            result, words = check_sentence(i, sentence.text, speech, sr, request.language, request.check)
-            # a learned timbre can blur a word or two: there, any clear slip is worth another take
-            good_enough = min(request.check.max_error, TIMBRE_RETRY_ABOVE) if request.timbre else request.check.max_error
+        asked.append((text, prompt_for(sentence.style, request.prompts), speed, pitch))
+    speeches = [said(text, prompt, speed * sentence.speed, pitch)
+                for (text, prompt, speed, pitch), sentence in zip(asked, request.sentences)]
+    # heard: together first; a sentence heard wrong so is heard alone, then said again if it still is
+    heard: list[tuple[SentenceCheck, list[WordTiming]] | None] = [None] * len(speeches)
+    if request.check is not None:
+        # a learned timbre can blur a word or two: there, any clear slip is worth another take
+        good_enough = min(request.check.max_error, TIMBRE_RETRY_ABOVE) if request.timbre else request.check.max_error
+        heard = check_together(first_index, [s.text for s in request.sentences], speeches, sr, request.language, request.check)
+        for k, sentence in enumerate(request.sentences):
+            if heard[k][0].error > good_enough:
+                heard[k] = check_sentence(first_index + k, sentence.text, speeches[k], sr, request.language, request.check)
+            text, prompt, speed, pitch = asked[k]
+            result, words = heard[k]
             for attempt in range(1, request.check.retries + 1):
                 if result.error <= good_enough:
                     break
                 # a slightly slower take (deterministic voices say it differently, sampling ones anew),
                 # nearer the base voice where a learned timbre may have blurred the words
-                again = said(text, prompt, speed * sentence.speed * (1 - 0.06 * attempt), pitch,
-                             max(0.0, 1 - 0.5 * attempt))
-                second, second_words = check_sentence(i, sentence.text, again, sr, request.language, request.check)
+                again = said(text, prompt, speed * sentence.speed * (1 - 0.06 * attempt), pitch, max(0.0, 1 - 0.5 * attempt))
+                second, second_words = check_sentence(first_index + k, sentence.text, again, sr, request.language, request.check)
                 if second.error < result.error:
-                    speech, result, words = again, second, second_words
+                    speeches[k], result, words = again, second, second_words
                 result.attempts = attempt + 1
             result.flagged = result.error > request.check.max_error
+            heard[k] = (result, words)
             checks.append(result)
-        else:
-            words = estimated_words(sentence.text, speech.size / sr, request.language)
+
+    for k, sentence in enumerate(request.sentences):
+        i = first_index + k
+        text, prompt, speed, pitch = asked[k]
+        laugh = lambda: said(LAUGH_TEXT.get(request.language, LAUGH_TEXT["en"]), prompt, speed * 1.1, pitch)  # noqa: E731
+        for cue in sentence.cues_before:
+            add_cue(cue, i, laugh)
+        speech = speeches[k]
+        words = heard[k][1] if heard[k] else estimated_words(sentence.text, speech.size / sr, request.language)
         level = integrated_lufs(speech, sr)
         if level > -70:  # every sentence at one loudness: re-pitching and conversion moved them by up to 8 dB
             speech = (speech * 10 ** ((SENTENCE_LUFS - level) / 20)).astype(np.float32)

@@ -31,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
 import psutil
 
 from app import services
@@ -39,6 +41,7 @@ from app.cluster import ClusterPorts, cluster_settings, start_cluster
 from app.demo import approve_as_every_role, wait_for_review
 from core import settings as cfg
 from delivery.records import Delivery
+from media.ffmpeg_io import probe, read_frames
 from persona.corpus import split_sentences
 from persona.records import Persona
 from persona.synthetic import LINES, LINES_ZH, PAST_TALKS, PAST_TALKS_ZH, make_persona_media
@@ -47,6 +50,7 @@ from script.sentences import Brief
 from video.records import VideoTake
 from voice.records import VoiceTake
 
+OUT = Path(__file__).resolve().parent / "out" / "longform"
 STEPS = ("select_materials", "learn_voice", "study_persona", "draft_script", "plan_voice", "speak_chunk", "assemble_voice",
          "plan_video", "render_carefully", "render_chunk", "assemble_video", "deliver")
 
@@ -144,6 +148,7 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
     joins = {m.name: m.value for m in (take.quality.measures if take.quality else [])}.get("chunk joins")
     first_take = time.time() - started
     steps = step_table(api, run_id, started, probe)
+    panel = join_panel(api.catalog.media_path(take.video), [c.start_s for c in take.chunks[1:]], take.fps, language)
     log(f"{language}: {len(lines)} sentences, {voice.duration_s / 60:.1f} min spoken, {len(voice.chunks)} chunks, "
         f"approved script to the video gate in {first_take:.0f} s")
     # the family changes one sentence at the video gate
@@ -167,10 +172,28 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
     d = next(x for x in api.catalog.find(Delivery) if x.production_id == production.id)
     return dict(language=language, sentences=len(lines), minutes=voice.duration_s / 60, chunks=len(voice.chunks),
                 first_take_s=first_take, steps=steps, joins=joins, change_to_gate_s=at_gate, change_to_delivered_s=delivered,
-                deliver_s=deliver_s, remade=remade, resume_s=resume_s, delivery=d.id,
+                deliver_s=deliver_s, remade=remade, resume_s=resume_s, delivery=d.id, panel=panel,
                 hosts=sorted({c.made_on for c in voice.chunks + take.chunks}),
                 by_host={kind: {h: [c.sentences for c in chunks if c.made_on == h] for h in sorted({c.made_on for c in chunks})}
                          for kind, chunks in (("voice", voice.chunks), ("picture", take.chunks))})
+
+
+def join_panel(video: Path, joins: list[float], fps: float, language: str, rows: int = 6) -> Path:
+    """A PNG to look at: for up to ``rows`` chunk joins, the last frame of one chunk beside the
+    first of the next, and their difference (brightened 4x)."""
+    info = probe(video)
+    w, h = info.width, info.height
+    lines = []
+    for t in joins[:: max(1, len(joins) // rows)][:rows]:
+        before, after = read_frames(video, max(0.0, t - 1 / fps), 2 / fps, w, h, fps)[:2]
+        diff = np.clip(4 * cv2.absdiff(before, after), 0, 255).astype(np.uint8)
+        row = np.hstack([before, after, diff])
+        cv2.putText(row, f"join at {t:.2f} s", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+        lines.append(cv2.resize(row, (3 * 320, int(320 * h / w))))
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"joins_{language}.png"
+    cv2.imwrite(str(path), np.vstack(lines))
+    return path
 
 
 def concurrent(api: StudioAPI, n: int, log) -> dict:
@@ -286,6 +309,10 @@ def report(rows: list[dict]) -> None:
         for name, seconds, peak in r["steps"]:
             print(f"| {name} | {seconds:.1f} | {', '.join(f'{h} {g:.2f}' for h, g in peak.items())} |")
         print(f"| approved script to video gate | {r['first_take_s']:.0f} | |")
+        mp4 = r["first_take_s"] + r["deliver_s"]
+        print(f"| approved script to signed MP4 (to the video gate, plus a delivery) | {mp4:.0f} | |")
+        print(f"| the same per 9 minutes spoken | {mp4 * 9 / r['minutes']:.0f} | |")
+        print(f"frames at chunk joins (last | first | difference x4): {r['panel']}")
         for kind, hosts in r["by_host"].items():
             print(f"{kind} chunks (sentences) by host: " + "; ".join(f"{h}: {spans}" for h, spans in hosts.items()))
         print(f"\none sentence changed at the video gate: at the next video gate in {r['change_to_gate_s']:.0f} s, delivered "

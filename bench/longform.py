@@ -41,7 +41,7 @@ from app.cluster import ClusterPorts, cluster_settings, start_cluster
 from app.demo import approve_as_every_role, wait_for_review
 from core import settings as cfg
 from delivery.records import Delivery
-from media.ffmpeg_io import probe, read_frames
+from media.ffmpeg_io import read_frames
 from persona.corpus import split_sentences
 from persona.records import Persona
 from persona.synthetic import LINES, LINES_ZH, PAST_TALKS, PAST_TALKS_ZH, make_persona_media
@@ -148,7 +148,8 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
     joins = {m.name: m.value for m in (take.quality.measures if take.quality else [])}.get("chunk joins")
     first_take = time.time() - started
     steps = step_table(api, run_id, started, probe)
-    panel = join_panel(api.catalog.media_path(take.video), [c.start_s for c in take.chunks[1:]], take.fps, language)
+    panel = join_panel(api.catalog.media_path(take.video), [c.start_s for c in take.chunks[1:]], take.width, take.height,
+                       take.fps, language)
     log(f"{language}: {len(lines)} sentences, {voice.duration_s / 60:.1f} min spoken, {len(voice.chunks)} chunks, "
         f"approved script to the video gate in {first_take:.0f} s")
     # the family changes one sentence at the video gate
@@ -178,11 +179,9 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
                          for kind, chunks in (("voice", voice.chunks), ("picture", take.chunks))})
 
 
-def join_panel(video: Path, joins: list[float], fps: float, language: str, rows: int = 6) -> Path:
+def join_panel(video: Path, joins: list[float], w: int, h: int, fps: float, language: str, rows: int = 6) -> Path:
     """A PNG to look at: for up to ``rows`` chunk joins, the last frame of one chunk beside the
     first of the next, and their difference (brightened 4x)."""
-    info = probe(video)
-    w, h = info.width, info.height
     lines = []
     for t in joins[:: max(1, len(joins) // rows)][:rows]:
         before, after = read_frames(video, max(0.0, t - 1 / fps), 2 / fps, w, h, fps)[:2]

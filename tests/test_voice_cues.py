@@ -176,9 +176,8 @@ def test_error_rates_count_dropped_and_repeated_words_not_spelling_or_digits():
 def test_sentences_heard_together_are_measured_as_each_heard_alone(speech_check):
     """The check hears a chunk's sentences a window at a time (Whisper encodes 30 s whatever it is
     given); a word the recogniser times across a join is given to the sentence it reads into."""
-    from voice import speech_check as check_module
     from voice.backends.kokoro import SAMPLE_RATE, kokoro, phonemes
-    from voice.speech_check import check_sentence, check_together
+    from voice.speech_check import _cuts, check_sentence, check_together
 
     texts = ["家人们，又是一年了，看到大家都在，我这心里啊，暖和。", "今年我们在老房子后面种了一棵梅花树。",
              "有些事情嘛，要熬过好几个冬天才开花。", "说实话，那个，我知道，我说过今年少说两句。", "大家互相照顾着点，多给你们妈打电话。"]
@@ -186,7 +185,7 @@ def test_sentences_heard_together_are_measured_as_each_heard_alone(speech_check)
     # and the last one's first ("说") ended up before their joins
     words = [("今年我们", 0.0, 0.9), ("在老房子后面", 0.9, 2.0), ("种了一棵梅花树", 2.0, 3.2), ("有", 3.25, 3.4),
              ("些事情嘛", 3.8, 4.4), ("要熬过好几个冬天", 4.4, 5.6), ("才开花", 5.6, 6.2), ("说", 6.3, 6.45), ("实话", 6.7, 7.0)]
-    assert check_module._cuts(words, np.array([0.0, 3.5, 6.5]), texts[1:4], "zh") == [0, 3, 7, 9]
+    assert _cuts(words, np.array([0.0, 3.5, 6.5]), texts[1:4], "zh") == [0, 3, 7, 9]
 
     audios = [kokoro().infer(phonemes(t, "zh"), "jm_kumo", 1.0) for t in texts]
     together = check_together(10, texts, audios, SAMPLE_RATE, "zh", speech_check)

@@ -28,23 +28,22 @@ def check_together(first_index: int, texts: list[str], audios: list[np.ndarray],
                    check: SpeechCheckSettings) -> list[tuple[SentenceCheck, list[WordTiming]]]:
     """``check_sentence`` for every sentence, heard a window of sentences at a time."""
     out: list[tuple[SentenceCheck, list[WordTiming]]] = []
+    gap = np.zeros(int(GAP_S * sr), np.float32)
     for window in _windows([a.size / sr for a in audios]):
-        gap = np.zeros(int(GAP_S * sr), np.float32)
         joined = np.concatenate([x for k in window for x in (audios[k], gap)])
         starts = np.cumsum([0.0] + [audios[k].size / sr + GAP_S for k in window])
         heard = transcribe(joined, sr, check, language=language, words=True, fallback=True)
-        texts_here = [texts[k] for k in window]
-        cuts = _cuts(heard.words, starts, texts_here, language)
+        cuts = _cuts(heard.words, starts, [texts[k] for k in window], language)
         for j, k in enumerate(window):
             seconds = audios[k].size / sr
             words = [WordTiming(word=w, start_s=round(float(np.clip(s - starts[j], 0, seconds)), 3),
                                 end_s=round(float(np.clip(e - starts[j], 0, seconds)), 3)) for w, s, e in heard.words[cuts[j]:cuts[j + 1]]]
-            out.append((_measured(first_index + k, texts[k], _said(words, language), language), words))
+            out.append((_measured(first_index + k, texts[k], _said([w.word for w in words], language), language), words))
     return out
 
 
-def _said(words, language: str) -> str:
-    return ("" if language == "zh" else " ").join(w.word if isinstance(w, WordTiming) else w[0] for w in words)
+def _said(words: list[str], language: str) -> str:
+    return ("" if language == "zh" else " ").join(words)
 
 
 def _cuts(words: list[tuple[str, float, float]], starts: np.ndarray, texts: list[str], language: str,
@@ -57,7 +56,7 @@ def _cuts(words: list[tuple[str, float, float]], starts: np.ndarray, texts: list
     cuts = [0] + [int(np.searchsorted(mids, a)) for a in starts[1 : len(texts)]] + [len(words)]
     for b in range(1, len(texts)):
         def cost(cut: int) -> tuple[float, int]:
-            left, right = _said(words[cuts[b - 1]:cut], language), _said(words[cut:cuts[b + 1]], language)
+            left, right = (_said([w for w, _, _ in words[a:z]], language) for a, z in ((cuts[b - 1], cut), (cut, cuts[b + 1])))
             return error_rate(texts[b - 1], left, language, phonetic=True) + error_rate(texts[b], right, language, phonetic=True), abs(cut - cuts[b])
         cuts[b] = min(range(max(cuts[b - 1], cuts[b] - reach), min(cuts[b + 1], cuts[b] + reach) + 1), key=cost)
     return cuts

@@ -46,6 +46,8 @@ from persona.corpus import split_sentences
 from persona.records import Persona
 from persona.synthetic import LINES, LINES_ZH, PAST_TALKS, PAST_TALKS_ZH, make_persona_media
 from review.records import ReviewDecision
+from script.markup import parse_markup
+from script.pace import spoken_seconds
 from script.sentences import Brief
 from video.records import VideoTake
 from voice.records import VoiceTake
@@ -55,7 +57,6 @@ STEPS = ("select_materials", "learn_voice", "study_persona", "draft_script", "pl
          "plan_video", "render_carefully", "render_chunk", "assemble_video", "deliver")
 
 
-NINE_MINUTES = {"en": 140, "zh": 120}  # sentences of talk() that take about 9 minutes to say
 OPENERS = {"en": ["", "You know, ", "Honestly, ", "So ", "And ", "Well, ", "Listen, ", "Again, ", "Friends, ", "Remember, ", "Yes, "],
            "zh": ["", "你们知道，", "说实话，", "所以，", "还有，", "嗯，", "听我说，", "再说一遍，", "朋友们，", "记住，", "是啊，"]}
 
@@ -77,6 +78,14 @@ def talk(language: str, n: int) -> list[str]:
         cue = " [pause 0.6s]" if i % 9 == 8 else ""
         out.append(("[laugh] " if i % 15 == 7 else "") + opener + base + cue)
     return out
+
+
+def nine_minutes(language: str) -> int:
+    """How many sentences of ``talk()`` take 9 minutes to say at an ordinary pace (``script.pace``)."""
+    n = 1
+    while spoken_seconds(parse_markup("\n".join(talk(language, n))), language) < 540:
+        n += 1
+    return n
 
 
 class MemoryProbe:
@@ -255,7 +264,7 @@ def main() -> None:
     ap.add_argument("--language", choices=["en", "zh", "both"], default="both")
     ap.add_argument("--setup", choices=["local", "cluster", "both"], default="local")
     ap.add_argument("--sentences", type=int, default=None,
-                    help="sentences in the talk (0: no long talk; default: about 9 minutes, 140 in English, 120 in Chinese)")
+                    help="sentences in the talk (0: no long talk; default: as many as take 9 minutes to say)")
     ap.add_argument("--concurrent", type=int, default=0, help="short productions at once (cluster setup)")
     ap.add_argument("--no-speech-check", action="store_true", help="without the per-sentence speech check (faster)")
     args = ap.parse_args()
@@ -278,7 +287,7 @@ def main() -> None:
             for role in ("voice", "footage", "text"):
                 api.add_material(persona.id, role, media[role])
             for language in (["en", "zh"] if args.language == "both" else [args.language]) if args.sentences != 0 else []:
-                n = args.sentences or NINE_MINUTES[language]
+                n = args.sentences or nine_minutes(language)
                 rows.append(dict(setup=setup, **one_talk(api, language, n, probe, print)))
                 report(rows[-1:])  # as soon as it is measured: a later failure keeps it
             if args.concurrent:

@@ -28,8 +28,9 @@ from script.comments_zh import read_comment
 from script.contract import DraftRequest, PersonaStyle, ReviseRequest
 from script.longform import plan_talk
 from script.markup import MarkupError
+from script.pace import spoken_seconds
 from script.registry import llm_backend
-from script.rules import anchored, spoken_seconds
+from script.rules import anchored
 from script.sentences import Brief
 
 STYLES = ["warm", "teasing", "neutral", "solemn"]

@@ -22,8 +22,8 @@ from persona.records import ConsentScope
 from persona.retrieval import best_support, words
 from persona.topics import forbidden_hits
 from script.markup import MarkupError, parse_markup
+from script.pace import spoken_seconds
 from script.records import ScriptFlag
-from script.rules import spoken_seconds
 from script.sentences import Brief, Sentence
 
 # ---------------------------------------------------------------- repair
@@ -212,7 +212,7 @@ _DEBRIS = re.compile(r"\*\*|__|^#|\bsentence \d+:|\b(?:narrator|speaker \d*|voic
 
 def check_script(sentences: list[Sentence], language: str, scope: ConsentScope | None = None,
                  forbidden: list[str] | None = None, corpus: list[str] | None = None, brief: Brief | None = None,
-                 typical_length: float | None = None) -> list[ScriptFlag]:
+                 typical_length: float | None = None, persona_wpm: float | None = None) -> list[ScriptFlag]:
     flags: list[ScriptFlag] = []
     forbidden = list(dict.fromkeys([*(forbidden or []), *(scope.forbidden_topics if scope else [])]))
     said = list(corpus or [])
@@ -270,17 +270,19 @@ def check_script(sentences: list[Sentence], language: str, scope: ConsentScope |
         if m:
             flags.append(ScriptFlag(kind="format", sentence=n, text=m.group(0), why="markup or labels left in the spoken text"))
     if brief is not None:
-        flags += length_flags(sentences, language, brief.target_seconds)
+        flags += length_flags(sentences, language, brief.target_seconds, persona_wpm)
     return flags
 
 
 LENGTH_TOLERANCE = 0.15
 
 
-def length_flags(sentences: list[Sentence], language: str, target_s: float) -> list[ScriptFlag]:
-    """A flag where the script would take more than 15 % more or less time to say than the brief
-    asks (its pauses counted): reviewers and the operator see it before anything is made."""
-    spoken = spoken_seconds(sentences, language)
+def length_flags(sentences: list[Sentence], language: str, target_s: float,
+                 persona_wpm: float | None = None) -> list[ScriptFlag]:
+    """A flag where the script would take more than 15 % more or less time to say, at the
+    persona's pace, than the brief asks (its pauses counted): reviewers and the operator see it
+    before anything is made."""
+    spoken = spoken_seconds(sentences, language, persona_wpm)
     off = spoken / target_s - 1
     if abs(off) <= LENGTH_TOLERANCE:
         return []

@@ -19,6 +19,7 @@ class PersonaStyle(BaseModel):
     past_passages: list[str] = Field(default_factory=list)  # retrieved for this brief, best first
     profile: StyleProfile | None = None
     styles: list[str] = Field(default_factory=lambda: ["neutral"])  # voice prompt styles available
+    speaking_rate_wpm: float | None = None  # their measured pace, which a talk's length is planned at
 
     @property
     def catchphrases(self) -> list[str]:

@@ -17,9 +17,10 @@ from storage.catalog import Catalog
 
 
 def persona_style(catalog: Catalog, settings: StudioSettings, persona_id: str, brief: Brief, styles: list[str],
-                  passages: list[str] | None = None) -> tuple[PersonaStyle, list[str]]:
-    """What the drafter is told of the persona: its profile and the passages retrieved for the
-    brief (or ``passages``, those an earlier version was given); and the whole corpus, for the checks."""
+                  passages: list[str] | None = None, speaking_rate_wpm: float | None = None) -> tuple[PersonaStyle, list[str]]:
+    """What the drafter is told of the persona: its profile, its measured pace, and the passages
+    retrieved for the brief (or ``passages``, those an earlier version was given); and the whole
+    corpus, for the checks."""
     persona = catalog.load(Persona, persona_id)
     corpus = (catalog.load(PersonaCorpus, persona.id) if catalog.exists(PersonaCorpus, persona.id)
               else build_corpus(catalog, persona.id))
@@ -29,11 +30,12 @@ def persona_style(catalog: Catalog, settings: StudioSettings, persona_id: str, b
         index = PassageIndex(corpus.texts, brief.language, settings.llm.embeddings, settings.llm.embedding_model)
         passages = [h.text for h in index.search(" ".join([brief.occasion, brief.audience, *brief.points]),
                                                  settings.llm.passages)]
-    return PersonaStyle(name=persona.display_name, past_passages=passages, profile=profile, styles=styles), corpus.texts
+    return (PersonaStyle(name=persona.display_name, past_passages=passages, profile=profile, styles=styles,
+                         speaking_rate_wpm=speaking_rate_wpm), corpus.texts)
 
 
 def edited_script(markup: str, previous: ScriptVersion, reviewer: str, consent: ConsentRecord, corpus: list[str],
-                  brief: Brief) -> ScriptResult:
+                  brief: Brief, persona_wpm: float | None = None) -> ScriptResult:
     """A reviewer's own edit, exactly as written: refused if it speaks of a forbidden topic,
     checked like any draft, and the changed sentences named."""
     sentences = parse_markup(markup)
@@ -41,7 +43,7 @@ def edited_script(markup: str, previous: ScriptVersion, reviewer: str, consent: 
     return ScriptResult(sentences=sentences, backend="edit", changes=[ScriptChange(
         comment="edited the script", asked_by=reviewer, how="rule",
         sentences=[n for n, s in enumerate(sentences, 1) if s not in previous.sentences])],
-        flags=check_script(sentences, previous.language, consent.scope, corpus=corpus, brief=brief))
+        flags=check_script(sentences, previous.language, consent.scope, corpus=corpus, brief=brief, persona_wpm=persona_wpm))
 
 
 def keep_script(catalog: Catalog, script: ScriptVersion) -> ScriptVersion:

@@ -19,7 +19,8 @@ from persona.corpus import split_sentences
 from persona.retrieval import best_support, words
 from script.checks import LENGTH_TOLERANCE as TOLERANCE  # a draft is held within this share of its length
 from script.contract import DraftRequest
-from script.rules import PER_SECOND, as_sentence, spoken_seconds
+from script.pace import SENTENCE_GAP_S, speaking_rate, spoken_seconds
+from script.rules import as_sentence
 from script.sentences import Brief, Sentence
 
 LONG_TALK_S = 90.0  # briefs at least this long are drafted in sections
@@ -45,6 +46,7 @@ class Section(BaseModel):
 class TalkPlan(BaseModel):
     language: Literal["en", "zh"]
     target_seconds: float
+    speaking_rate_wpm: float | None = None  # the persona's pace, which the sections' seconds are said at
     theme: str  # what the talk keeps coming back to
     sections: list[Section]
 
@@ -102,7 +104,8 @@ def plan_talk(request: DraftRequest) -> TalkPlan:
         if i % 2 == 1 and i < len(stories) - 1 and i // 2 < callbacks:
             sections.append(Section(kind="callback", about=theme, seconds=frame["callback"]))
     sections.append(Section(kind="closing", about=theme, seconds=frame["closing"]))
-    return TalkPlan(language=brief.language, target_seconds=target, theme=theme, sections=sections)
+    return TalkPlan(language=brief.language, target_seconds=target, speaking_rate_wpm=request.persona.speaking_rate_wpm,
+                    theme=theme, sections=sections)
 
 
 def passage_sentences(passage: str) -> list[Sentence]:
@@ -116,7 +119,8 @@ def repeats(text: str, talk: list[Sentence], language: str, limit: float = 0.7) 
     return bool(words(text, language)) and best_support(text, [s.text for s in talk], language) >= limit
 
 
-def hold_length(parts: list[tuple[Section, list[Sentence]]], target_s: float, language: str) -> list[Sentence]:
+def hold_length(parts: list[tuple[Section, list[Sentence]]], target_s: float, language: str,
+                persona_wpm: float | None = None) -> list[Sentence]:
     """The talk, trimmed while it runs over ``target_s`` by more than ``TOLERANCE``: from the
     longest story, its last written sentence goes first, then the last of the person's own
     (each story keeps its first sentence; opening, theme, callbacks and closing are kept)."""
@@ -125,10 +129,10 @@ def hold_length(parts: list[tuple[Section, list[Sentence]]], target_s: float, la
            if any(s.text == p.text for passage in section.passages for p in passage_sentences(passage))}
 
     def total() -> float:
-        return sum(spoken_seconds(s, language) for _, s in parts)
+        return sum(spoken_seconds(s, language, persona_wpm) for _, s in parts)
 
     while total() > target_s * (1 + TOLERANCE):
-        stories = [(spoken_seconds(s, language), s) for sec, s in parts if sec.kind == "story" and len(s) > 1]
+        stories = [(spoken_seconds(s, language, persona_wpm), s) for sec, s in parts if sec.kind == "story" and len(s) > 1]
         if not stories:
             break
         _, longest = max(stories, key=lambda t: t[0])
@@ -146,7 +150,7 @@ def more_of_their_words(parts: list[tuple[Section, list[Sentence]]], request: Dr
         return
     for passage in candidate_passages(request, limit=len(request.corpus) + len(request.persona.past_passages)):
         talk = [s for _, said in parts for s in said]
-        if spoken_seconds(talk, language) >= (1 - TOLERANCE / 2) * target:
+        if spoken_seconds(talk, language, request.persona.speaking_rate_wpm) >= (1 - TOLERANCE / 2) * target:
             return
         new = passage_sentences(passage)
         if any(repeats(s.text, talk, language, 0.9) for s in new):
@@ -162,5 +166,6 @@ def outline_lines(plan: TalkPlan) -> str:
 
 
 def sentence_share(plan: TalkPlan, section: Section, typical: float) -> int:
-    """About how many sentences of ``typical`` length fill ``section``'s seconds."""
-    return max(1, round(section.seconds * PER_SECOND[plan.language] / typical))
+    """About how many sentences of ``typical`` length (words, or characters) fill ``section``'s seconds."""
+    each = typical / speaking_rate(plan.language, plan.speaking_rate_wpm) + SENTENCE_GAP_S
+    return max(1, round(section.seconds / each))

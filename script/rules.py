@@ -21,6 +21,7 @@ from typing import Callable
 
 from script.comments_zh import read_comment
 from script.contract import ReviseRequest
+from script.pace import spoken_seconds
 from script.records import ScriptChange
 from script.sentences import Cue, Sentence
 
@@ -82,23 +83,9 @@ def apply_comments(request: ReviseRequest, apply: Callable[[str, list[Sentence],
     return Revised(sentences, notes, touched, dictated)
 
 
-PER_SECOND = {"en": 2.6, "zh": 4.5}  # words / characters spoken per second
-# what is spoken: words; in Chinese each character, and each run of Latin letters or digits
-_SPOKEN = {"en": re.compile(r"[A-Za-z0-9']+"), "zh": re.compile(r"[\u4e00-\u9fff]|[0-9A-Za-z]+")}
-
-
-def spoken_seconds(sentences: list[Sentence], language: str) -> float:
-    """About how long the sentences take to say: their words at ``PER_SECOND``, punctuation not
-    counted, pauses in their cues added. The one measure the planner fills sections by and the
-    length check flags by."""
-    units = sum(len(_SPOKEN[language].findall(s.text)) for s in sentences)
-    pauses = sum(c.seconds or 0.0 for s in sentences for c in s.cues_before + s.cues_after if c.kind == "pause")
-    return units / PER_SECOND[language] + pauses
-
-
-def fit_length(sentences: list[Sentence], target_s: float, language: str) -> list[Sentence]:
+def fit_length(sentences: list[Sentence], target_s: float, language: str, persona_wpm: float | None = None) -> list[Sentence]:
     """Drop sentences before the closing one until the talk fits 1.3x its target length."""
-    while spoken_seconds(sentences, language) > target_s * 1.3 and len(sentences) > 3:
+    while spoken_seconds(sentences, language, persona_wpm) > target_s * 1.3 and len(sentences) > 3:
         sentences.pop(-2)
     return sentences
 

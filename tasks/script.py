@@ -23,7 +23,8 @@ def _styles(materials: MaterialSet) -> list[str]:
 def draft_script(production: Production, materials: MaterialSet) -> ScriptVersion:
     settings, catalog = studio()
     consent = allowed(catalog, production)
-    persona, corpus = persona_style(catalog, settings, production.persona_id, production.brief, _styles(materials))
+    persona, corpus = persona_style(catalog, settings, production.persona_id, production.brief, _styles(materials),
+                                    speaking_rate_wpm=materials.speaking_rate_wpm)
     result = script_backend(settings).draft(DraftRequest(
         brief=production.brief, persona=persona, forbidden_topics=consent.scope.forbidden_topics,
         scope=consent.scope, corpus=corpus))
@@ -39,9 +40,10 @@ def revise_script(production: Production, materials: MaterialSet, previous: Scri
     consent = allowed(catalog, production)
     # a revision works on the version before it, with the passages its draft was given: no new retrieval
     persona, corpus = persona_style(catalog, settings, production.persona_id, production.brief, _styles(materials),
-                                    passages=previous.passages_used)
+                                    passages=previous.passages_used, speaking_rate_wpm=materials.speaking_rate_wpm)
     if decision.edited_script is not None:  # the reviewer's own words, exactly
-        result = edited_script(decision.edited_script, previous, decision.reviewer, consent, corpus, production.brief)
+        result = edited_script(decision.edited_script, previous, decision.reviewer, consent, corpus, production.brief,
+                               materials.speaking_rate_wpm)
     else:
         result = script_backend(settings).revise(ReviseRequest(
             brief=production.brief, persona=persona, previous=previous.sentences,

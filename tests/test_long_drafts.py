@@ -15,7 +15,7 @@ from script.backends.composer import ComposerScript
 from script.checks import length_flags
 from script.contract import DraftRequest, PersonaStyle, ReviseRequest
 from script.longform import hold_length, passage_sentences, plan_talk
-from script.rules import spoken_seconds
+from script.pace import spoken_seconds
 from script.sentences import Brief, Cue, Sentence
 from tests.test_script import PAST_TALKS_EN
 
@@ -154,9 +154,33 @@ def test_the_planner_and_the_length_check_measure_a_talk_the_same_way():
             Sentence(text="“家是一个花园”——这是我常说的话，对吧？"),
             Sentence(text="明年见，2027年再聚！")]
     spoken = spoken_seconds(talk, "zh")
-    assert spoken == pytest.approx(sum(len(re.findall(r"[\u4e00-\u9fff]|[0-9A-Za-z]+", s.text)) for s in talk) / 4.5 + 0.8)
+    # characters at an ordinary 4 a second, the written pause, a breath after each sentence
+    assert spoken == pytest.approx(sum(len(re.findall(r"[\u4e00-\u9fff]|[0-9A-Za-z]+", s.text)) for s in talk) / 4.0 + 0.8 + 3 * 0.25)
     for target in (spoken / 1.149, spoken / 0.851):  # just inside the tolerance on either side: no flag
         assert length_flags(talk, "zh", target) == []
     assert length_flags(talk, "zh", spoken / 1.17) and length_flags(talk, "zh", spoken / 0.83)
     english = [Sentence(text="Friends, the plum tree bloomed -- in the coldest month!", cues_before=[Cue(kind="pause", seconds=1.0)])]
-    assert spoken_seconds(english, "en") == pytest.approx(9 / 2.6 + 1.0)
+    assert spoken_seconds(english, "en") == pytest.approx(9 / 2.6 + 1.0 + 0.25)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_talk_lasts_as_long_as_the_planner_measures_it_when_the_studio_voice_says_it(shared_data, tmp_path, language):
+    """The length a draft is held to is the length the family hears: the shipped voice says a talk,
+    with its pauses, laughs and the breath between sentences, at the persona's measured pace (and
+    at an ordinary one where none is measured), in the time ``spoken_seconds`` gives it at that
+    pace. Chinese talks were planned at 4.5 characters a second and lasted 15 % longer."""
+    from persona.synthetic import LINES, LINES_ZH
+    from script.markup import parse_markup
+    from voice.assembly import LEAD_S, synthesize
+    from voice.backends.kokoro import KokoroVoice
+    from voice.contract import PromptClip, VoiceRequest
+
+    lines = [text for _, text in (LINES_ZH if language == "zh" else LINES)]
+    sentences = parse_markup("\n".join([lines[0] + " [pause 0.8s]", "[laugh] " + lines[1], *lines[2:]]))
+    prompt = PromptClip(path=shared_data / "speech" / f"f5_ref_{language}.wav", style="neutral", median_f0_hz=120)
+    for wpm in (None, 130.0):
+        said = synthesize(KokoroVoice(), VoiceRequest(sentences=sentences, language=language, prompts=[prompt],
+                                                      median_f0_hz=120, speaking_rate_wpm=wpm,
+                                                      out_path=tmp_path / f"{language}-{wpm}.wav"))
+        planned = spoken_seconds(sentences, language, wpm)
+        assert (said.duration_s - LEAD_S) / planned == pytest.approx(1.0, abs=0.1), (wpm, said.duration_s, planned)

@@ -24,18 +24,18 @@ from media.analysis import resample
 from media.asr import normalise
 from media.ffmpeg_io import load_audio, write_wav
 from media.loudness import integrated_lufs
-from script.markup import DEFAULT_CUE_SECONDS
+from script.pace import CUE_SECONDS, SENTENCE_GAP_S
 from script.sentences import Cue, Sentence
 from voice.contract import Line, PromptClip, VoiceBackend, VoiceRequest, VoiceResult
 from voice.records import CueTiming, SentenceCheck, SentenceTiming, WordTiming
 from voice.speech_check import check_sentence, check_together
 
 LAUGH_TEXT = {"en": "Ha ha ha!", "zh": "哈哈哈！"}
-LEAD_S, GAP_S = 0.3, 0.25
+LEAD_S, GAP_S = 0.3, SENTENCE_GAP_S
 SENTENCE_LUFS = -23.0
 TIMBRE_RETRY_ABOVE = 0.08
 # when neither the script nor the footage says
-SILENT_CUE_SECONDS = {"pause": DEFAULT_CUE_SECONDS["pause"], "drink": 2.5}
+SILENT_CUE_SECONDS = {"pause": CUE_SECONDS["pause"], "drink": CUE_SECONDS["drink"]}
 # where the sound bank gives no level of its own: dB against the speech (RMS), as people make them
 NATURAL_LEVEL_DB = {"laugh": -3.0, "cough": -1.0, "sigh": -12.0, "breath": -20.0}
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from core.settings import StudioSettings
 from media.analysis import median_f0
 from media.ffmpeg_io import load_audio
+from script.pace import ordinary_wpm
 from script.sentences import Sentence
 from voice.assembly import synthesize
 from voice.contract import PromptClip, VoiceRequest
@@ -80,7 +81,7 @@ def make_app(settings: StudioSettings, api_key: str | None = None) -> FastAPI:
             result = synthesize(backend, VoiceRequest(
                 sentences=[Sentence(text=request.input)], language=language,
                 prompts=[PromptClip(path=ref, style="neutral", median_f0_hz=f0, transcript=request.reference_text)],
-                median_f0_hz=f0, speaking_rate_wpm=165 * request.speed, sample_rate=settings.voice.sample_rate,
+                median_f0_hz=f0, speaking_rate_wpm=ordinary_wpm(language) * request.speed, sample_rate=settings.voice.sample_rate,
                 out_path=Path(tmp) / "speech.wav"))
             data = result.path.read_bytes()
         if request.response_format == "pcm":

@@ -54,7 +54,7 @@ class ComposerScript:
         sentences.append(Sentence(text=closing, style=warm))
         if brief.target_seconds >= LONG_TALK_S:
             return ScriptResult(sentences=self._long(request, sentences[0], closing, warm), backend=self.name)
-        sentences = fit_length(sentences, brief.target_seconds, brief.language)
+        sentences = fit_length(sentences, brief.target_seconds, brief.language, persona.speaking_rate_wpm)
         return ScriptResult(sentences=sentences, backend=self.name)
 
     @staticmethod
@@ -86,7 +86,7 @@ class ComposerScript:
             parts.append((section, said))
             talk += said
         more_of_their_words(parts, request)
-        return hold_length(parts, request.brief.target_seconds, language)
+        return hold_length(parts, request.brief.target_seconds, language, request.persona.speaking_rate_wpm)
 
     def revise(self, request: ReviseRequest) -> ScriptResult:
         revised = apply_comments(request, lambda comment, sentences, numbered:

@@ -33,8 +33,9 @@ from script.contract import DraftRequest, ReviseRequest, ScriptBackend, ScriptRe
 from script.llm.contract import ChatMessage, ChatRequest, LLMBackend, LLMError
 from script.longform import CLOSING, LONG_TALK_S
 from script.markup import MarkupError
+from script.pace import SENTENCE_GAP_S, speaking_rate, spoken_seconds
 from script.records import ScriptFlag
-from script.rules import PER_SECOND, anchored, apply_comments, apply_rule, as_sentence, fit_length, spoken_seconds
+from script.rules import anchored, apply_comments, apply_rule, as_sentence, fit_length
 from script.sentences import Sentence
 
 _NEW = re.compile(r"^(?:please\s+)?(?:also\s+)?(?:mention|include|talk about|say something about|add (?:a line|a sentence|something) "
@@ -128,7 +129,8 @@ class LLMScript:
         if b.target_seconds >= LONG_TALK_S:  # in the sections of a long talk's plan
             return self._checked(draft_long(self, request), request)
         length = typical_sentence_length(p.profile, b.language)
-        n = max(3, min(40, round(b.target_seconds * PER_SECOND[b.language] / length)))
+        each = length / speaking_rate(b.language, p.speaking_rate_wpm) + SENTENCE_GAP_S
+        n = max(3, min(40, round(b.target_seconds / each)))
         if self.mode == "outline":
             return self._checked(self._draft_outline(request, n), request)
         said = "\n".join(f"- {x}" for x in p.past_passages)
@@ -178,7 +180,7 @@ class LLMScript:
         # a short talk (the closing counted at ~3 s): more of what they said, then more of the points
         def short(current: list[Sentence] | None = None) -> bool:
             talk = [*filter(None, [opening]), *(body if current is None else current), *own]
-            return spoken_seconds(talk, b.language) + 3 < 0.9 * b.target_seconds
+            return spoken_seconds(talk, b.language, p.speaking_rate_wpm) + 3 < 0.9 * b.target_seconds
 
         for x in p.past_passages[2:4]:
             if short():
@@ -193,7 +195,7 @@ class LLMScript:
         sentences = [opening, *body, *own] + ([closing] if closing else [])
         if closing is None:
             sentences.append(Sentence(text=CLOSING[b.language]))
-        sentences = fit_length(self._styled(sentences, p.styles), b.target_seconds, b.language)
+        sentences = fit_length(self._styled(sentences, p.styles), b.target_seconds, b.language, p.speaking_rate_wpm)
         return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
 
     def one_sentence(self, request: DraftRequest | ReviseRequest, instruction: str, cover: str | None = None,
@@ -302,7 +304,8 @@ class LLMScript:
         p = request.persona
         return check_script(sentences, request.brief.language, scope=request.scope, forbidden=request.forbidden_topics,
                             corpus=request.corpus or p.past_passages, brief=request.brief,
-                            typical_length=typical_sentence_length(p.profile, request.brief.language))
+                            typical_length=typical_sentence_length(p.profile, request.brief.language),
+                            persona_wpm=p.speaking_rate_wpm)
 
     def _checked(self, result: ScriptResult, request: DraftRequest | ReviseRequest,
                  keep: set[int] | None = None) -> ScriptResult:

@@ -31,7 +31,7 @@ from script.longform import (
     repeats,
     sentence_share,
 )
-from script.rules import spoken_seconds
+from script.pace import spoken_seconds
 from script.sentences import Cue, Sentence
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def _outline_section(writer: LLMScript, plan: TalkPlan, section: Section, reques
     if section.kind == "story" and section.passages and section.about == section.passages[0]:
         said, own = own, []  # a story of their own: it starts with their words
     misses = 0
-    while spoken_seconds(said + own, language) < 0.9 * section.seconds and misses < MISSES:
+    while spoken_seconds(said + own, language, plan.speaking_rate_wpm) < 0.9 * section.seconds and misses < MISSES:
         if section.kind == "story" and said:
             more = _some_more(writer, plan, section, request, said, talk, misses, avoid=own)
         else:
@@ -138,7 +138,7 @@ def _whole_section(writer: LLMScript, plan: TalkPlan, section: Section, request:
     own = [s for x in section.passages for s in passage_sentences(x)]
     said: list[Sentence] = []
     for _ in range(2):
-        missing = section.seconds - spoken_seconds(said + own, language)
+        missing = section.seconds - spoken_seconds(said + own, language, plan.speaking_rate_wpm)
         if missing < 0.1 * section.seconds:
             break
         k = sentence_share(plan, section.model_copy(update={"seconds": missing}), typical)
@@ -154,12 +154,12 @@ def _whole_section(writer: LLMScript, plan: TalkPlan, section: Section, request:
 def _top_up(writer: LLMScript, plan: TalkPlan, parts: list[tuple[Section, list[Sentence]]], request: DraftRequest) -> None:
     """While the talk is short of its length, one more sentence at the end of each story in turn,
     until a round adds nothing."""
-    language, target = request.brief.language, request.brief.target_seconds
+    language, target, wpm = request.brief.language, request.brief.target_seconds, plan.speaking_rate_wpm
     fruitless = 0
-    while fruitless < MISSES and sum(spoken_seconds(s, language) for _, s in parts) < (1 - TOLERANCE / 2) * target:
+    while fruitless < MISSES and sum(spoken_seconds(s, language, wpm) for _, s in parts) < (1 - TOLERANCE / 2) * target:
         fruitless += 1
         for section, said in parts:
-            if section.kind != "story" or sum(spoken_seconds(s, language) for _, s in parts) >= target:
+            if section.kind != "story" or sum(spoken_seconds(s, language, wpm) for _, s in parts) >= target:
                 continue
             talk = [s for _, x in parts for s in x]
             more = (_some_more(writer, plan, section, request, said, [], fruitless, avoid=talk) if said else
@@ -187,8 +187,9 @@ def draft_long(writer: LLMScript, request: DraftRequest) -> ScriptResult:
     if writer.mode == "outline":
         _top_up(writer, plan, parts, request)
     more_of_their_words(parts, request)
-    notes = [f"the model wrote {spoken_seconds(said, language):.0f} s of the {section.seconds:.0f} s planned for the "
+    wpm = plan.speaking_rate_wpm
+    notes = [f"the model wrote {spoken_seconds(said, language, wpm):.0f} s of the {section.seconds:.0f} s planned for the "
              f"{section.kind} ({' '.join(section.about.split())[:40]!r})"
-             for section, said in parts if spoken_seconds(said, language) < 0.7 * section.seconds]
-    sentences = writer._styled(hold_length(parts, request.brief.target_seconds, language), request.persona.styles)
+             for section, said in parts if spoken_seconds(said, language, wpm) < 0.7 * section.seconds]
+    sentences = writer._styled(hold_length(parts, request.brief.target_seconds, language, wpm), request.persona.styles)
     return ScriptResult(sentences=sentences, backend=writer.name, notes=notes)

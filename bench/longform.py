@@ -179,10 +179,11 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
     api.wait_for_run(run_id, {"COMPLETED"}, timeout_s=1800)
     delivered = time.time() - asked
     deliver_s = time.time() - resumed
+    after_approval = step_table(api, run_id, resumed, probe)  # the deliver task, and what the resumed run re-did
     d = next(x for x in api.catalog.find(Delivery) if x.production_id == production.id)
     return dict(language=language, sentences=len(lines), minutes=voice.duration_s / 60, chunks=len(voice.chunks),
                 first_take_s=first_take, steps=steps, joins=joins, change_to_gate_s=at_gate, change_to_delivered_s=delivered,
-                deliver_s=deliver_s, remade=remade, resume_s=resume_s, delivery=d.id, panel=panel,
+                deliver_s=deliver_s, after_approval=after_approval, remade=remade, resume_s=resume_s, delivery=d.id, panel=panel,
                 hosts=sorted({c.made_on for c in voice.chunks + take.chunks}),
                 by_host={kind: {h: [c.sentences for c in chunks if c.made_on == h] for h in sorted({c.made_on for c in chunks})}
                          for kind, chunks in (("voice", voice.chunks), ("picture", take.chunks))})
@@ -326,6 +327,7 @@ def report(rows: list[dict]) -> None:
         print(f"\none sentence changed at the video gate: at the next video gate in {r['change_to_gate_s']:.0f} s, delivered "
               f"{r['change_to_delivered_s']:.0f} s after the change (delivery {r['deliver_s']:.0f} s); chunks made again: "
               f"{r['remade']}; approve-to-resume {r['resume_s']:.2f} s; chunk joins {r['joins']}")
+        print("after the last approval: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds, _ in r["after_approval"]))
 
 
 if __name__ == "__main__":

@@ -171,6 +171,7 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
     approve_as_every_role(api, wait_for_review(api, production.id, "script-3", timeout_s=900))
     video2 = wait_for_review(api, production.id, "video-2", timeout_s=3600)
     at_gate = time.time() - asked
+    after_change = step_table(api, run_id, asked, probe)  # what the change re-made
     remade = [c.sentences for c in api.catalog.load(VoiceTake, api.catalog.load(VideoTake, video2.video_take_id).voice_take_id).chunks
               if not c.reused]
     resumed = time.time()
@@ -183,7 +184,8 @@ def one_talk(api: StudioAPI, language: str, n: int, probe: MemoryProbe, log) -> 
     d = next(x for x in api.catalog.find(Delivery) if x.production_id == production.id)
     return dict(language=language, sentences=len(lines), minutes=voice.duration_s / 60, chunks=len(voice.chunks),
                 first_take_s=first_take, steps=steps, joins=joins, change_to_gate_s=at_gate, change_to_delivered_s=delivered,
-                deliver_s=deliver_s, after_approval=after_approval, remade=remade, resume_s=resume_s, delivery=d.id, panel=panel,
+                deliver_s=deliver_s, after_change=after_change, after_approval=after_approval, remade=remade,
+                resume_s=resume_s, delivery=d.id, panel=panel,
                 hosts=sorted({c.made_on for c in voice.chunks + take.chunks}),
                 by_host={kind: {h: [c.sentences for c in chunks if c.made_on == h] for h in sorted({c.made_on for c in chunks})}
                          for kind, chunks in (("voice", voice.chunks), ("picture", take.chunks))})
@@ -327,7 +329,8 @@ def report(rows: list[dict]) -> None:
         print(f"\none sentence changed at the video gate: at the next video gate in {r['change_to_gate_s']:.0f} s, delivered "
               f"{r['change_to_delivered_s']:.0f} s after the change (delivery {r['deliver_s']:.0f} s); chunks made again: "
               f"{r['remade']}; approve-to-resume {r['resume_s']:.2f} s; chunk joins {r['joins']}")
-        print("after the last approval: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds, _ in r["after_approval"]))
+        for when in ("after_change", "after_approval"):
+            print(f"{when.replace('_', ' the ')}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds, _ in r[when]))
 
 
 if __name__ == "__main__":

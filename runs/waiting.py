@@ -4,8 +4,10 @@ held, so a gate can wait for days (a later decision resumes the run in a fresh p
 
 from __future__ import annotations
 
+from prefect import __version__ as prefect_version
 from prefect import get_client
 from prefect.context import FlowRunContext
+from prefect.events import emit_event
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run, suspend_flow_run
 from prefect.states import Running
@@ -21,6 +23,7 @@ def wait_at_gate(key: str, warm_s: int) -> None:
     if warm_s >= 1:
         try:
             pause_flow_run(key=f"{key}{PAUSE_KEY_SEPARATOR}{WARM}", timeout=warm_s, poll_interval=1)
+            heartbeat()
             return
         except FlowPauseTimeout:
             # Prefect lets no run leave a pause whose deadline has passed, but into Failed: the
@@ -28,3 +31,19 @@ def wait_at_gate(key: str, warm_s: int) -> None:
             with get_client(sync_client=True) as client:
                 client.set_flow_run_state(FlowRunContext.get().flow_run.id, Running(), force=True)
     suspend_flow_run(key=key, timeout=None)
+
+
+def heartbeat() -> None:
+    """A heartbeat of this run now, as Prefect's engine sends every 30 s. The crash automation
+    (``runs.recovery``) arms on a heartbeat or on the run going Running, but a Running that comes
+    while its window is already satisfied (a pause and a resume within a second, as two roles
+    approving at once make) opens no new window: a process killed before its next heartbeat was
+    never marked Crashed. A heartbeat always opens a new one."""
+    run = FlowRunContext.get().flow_run
+    related = [{"prefect.resource.id": f"prefect.flow.{run.flow_id}", "prefect.resource.role": "flow",
+                "prefect.resource.name": FlowRunContext.get().flow.name}]
+    if run.deployment_id:
+        related.append({"prefect.resource.id": f"prefect.deployment.{run.deployment_id}", "prefect.resource.role": "deployment"})
+    emit_event(event="prefect.flow-run.heartbeat", related=related,
+               resource={"prefect.resource.id": f"prefect.flow-run.{run.id}", "prefect.resource.name": run.name or "",
+                         "prefect.version": prefect_version})

@@ -39,9 +39,10 @@ def heartbeat() -> None:
     while its window is already satisfied (a pause and a resume within a second, as two roles
     approving at once make) opens no new window: a process killed before its next heartbeat was
     never marked Crashed. A heartbeat always opens a new one."""
-    run = FlowRunContext.get().flow_run
+    context = FlowRunContext.get()
+    run = context.flow_run
     related = [{"prefect.resource.id": f"prefect.flow.{run.flow_id}", "prefect.resource.role": "flow",
-                "prefect.resource.name": FlowRunContext.get().flow.name}]
+                "prefect.resource.name": context.flow.name}]
     if run.deployment_id:
         related.append({"prefect.resource.id": f"prefect.deployment.{run.deployment_id}", "prefect.resource.role": "deployment"})
     emit_event(event="prefect.flow-run.heartbeat", related=related,

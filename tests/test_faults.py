@@ -90,13 +90,19 @@ def _wait_state(api, run_id: str, names: set[str], timeout_s: float) -> str | No
     return None
 
 
-def test_a_runner_killed_mid_render_is_crashed_rescheduled_and_resumed(studio_stack, persona_media, abuse):
-    api, production, run_id = _to_the_render(studio_stack, persona_media)
+def kill_runner_and_run(settings, run_id: str) -> None:
+    """The runner and the run's processes SIGKILLed at once, as when their machine loses power:
+    only the server's automations can then tell that the run is dead."""
     flow_pids = _flow_processes(run_id)
     assert flow_pids
-    os.killpg(_pid(studio_stack, "runner"), signal.SIGKILL)
+    os.killpg(_pid(settings, "runner"), signal.SIGKILL)
     _kill(flow_pids)
-    (Path(studio_stack.home).resolve() / "run" / "runner.pid").unlink()
+    (Path(settings.home).resolve() / "run" / "runner.pid").unlink()
+
+
+def test_a_runner_killed_mid_render_is_crashed_rescheduled_and_resumed(studio_stack, persona_media, abuse):
+    api, production, run_id = _to_the_render(studio_stack, persona_media)
+    kill_runner_and_run(studio_stack, run_id)
     seen = _wait_state(api, run_id, {"AwaitingRetry", "Crashed"}, timeout_s=studio_stack.prefect.zombie_after_seconds + 120)
     assert seen, api.run_state(run_id)
     assert _wait_state(api, run_id, {"AwaitingRetry"}, timeout_s=60)  # the second automation rescheduled it

@@ -8,16 +8,13 @@ away, a process killed in between was never marked Crashed."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
-from pathlib import Path
 
 import pytest
 
 from app.demo import approve_as_every_role, wait_for_review
 from tests.conftest import new_production
-from tests.test_faults import _flow_processes, _kill, _pid, _wait_state
+from tests.test_faults import _wait_state, kill_runner_and_run
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +28,7 @@ def test_a_run_killed_just_after_a_warm_gate_resumed_it_is_crashed_and_reschedul
     approve_as_every_role(api, wait_for_review(api, production.id, "script-1", timeout_s=300))
     api.wait_past_gate(run_id, "script-1", timeout_s=60)
     time.sleep(3)  # the run is on its way to its voice, its next heartbeat up to 30 s away
-    flow_pids = _flow_processes(run_id)
-    assert flow_pids
-    # the whole host goes: the runner too, so only the server's automation can tell the run is dead
-    os.killpg(_pid(studio_stack, "runner"), signal.SIGKILL)
-    _kill(flow_pids)
-    (Path(studio_stack.home).resolve() / "run" / "runner.pid").unlink()
+    kill_runner_and_run(studio_stack, run_id)  # the whole host goes, the runner too
     seen = _wait_state(api, run_id, {"Crashed", "AwaitingRetry"}, timeout_s=studio_stack.prefect.zombie_after_seconds + 60)
     assert seen, api.run_state(run_id)
     assert _wait_state(api, run_id, {"AwaitingRetry"}, timeout_s=60)  # rescheduled for the next runner

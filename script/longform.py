@@ -19,7 +19,7 @@ from persona.corpus import split_sentences
 from persona.retrieval import best_support, words
 from script.checks import LENGTH_TOLERANCE as TOLERANCE  # a draft is held within this share of its length
 from script.contract import DraftRequest
-from script.pace import SENTENCE_GAP_S, speaking_rate, spoken_seconds
+from script.pace import sentence_seconds, spoken_seconds
 from script.rules import as_sentence
 from script.sentences import Brief, Sentence
 
@@ -167,5 +167,4 @@ def outline_lines(plan: TalkPlan) -> str:
 
 def sentence_share(plan: TalkPlan, section: Section, typical: float) -> int:
     """About how many sentences of ``typical`` length (words, or characters) fill ``section``'s seconds."""
-    each = typical / speaking_rate(plan.language, plan.speaking_rate_wpm) + SENTENCE_GAP_S
-    return max(1, round(section.seconds / each))
+    return max(1, round(section.seconds / sentence_seconds(typical, plan.language, plan.speaking_rate_wpm)))

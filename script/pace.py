@@ -40,6 +40,11 @@ def ordinary_wpm(language: str) -> float:
     return ORDINARY_RATE[language] * _SYLLABLES_PER_UNIT[language] * 60 / _WPM_SYLLABLES
 
 
+def sentence_seconds(units: float, language: str, persona_wpm: float | None = None) -> float:
+    """How long a sentence of ``units`` words (characters) takes, with its breath after it."""
+    return units / speaking_rate(language, persona_wpm) + SENTENCE_GAP_S
+
+
 def spoken_units(text: str, language: str) -> int:
     return len(_SPOKEN[language].findall(text))
 

@@ -31,11 +31,9 @@ from voice.records import CueTiming, SentenceCheck, SentenceTiming, WordTiming
 from voice.speech_check import check_sentence, check_together
 
 LAUGH_TEXT = {"en": "Ha ha ha!", "zh": "哈哈哈！"}
-LEAD_S, GAP_S = 0.3, SENTENCE_GAP_S
+LEAD_S = 0.3
 SENTENCE_LUFS = -23.0
 TIMBRE_RETRY_ABOVE = 0.08
-# when neither the script nor the footage says
-SILENT_CUE_SECONDS = {"pause": CUE_SECONDS["pause"], "drink": CUE_SECONDS["drink"]}
 # where the sound bank gives no level of its own: dB against the speech (RMS), as people make them
 NATURAL_LEVEL_DB = {"laugh": -3.0, "cough": -1.0, "sigh": -12.0, "breath": -20.0}
 
@@ -108,7 +106,7 @@ def cue_sound(cue: Cue, sr: int, rng: np.random.Generator, laugh: Callable[[], n
     silence, or a laugh the voice says itself). The persona's own sounds keep the level they had
     beside the person's speech in the recording."""
     if cue.kind in ("pause", "drink"):
-        return np.zeros(int((cue.seconds or default_seconds or SILENT_CUE_SECONDS[cue.kind]) * sr), np.float32), None
+        return np.zeros(int((cue.seconds or default_seconds or CUE_SECONDS[cue.kind]) * sr), np.float32), None
     own = (bank or {}).get(cue.kind)
     if own:
         clip, level = own[int(rng.integers(len(own)))]
@@ -340,7 +338,7 @@ def speak_sentences(backend: VoiceBackend, request: VoiceRequest, seed: int = 0,
         add(speech)
         for cue in sentence.cues_after:
             add_cue(cue, i, laugh)
-        add(np.zeros(int(GAP_S * sr), np.float32))
+        add(np.zeros(int(SENTENCE_GAP_S * sr), np.float32))
     speech_parts = np.concatenate([parts[i] for i in spoken])
     speech_rms, speech_peak = float(np.sqrt(np.mean(speech_parts**2))), float(np.abs(speech_parts).max())
     for i, level in leveled:  # at the speech's level plus the cue's; never above the speech's peak

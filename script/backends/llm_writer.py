@@ -33,7 +33,7 @@ from script.contract import DraftRequest, ReviseRequest, ScriptBackend, ScriptRe
 from script.llm.contract import ChatMessage, ChatRequest, LLMBackend, LLMError
 from script.longform import CLOSING, LONG_TALK_S
 from script.markup import MarkupError
-from script.pace import SENTENCE_GAP_S, speaking_rate, spoken_seconds
+from script.pace import sentence_seconds, spoken_seconds
 from script.records import ScriptFlag
 from script.rules import anchored, apply_comments, apply_rule, as_sentence, fit_length
 from script.sentences import Sentence
@@ -129,8 +129,7 @@ class LLMScript:
         if b.target_seconds >= LONG_TALK_S:  # in the sections of a long talk's plan
             return self._checked(draft_long(self, request), request)
         length = typical_sentence_length(p.profile, b.language)
-        each = length / speaking_rate(b.language, p.speaking_rate_wpm) + SENTENCE_GAP_S
-        n = max(3, min(40, round(b.target_seconds / each)))
+        n = max(3, min(40, round(b.target_seconds / sentence_seconds(length, b.language, p.speaking_rate_wpm))))
         if self.mode == "outline":
             return self._checked(self._draft_outline(request, n), request)
         said = "\n".join(f"- {x}" for x in p.past_passages)

@@ -45,10 +45,36 @@ def browser():
         b.close()
 
 
-def _settle(page) -> None:
-    """Let Streamlit finish drawing (no element still marked stale) before a screenshot."""
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("!document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
+IN_FLIGHT: dict = {}  # page -> its requests not yet answered, but for media streams
+SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-stale="true"]')
+    && Array.from(document.images).every(i => i.complete)
+    && Array.from(document.querySelectorAll('audio, video')).every(m => m.readyState >= 1 || m.error)"""
+
+
+def _track_requests(page) -> None:
+    """Count the page's requests in flight, leaving out Streamlit's media (``/media/``): Chromium
+    may hold a video's stream open while it buffers, so "network idle" can never come on a page
+    with a player."""
+    pending = IN_FLIGHT[page] = set()
+    page.on("request", lambda r: None if "/media/" in r.url else pending.add(r))
+    page.on("requestfinished", lambda r: pending.discard(r))
+    page.on("requestfailed", lambda r: pending.discard(r))
+
+
+def _settle(page, timeout_ms: int = 30_000) -> None:
+    """Let Streamlit finish: no request in flight for 500 ms (uploads reached the server), the
+    script not running, no element still marked stale, every image drawn and every player knowing
+    its length; then a screenshot."""
+    pending = IN_FLIGHT[page]
+    quiet_ms = waited_ms = 0
+    while quiet_ms < 500:
+        if waited_ms > timeout_ms:
+            raise TimeoutError(f"requests still in flight after {timeout_ms} ms: {[r.url for r in pending]}")
+        page.wait_for_timeout(100)  # also lets Playwright deliver the request events
+        waited_ms += 100
+        quiet_ms = 0 if pending else quiet_ms + 100
+    page.wait_for_function(SETTLED, timeout=timeout_ms)
     page.wait_for_timeout(800)
 
 
@@ -80,6 +106,7 @@ def _open(browser, url: str, context=None):
     """A page at ``url``: in ``context`` (one person's browser, its cookies kept), or in a new one."""
     page = context.new_page() if context is not None else browser.new_page(viewport=VIEWPORT)
     PAGES.append(page)
+    _track_requests(page)
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
     return page

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection
 
 from script.comments_zh import read_comment
 from script.contract import ReviseRequest
@@ -83,10 +83,14 @@ def apply_comments(request: ReviseRequest, apply: Callable[[str, list[Sentence],
     return Revised(sentences, notes, touched, dictated)
 
 
-def fit_length(sentences: list[Sentence], target_s: float, language: str, persona_wpm: float | None = None) -> list[Sentence]:
-    """Drop sentences before the closing one until the talk fits 1.3x its target length."""
+def fit_length(sentences: list[Sentence], target_s: float, language: str, persona_wpm: float | None = None,
+               theirs: Collection[str] = ()) -> list[Sentence]:
+    """Drop sentences between the opening and the closing, last first, until the talk fits 1.3x
+    its target length; the person's own words (``theirs``: sentence texts) go only when
+    nothing else is left to drop."""
     while spoken_seconds(sentences, language, persona_wpm) > target_s * 1.3 and len(sentences) > 3:
-        sentences.pop(-2)
+        middle = range(len(sentences) - 2, 0, -1)
+        sentences.pop(next((i for i in middle if sentences[i].text not in theirs), len(sentences) - 2))
     return sentences
 
 

@@ -536,3 +536,19 @@ def test_a_script_much_shorter_or_longer_than_the_brief_asks_is_flagged_for_revi
     assert not [f for f in check_script(sentences, "zh", brief=fits) if f.kind == "length"]
     long = Brief(occasion="春节", audience="家人", language="zh", target_seconds=3)
     assert [f for f in check_script(sentences, "zh", brief=long) if f.kind == "length" and "+" in f.why]
+
+
+def test_a_short_greeting_keeps_the_persons_own_words():
+    """Fitted to a short brief, the composer's draft drops its own sentences before the
+    person's passage, and a point their passage already says is left to their words."""
+    from script.backends.composer import ComposerScript
+
+    def draft(brief, passages):
+        persona = PersonaStyle(name="Bo", past_passages=passages, styles=["warm", "teasing"])
+        return [s.text for s in ComposerScript().draft(DraftRequest(brief=brief, persona=persona, corpus=passages)).sentences]
+
+    en = draft(Brief(occasion="birthday", audience="family", points=["Come home for dinner"], target_seconds=12), PAST_TALKS_EN)
+    assert PAST_TALKS_EN[6] in en and "Come home for dinner." not in en
+    letter = "孩子们，过年好！做人要踏实，做事要认真。老房子后面的梅花开了，记得回家吃饭。"
+    zh = draft(Brief(occasion="春节", audience="孩子们", language="zh", points=["梅花开了", "回家吃饭"], target_seconds=12), [letter])
+    assert zh == ["孩子们，春节快乐！", letter, "祝大家身体健康，万事如意。"]

@@ -47,14 +47,16 @@ class ComposerScript:
         ranked = sorted(persona.past_passages, key=lambda p: -len(content_words(p) & brief_words))
         borrowed = [p for p in ranked if content_words(p) & brief_words][:2]
         for point in brief.points:
-            sentences.append(Sentence(text=as_sentence(point), style=warm))
+            if not any(best_support(point, [p], brief.language) >= 0.8 for p in borrowed):  # else left to their words
+                sentences.append(Sentence(text=as_sentence(point), style=warm))
         for i, passage in enumerate(borrowed):
             sentences.append(Sentence(text=as_sentence(passage), style=light if i == 0 else warm,
                                       cues_after=[Cue(kind="laugh")] if i == 0 else []))
         sentences.append(Sentence(text=closing, style=warm))
         if brief.target_seconds >= LONG_TALK_S:
             return ScriptResult(sentences=self._long(request, sentences[0], closing, warm), backend=self.name)
-        sentences = fit_length(sentences, brief.target_seconds, brief.language, persona.speaking_rate_wpm)
+        sentences = fit_length(sentences, brief.target_seconds, brief.language, persona.speaking_rate_wpm,
+                               theirs={as_sentence(p) for p in borrowed})
         return ScriptResult(sentences=sentences, backend=self.name)
 
     @staticmethod

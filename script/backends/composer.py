@@ -1,7 +1,9 @@
 """Offline script drafting without a language model: the ``composer``.
 
 It writes the draft from the brief (occasion, audience, points) and borrows the persona's own
-sentences from their past talks where they share words with the brief, so the voice is theirs.
+sentences from their past talks where they share words with the brief, so the voice is theirs
+(a point one of those already says is left to their words; cut to length, the composer's own
+sentences go before theirs).
 Revisions apply only reviewers' comments that say what to change (``script.rules``: add,
 remove, replace, shorter, style, pause, say, anchored to a sentence or not). A comment it cannot
 act on is reported back in ``notes`` (shown to reviewers) rather than guessed at. For free-form

@@ -24,6 +24,11 @@ from script.sentences import Cue, Sentence
 
 _CALLBACKS = {"en": ["Which brings me back to where I started: {}", "And so, once again: {}", "That is what I mean by {}"],
               "zh": ["说到这儿，又回到那句话：{}", "所以我还是那句话：{}", "这就是我说的，{}"]}
+SAID_BY_THEM = 0.8  # a point with this share of its content words in one of their passages is left to their words
+
+
+def _said_by_them(point: str, passages: list[str], language: str) -> bool:
+    return bool(passages) and best_support(point, passages, language) >= SAID_BY_THEM
 
 
 class ComposerScript:
@@ -48,17 +53,15 @@ class ComposerScript:
         brief_words = content_words(" ".join([brief.occasion, brief.audience, *brief.points]))
         ranked = sorted(persona.past_passages, key=lambda p: -len(content_words(p) & brief_words))
         borrowed = [p for p in ranked if content_words(p) & brief_words][:2]
-        for point in brief.points:
-            if not any(best_support(point, [p], brief.language) >= 0.8 for p in borrowed):  # else left to their words
-                sentences.append(Sentence(text=as_sentence(point), style=warm))
-        for i, passage in enumerate(borrowed):
-            sentences.append(Sentence(text=as_sentence(passage), style=light if i == 0 else warm,
-                                      cues_after=[Cue(kind="laugh")] if i == 0 else []))
-        sentences.append(Sentence(text=closing, style=warm))
+        theirs = [Sentence(text=as_sentence(passage), style=light if i == 0 else warm,
+                           cues_after=[Cue(kind="laugh")] if i == 0 else []) for i, passage in enumerate(borrowed)]
+        sentences += [Sentence(text=as_sentence(point), style=warm) for point in brief.points
+                      if not _said_by_them(point, borrowed, brief.language)]
+        sentences += [*theirs, Sentence(text=closing, style=warm)]
         if brief.target_seconds >= LONG_TALK_S:
             return ScriptResult(sentences=self._long(request, sentences[0], closing, warm), backend=self.name)
         sentences = fit_length(sentences, brief.target_seconds, brief.language, persona.speaking_rate_wpm,
-                               theirs={as_sentence(p) for p in borrowed})
+                               theirs={s.text for s in theirs})
         return ScriptResult(sentences=sentences, backend=self.name)
 
     @staticmethod
@@ -78,8 +81,7 @@ class ComposerScript:
             elif section.kind == "closing":
                 said = [Sentence(text=closing, style=warm)]
             else:
-                # a point one of their passages already says is left to their words
-                said_by_them = any(best_support(section.about, [p], language) >= 0.8 for p in section.passages)
+                said_by_them = _said_by_them(section.about, section.passages, language)
                 point = [] if said_by_them else [Sentence(text=as_sentence(section.about))]
                 said = point + [s for p in section.passages for s in passage_sentences(p)]
             kept: list[Sentence] = []

@@ -1,8 +1,9 @@
 """Recovery by Prefect, not by hand.
 
-- A run whose process died (runner or machine killed) stops sending heartbeats; an automation
-  on the server marks it Crashed, and a second one reschedules it (``AwaitingRetry``): the
-  next runner replays it from the top, its finished steps from their persisted results.
+- A run whose process died (runner or machine killed), running or waiting warm at a gate, stops
+  sending heartbeats; an automation on the server marks it Crashed, and a second one reschedules
+  it (``AwaitingRetry``): the next runner replays it from the top, its finished steps from their
+  persisted results.
 - A runner stopped with SIGTERM (``studio down``) cancels its runs "Runner is shutting down.";
   those are rescheduled as soon as the runner is gone, and again whenever a runner starts.
 - A runner also looks every 30 s for crashed runs the automation has not rescheduled (a server
@@ -41,8 +42,10 @@ def _automations(settings: StudioSettings) -> list:
 
     ours = {"prefect.resource.id": "prefect.flow-run.*"}
     flows = {"prefect.resource.role": "flow", "prefect.resource.name": list(FLOWS)}
+    # not "Paused": a run waiting warm at a gate holds its process, whose heartbeats go on; if it
+    # dies there, only their silence tells (a suspended run holds none, and says "Suspended")
     alive = {f"prefect.flow-run.{name}" for name in (
-        "heartbeat", "Completed", "Failed", "Cancelled", "Cancelling", "Crashed", "Paused", "Suspended", "AwaitingRetry",
+        "heartbeat", "Completed", "Failed", "Cancelled", "Cancelling", "Crashed", "Suspended", "AwaitingRetry",
         "Scheduled", "Late")}
     return [
         Automation(name=ZOMBIES, description="A run whose process died sends no heartbeat: mark it Crashed.",

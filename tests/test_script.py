@@ -552,3 +552,13 @@ def test_a_short_greeting_keeps_the_persons_own_words():
     letter = "孩子们，过年好！做人要踏实，做事要认真。老房子后面的梅花开了，记得回家吃饭。"
     zh = draft(Brief(occasion="春节", audience="孩子们", language="zh", points=["梅花开了", "回家吃饭"], target_seconds=12), [letter])
     assert zh == ["孩子们，春节快乐！", letter, "祝大家身体健康，万事如意。"]
+
+
+@pytest.mark.slow
+def test_the_models_short_greeting_keeps_the_persons_own_words(writer):
+    """Cut to a short brief, the model's draft drops its own sentences before the person's passage."""
+    persona = PersonaStyle(name="Bo", past_passages=[PAST_TALKS_EN[6]], styles=["warm", "teasing"])
+    brief = Brief(occasion="birthday", audience="family", points=["the plum tree bloomed", "come home for dinner"],
+                  target_seconds=12)
+    draft = [s.text for s in writer.draft(DraftRequest(brief=brief, persona=persona)).sentences]
+    assert "Work hard, but go home for dinner." in draft and "Well, the office will still be there tomorrow." in draft, draft

@@ -194,7 +194,8 @@ class LLMScript:
         sentences = [opening, *body, *own] + ([closing] if closing else [])
         if closing is None:
             sentences.append(Sentence(text=CLOSING[b.language]))
-        sentences = fit_length(self._styled(sentences, p.styles), b.target_seconds, b.language, p.speaking_rate_wpm)
+        sentences = fit_length(self._styled(sentences, p.styles), b.target_seconds, b.language, p.speaking_rate_wpm,
+                               theirs={s.text for s in own})
         return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
 
     def one_sentence(self, request: DraftRequest | ReviseRequest, instruction: str, cover: str | None = None,

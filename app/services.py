@@ -92,12 +92,16 @@ def _run_dir(settings: StudioSettings) -> Path:
     return d
 
 
+def pid_file(settings: StudioSettings, name: str) -> Path:
+    """Where the process of service ``name`` started by ``_spawn`` keeps its pid (gone once stopped)."""
+    return _run_dir(settings) / f"{name}.pid"
+
+
 def _spawn(settings: StudioSettings, name: str, args: list[str]) -> subprocess.Popen:
-    run = _run_dir(settings)
-    log = open(run / f"{name}.log", "ab")
+    log = open(_run_dir(settings) / f"{name}.log", "ab")
     proc = subprocess.Popen(args, env=child_env(settings), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                             start_new_session=True)
-    (run / f"{name}.pid").write_text(str(proc.pid))
+    pid_file(settings, name).write_text(str(proc.pid))
     return proc
 
 
@@ -177,10 +181,10 @@ def stop(settings: StudioSettings, names: tuple[str, ...] = ("portal", "runner",
     for name in names:
         if name == "prefect-server" and "runner" in stopped:
             _requeue(settings)
-        pid_file = _run_dir(settings) / f"{name}.pid"
-        if not pid_file.exists():
+        pidf = pid_file(settings, name)
+        if not pidf.exists():
             continue
-        pid = int(pid_file.read_text())
+        pid = int(pidf.read_text())
         try:
             os.killpg(pid, signal.SIGTERM)
             for _ in range(100):
@@ -193,7 +197,7 @@ def stop(settings: StudioSettings, names: tuple[str, ...] = ("portal", "runner",
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        pid_file.unlink(missing_ok=True)
+        pidf.unlink(missing_ok=True)
         stopped.append(name)
     if stopped and stopped[-1] == "runner":
         _requeue(settings)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 
 def _pid(settings, name: str) -> int:
-    return int((Path(settings.home).resolve() / "run" / f"{name}.pid").read_text())
+    return int(services.pid_file(settings, name).read_text())
 
 
 def _flow_processes(run_id: str) -> list[int]:
@@ -54,7 +54,7 @@ def _kill_server(settings) -> None:
     from urllib.parse import urlparse
 
     os.killpg(_pid(settings, "prefect-server"), signal.SIGKILL)
-    (Path(settings.home).resolve() / "run" / "prefect-server.pid").unlink()
+    services.pid_file(settings, "prefect-server").unlink()
     port = urlparse(settings.prefect.api_url).port
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -97,7 +97,7 @@ def kill_runner_and_run(settings, run_id: str) -> None:
     assert flow_pids
     os.killpg(_pid(settings, "runner"), signal.SIGKILL)
     _kill(flow_pids)
-    (Path(settings.home).resolve() / "run" / "runner.pid").unlink()
+    services.pid_file(settings, "runner").unlink()
 
 
 def test_a_runner_killed_mid_render_is_crashed_rescheduled_and_resumed(studio_stack, persona_media, abuse):

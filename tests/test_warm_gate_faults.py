@@ -14,7 +14,6 @@ after the kill, its run having reached its video gate within the 3 s on that mac
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -30,7 +29,7 @@ LLM_BACKEND = "composer"
 
 
 def _with_a_runner(settings) -> None:
-    if not (Path(settings.home).resolve() / "run" / "runner.pid").exists():  # an earlier test killed it
+    if not services.pid_file(settings, "runner").exists():  # an earlier test killed it
         services.start_runner(settings)
 
 

@@ -120,8 +120,12 @@ def test_a_production_spreads_over_two_hosts_and_survives_losing_one(cluster, pe
     runs = _chunk_runs(api, run_id)
     made = [r for r in runs if r.state and r.state.name == "Completed"]
     passes = 2 if take.quality and take.quality.remade else 1  # a safer second render makes the pictures again
-    assert len(made) == len(voice.chunks) + passes * len(take.chunks), [(r.name, r.state.name) for r in runs]
-    assert sum(r.state.name == "Cached" for r in runs if r.state) >= len(done)
+    # a chunk the dead host had made and stored but not yet marked Completed is left unfinished
+    # for good; the run that took over found it in the store (Cached) and did not make it again
+    cut_off = [r for r in runs if not (r.state and r.state.name in ("Completed", "Cached"))]
+    made_by_cut_off = len(voice.chunks) + passes * len(take.chunks) - len(made)
+    assert 0 <= made_by_cut_off <= len(cut_off), ", ".join(f"{r.name}: {r.state and r.state.name}" for r in runs)
+    assert sum(r.state.name == "Cached" for r in runs if r.state) >= len(done) + made_by_cut_off
     approve_as_every_role(api, video1)
     api.wait_for_run(run_id, {"COMPLETED"}, timeout_s=600)
     delivery = next(d for d in api.catalog.find(Delivery) if d.production_id == production.id)

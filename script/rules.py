@@ -84,14 +84,16 @@ def apply_comments(request: ReviseRequest, apply: Callable[[str, list[Sentence],
 
 
 def fit_length(sentences: list[Sentence], target_s: float, language: str, persona_wpm: float | None = None,
-               theirs: Collection[str] = ()) -> list[Sentence]:
+               theirs: Collection[str] = ()) -> tuple[list[Sentence], list[str]]:
     """Drop sentences between the opening and the closing, last first, until the talk fits 1.3x
     its target length; the person's own words (``theirs``: sentence texts) go only when
-    nothing else is left to drop."""
-    while spoken_seconds(sentences, language, persona_wpm) > target_s * 1.3 and len(sentences) > 3:
-        middle = range(len(sentences) - 2, 0, -1)
-        sentences.pop(next((i for i in middle if sentences[i].text not in theirs), len(sentences) - 2))
-    return sentences
+    nothing else is left to drop. Also returns a note for reviewers per sentence left out."""
+    kept = list(sentences)
+    while spoken_seconds(kept, language, persona_wpm) > target_s * 1.3 and len(kept) > 3:
+        middle = range(len(kept) - 2, 0, -1)
+        kept.pop(next((i for i in middle if kept[i].text not in theirs), len(kept) - 2))
+    left_out = [s for s in sentences if not any(s is k for k in kept)]
+    return kept, [f"left out to keep the talk near {target_s:.0f} s: “{s.text}”" for s in left_out]
 
 
 ANCHOR = re.compile(r"^\[sentence (\d+)\]\s*(.+)$", re.I | re.S)

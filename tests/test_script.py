@@ -554,6 +554,25 @@ def test_a_short_greeting_keeps_the_persons_own_words():
     assert zh == ["孩子们，春节快乐！", letter, "祝大家身体健康，万事如意。"]
 
 
+def test_what_a_short_greeting_leaves_out_is_told_to_reviewers():
+    """Cut to a short brief, the draft names each sentence it left out (reviewers can ask for it
+    back), in the reader's language too."""
+    from review_ui.i18n import in_chinese
+    from script.backends.composer import ComposerScript
+
+    points = ["The plum tree bloomed early", "Grandma's soup is still the best", "Come home for dinner on Sunday"]
+    brief = Brief(occasion="birthday", audience="family", points=points, target_seconds=5)
+    result = ComposerScript().draft(DraftRequest(brief=brief, persona=PersonaStyle(name="Bo", styles=["warm"])))
+    said = [s.text for s in result.sentences]
+    left_out = [f"{p}." for p in points if f"{p}." not in said]
+    assert left_out and len(left_out) < len(points), said
+    assert result.notes == [f"left out to keep the talk near 5 s: “{text}”" for text in left_out]
+    assert in_chinese(result.notes[0]) == f"为了把讲话控制在约 5 秒内，删去了：“{left_out[0]}”"
+    fits = ComposerScript().draft(DraftRequest(brief=brief.model_copy(update={"target_seconds": 60}),
+                                               persona=PersonaStyle(name="Bo", styles=["warm"])))
+    assert not fits.notes and all(f"{p}." in [s.text for s in fits.sentences] for p in points)
+
+
 @pytest.mark.slow
 def test_the_models_short_greeting_keeps_the_persons_own_words(writer):
     """Cut to a short brief, the model's draft drops its own sentences before the person's passage."""

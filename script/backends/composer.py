@@ -60,9 +60,9 @@ class ComposerScript:
         sentences += [*theirs, Sentence(text=closing, style=warm)]
         if brief.target_seconds >= LONG_TALK_S:
             return ScriptResult(sentences=self._long(request, sentences[0], closing, warm), backend=self.name)
-        sentences = fit_length(sentences, brief.target_seconds, brief.language, persona.speaking_rate_wpm,
-                               theirs={s.text for s in theirs})
-        return ScriptResult(sentences=sentences, backend=self.name)
+        sentences, left_out = fit_length(sentences, brief.target_seconds, brief.language, persona.speaking_rate_wpm,
+                                         theirs={s.text for s in theirs})
+        return ScriptResult(sentences=sentences, backend=self.name, notes=left_out)
 
     @staticmethod
     def _long(request: DraftRequest, opening: Sentence, closing: str, warm: str) -> list[Sentence]:

@@ -194,9 +194,9 @@ class LLMScript:
         sentences = [opening, *body, *own] + ([closing] if closing else [])
         if closing is None:
             sentences.append(Sentence(text=CLOSING[b.language]))
-        sentences = fit_length(self._styled(sentences, p.styles), b.target_seconds, b.language, p.speaking_rate_wpm,
-                               theirs={s.text for s in own})
-        return ScriptResult(sentences=sentences, backend=self.name, notes=notes)
+        sentences, left_out = fit_length(self._styled(sentences, p.styles), b.target_seconds, b.language,
+                                         p.speaking_rate_wpm, theirs={s.text for s in own})
+        return ScriptResult(sentences=sentences, backend=self.name, notes=notes + left_out)
 
     def one_sentence(self, request: DraftRequest | ReviseRequest, instruction: str, cover: str | None = None,
                      original: Sentence | None = None, echo: str = "") -> Sentence | None:

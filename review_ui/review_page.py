@@ -80,7 +80,8 @@ def show_version(api: StudioAPI, request: ReviewRequest) -> ScriptVersion:
     script = api.script(request.production_id, request.script_version)
     st.subheader(t("Script v{version}", version=script.version))
     if script.comments:
-        st.caption(t("This version answers: ") + " · ".join(md(explain(c)) for c in script.comments))
+        said = t("This version answers: ") if script.version > 1 else t("Notes on this draft: ")
+        st.caption(said + " · ".join(md(explain(c)) for c in script.comments))
     for f in script.flags:  # found by the studio's checks before anyone reviewed it
         where = t("sentence {n}", n=f.sentence) if f.sentence else t("the script")
         st.warning(t("The studio's checks flagged {where}: {why} (“{found}”)", where=where, why=explain(f.why), found=f.text))
